@@ -1,0 +1,204 @@
+"""What every asset shares: the spec base class and the build context.
+
+An asset builder receives its spec and a :class:`BuildContext`. It adds a Pyomo
+``Block`` named after the asset and *registers* what the rest of the model needs:
+
+- flows: per-step quantities (Pyomo vars or expressions) with a schedule column
+  (``"battery.charge_kw"``), optionally on a bus with a sign and with a role
+  (``"pv_output"``, ``"grid_import"``...) that targets and KPIs aggregate;
+- cost terms: a Pyomo expression plus the same cost evaluated on a schedule, so
+  KPIs recomputed from the schedule use exactly the objective's coefficients;
+- emission terms per accounting method (location- or market-based);
+- finalizers, run after every asset is built, for constraints that need the
+  whole picture (e.g. green purchases may not exceed metered import).
+
+Nothing outside an asset's module writes that asset's constraints.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import pandas as pd
+import pyomo.environ as pyo
+from pydantic import BaseModel, ConfigDict, Field
+
+from optimizer.horizon import Horizon
+from optimizer.types import SERIES, as_array
+
+if TYPE_CHECKING:
+    from optimizer.problem import DispatchProblem
+
+Accounting = Literal["location", "market"]
+ACCOUNTINGS: tuple[Accounting, ...] = ("location", "market")
+ELECTRICITY = "electricity"
+
+
+class AssetSpec(BaseModel):
+    """Base of every asset spec: a unique name and a ``kind`` discriminator."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$", description="Unique asset name, used in column names.")
+
+    def series_fields(self) -> dict[str, float | list[float]]:
+        """The fields that are horizon series (for generic length checks)."""
+        return {
+            name: getattr(self, name)
+            for name, info in type(self).model_fields.items()
+            if SERIES in info.metadata and getattr(self, name) is not None
+        }
+
+
+@dataclass
+class Flow:
+    """A per-step quantity with its schedule column: a Pyomo var/expression, or fixed data."""
+
+    column: str
+    component: Any  # Pyomo Var/Expression indexed by the model's steps, or an ndarray for data
+    role: str | None = None
+
+    @property
+    def is_data(self) -> bool:
+        return isinstance(self.component, np.ndarray)
+
+
+@dataclass
+class CostTerm:
+    """One objective term; ``evaluate`` recomputes it from a schedule [CNY]."""
+
+    component: str  # cost-breakdown bucket: "grid_energy", "demand_charge", ...
+    expr: Any
+    evaluate: Callable[[pd.DataFrame], float]
+
+
+@dataclass
+class EmissionTerm:
+    """Emissions = sum over steps of ``kgco2_per_kwh * column * dt_h`` [kgCO2]."""
+
+    accounting: Accounting
+    source: str  # "grid", "gas", ...
+    column: str
+    kgco2_per_kwh: np.ndarray
+
+
+@dataclass
+class GridPort:
+    """What other assets may reference of the grid connection: metered import and its price."""
+
+    name: str
+    import_kw: Any
+    import_price_cny_per_kwh: np.ndarray
+    market_kgco2_per_kwh: float
+
+
+@dataclass
+class BuildContext:
+    """Registry of flows, bus terms, costs and emissions for one model build."""
+
+    problem: DispatchProblem
+    model: pyo.ConcreteModel
+    flows: dict[str, Flow] = field(default_factory=dict)
+    bus_terms: dict[str, list[tuple[str, float]]] = field(default_factory=lambda: defaultdict(list))
+    costs: list[CostTerm] = field(default_factory=list)
+    emissions: list[EmissionTerm] = field(default_factory=list)
+    scalars: dict[str, Any] = field(default_factory=dict)
+    finalizers: list[Callable[[BuildContext], None]] = field(default_factory=list)
+    flags: set[str] = field(default_factory=set)
+    import_price_options: list[np.ndarray] = field(default_factory=list)
+    grid: GridPort | None = None
+
+    @property
+    def horizon(self) -> Horizon:
+        return self.problem.horizon
+
+    @property
+    def n_steps(self) -> int:
+        return self.problem.horizon.n_steps
+
+    @property
+    def dt_h(self) -> float:
+        return self.problem.horizon.dt_h
+
+    @property
+    def steps(self) -> Any:
+        """The model's step set (0 .. n_steps-1)."""
+        return self.model.T
+
+    def series(self, value: float | list[float]) -> np.ndarray:
+        """A series input as an array over the horizon."""
+        return as_array(value, self.n_steps)
+
+    def block(self, name: str) -> pyo.Block:
+        """A new Pyomo block named after the asset."""
+        block = pyo.Block()
+        self.model.add_component(name, block)
+        return block
+
+    def add_flow(
+        self,
+        column: str,
+        component: Any,
+        *,
+        bus: str | None = None,
+        sign: float = 1.0,
+        role: str | None = None,
+    ) -> None:
+        """Register a per-step quantity; on ``bus`` it supplies (+1) or draws (-1)."""
+        if column in self.flows:
+            raise ValueError(f"column {column!r} registered twice")
+        self.flows[column] = Flow(column, component, role)
+        if bus is not None:
+            self.bus_terms[bus].append((column, sign))
+
+    def add_data(
+        self,
+        column: str,
+        values: np.ndarray,
+        *,
+        bus: str | None = None,
+        sign: float = 1.0,
+        role: str | None = None,
+    ) -> None:
+        """Register a fixed per-step input (a load, a price) as a schedule column."""
+        self.add_flow(column, np.asarray(values, dtype=float), bus=bus, sign=sign, role=role)
+
+    def flows_with_role(self, role: str) -> list[Flow]:
+        return [f for f in self.flows.values() if f.role == role]
+
+    def role_columns(self, role: str) -> list[str]:
+        return [f.column for f in self.flows.values() if f.role == role]
+
+    def role_sum(self, role: str, t: int) -> Any:
+        """Sum of the flows with ``role`` at step ``t`` (0 when there are none)."""
+        return sum(f.component[t] for f in self.flows_with_role(role))
+
+    def add_linear_cost(self, component: str, column: str, cny_per_kwh: np.ndarray) -> None:
+        """Cost = sum_t cny_per_kwh[t] * column[t] * dt_h, registered for objective and KPIs."""
+        coef = np.asarray(cny_per_kwh, dtype=float) * self.dt_h
+        if not np.any(coef):
+            return
+        var = self.flows[column].component
+        expr = sum(float(c) * var[t] for t, c in enumerate(coef) if c != 0.0)
+        if self.flows[column].is_data:
+            expr = float(expr)
+        self.costs.append(CostTerm(component, expr, lambda s: float(np.dot(coef, s[column].to_numpy()))))
+
+    def add_emission(self, accounting: Accounting, source: str, column: str, kgco2_per_kwh: np.ndarray) -> None:
+        """Register emissions of a flow under one accounting method [kgCO2/kWh]."""
+        self.emissions.append(EmissionTerm(accounting, source, column, np.asarray(kgco2_per_kwh, dtype=float)))
+
+    def emission_expr(self, accounting: Accounting, t: int) -> Any:
+        """Emissions at step ``t`` [kgCO2] as a Pyomo expression."""
+        return sum(
+            float(e.kgco2_per_kwh[t]) * self.dt_h * self.flows[e.column].component[t]
+            for e in self.emissions
+            if e.accounting == accounting and e.kgco2_per_kwh[t] != 0.0
+        )
+
+
+Builder = Callable[[Any, BuildContext], None]

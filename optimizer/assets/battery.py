@@ -1,0 +1,140 @@
+"""Battery energy storage on the electricity bus.
+
+Variables: ``charge_kw[t]``, ``discharge_kw[t]`` (AC side) and ``soc_kwh[t]``
+(content at the end of step ``t``, within the SOC window). Constraints: the
+shared level balance, the end-of-horizon SOC (``>=`` or ``==``), a reserve SOC
+during given local clock hours, and exclusive charge/discharge where needed
+(see :func:`optimizer.assets.storage.needs_exclusive`). Degradation is costed
+per kWh of throughput (charged plus discharged energy, AC side).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import pyomo.environ as pyo
+from pydantic import Field, model_validator
+
+from optimizer.assets.base import ELECTRICITY, AssetSpec, BuildContext
+from optimizer.assets.storage import ExclusiveMode, add_exclusive_flows, add_level_balance, needs_exclusive
+from optimizer.baseline_state import BaselineState
+from optimizer.types import Efficiency, Fraction, NonNegFloat, PositiveFloat
+
+
+class BatterySpec(AssetSpec):
+    """A battery with power limits, efficiencies and a SOC window."""
+
+    kind: Literal["battery"] = "battery"
+    capacity_kwh: PositiveFloat = Field(description="Usable nameplate energy [kWh].")
+    charge_power_kw: NonNegFloat = Field(description="Maximum charging power, AC [kW].")
+    discharge_power_kw: NonNegFloat = Field(description="Maximum discharging power, AC [kW].")
+    charge_efficiency: Efficiency = Field(0.95, description="AC to stored energy efficiency (0, 1].")
+    discharge_efficiency: Efficiency = Field(0.95, description="Stored energy to AC efficiency (0, 1].")
+    soc_min_frac: Fraction = Field(0.10, description="Lowest allowed SOC as a fraction of capacity.")
+    soc_max_frac: Fraction = Field(0.90, description="Highest allowed SOC as a fraction of capacity.")
+    initial_soc_frac: Fraction = Field(0.50, description="SOC at the horizon start.")
+    end_soc_frac: Fraction | None = Field(None, description="SOC at the horizon end; default: the initial SOC.")
+    end_soc_rule: Literal[">=", "=="] = Field(">=", description="End SOC at least (>=) or exactly (==) end_soc_frac.")
+    reserve_soc_frac: Fraction = Field(0.0, description="Backup reserve kept during reserve_hours.")
+    reserve_hours: list[int] = Field(default_factory=list, description="Local clock hours (0-23) with the reserve.")
+    self_discharge_frac_per_h: Fraction = Field(0.0, description="Standing loss per hour as a fraction of content.")
+    degradation_cost_cny_per_kwh: NonNegFloat = Field(0.0, description="Wear cost per kWh charged or discharged.")
+    exclusive_charge_discharge: ExclusiveMode = Field(
+        "auto", description="When to forbid simultaneous charge and discharge with a binary per step."
+    )
+
+    @model_validator(mode="after")
+    def _soc_window_consistent(self) -> BatterySpec:
+        if self.soc_min_frac > self.soc_max_frac:
+            raise ValueError(f"soc_min_frac {self.soc_min_frac} is above soc_max_frac {self.soc_max_frac}")
+        checks = {"initial_soc_frac": self.initial_soc_frac, "end_soc_frac": self.end_soc_frac}
+        if self.reserve_hours:
+            checks["reserve_soc_frac"] = self.reserve_soc_frac
+        for field, value in checks.items():
+            if value is not None and not self.soc_min_frac - 1e-9 <= value <= self.soc_max_frac + 1e-9:
+                raise ValueError(
+                    f"{field} {value} is outside the SOC window [{self.soc_min_frac}, {self.soc_max_frac}]"
+                )
+        if any(h < 0 or h > 23 for h in self.reserve_hours):
+            raise ValueError(f"reserve_hours must be clock hours 0-23, got {self.reserve_hours}")
+        return self
+
+
+def build_battery(spec: BatterySpec, ctx: BuildContext) -> None:
+    n = spec.name
+    cap = spec.capacity_kwh
+    block = ctx.block(n)
+    block.charge_kw = pyo.Var(ctx.steps, bounds=(0.0, spec.charge_power_kw))
+    block.discharge_kw = pyo.Var(ctx.steps, bounds=(0.0, spec.discharge_power_kw))
+    block.soc_kwh = pyo.Var(ctx.steps, bounds=(spec.soc_min_frac * cap, spec.soc_max_frac * cap))
+    add_level_balance(
+        block,
+        ctx,
+        level=block.soc_kwh,
+        charge=block.charge_kw,
+        discharge=block.discharge_kw,
+        initial=spec.initial_soc_frac * cap,
+        charge_eff=spec.charge_efficiency,
+        discharge_eff=spec.discharge_efficiency,
+        loss_frac_per_h=spec.self_discharge_frac_per_h,
+    )
+    end_kwh = (spec.initial_soc_frac if spec.end_soc_frac is None else spec.end_soc_frac) * cap
+    last = ctx.n_steps - 1
+    if spec.end_soc_rule == "==":
+        block.end_soc = pyo.Constraint(expr=block.soc_kwh[last] == end_kwh)
+    else:
+        block.end_soc = pyo.Constraint(expr=block.soc_kwh[last] >= end_kwh)
+
+    if spec.reserve_hours and spec.reserve_soc_frac > spec.soc_min_frac:
+        hours = ctx.horizon.index.hour
+        reserve_steps = np.flatnonzero(np.isin(hours, spec.reserve_hours)).tolist()
+        block.reserve_soc = pyo.Constraint(reserve_steps, rule=lambda b, t: b.soc_kwh[t] >= spec.reserve_soc_frac * cap)
+
+    ctx.add_flow(f"{n}.charge_kw", block.charge_kw, bus=ELECTRICITY, sign=-1, role="storage_charge")
+    ctx.add_flow(f"{n}.discharge_kw", block.discharge_kw, bus=ELECTRICITY, sign=+1, role="storage_discharge")
+    ctx.add_flow(f"{n}.soc_kwh", block.soc_kwh)
+    wear = np.full(ctx.n_steps, spec.degradation_cost_cny_per_kwh)
+    ctx.add_linear_cost("degradation", f"{n}.charge_kw", wear)
+    ctx.add_linear_cost("degradation", f"{n}.discharge_kw", wear)
+
+    def finalize(c: BuildContext) -> None:
+        if needs_exclusive(spec.exclusive_charge_discharge, c):
+            add_exclusive_flows(
+                block,
+                c,
+                charge=block.charge_kw,
+                discharge=block.discharge_kw,
+                charge_max=spec.charge_power_kw,
+                discharge_max=spec.discharge_power_kw,
+            )
+
+    ctx.finalizers.append(finalize)
+
+
+def baseline_battery(spec: BatterySpec, state: BaselineState) -> None:
+    """Rule: PV surplus charges the battery, the battery covers the deficit, within limits."""
+    cap = spec.capacity_kwh
+    dt_h = state.dt_h
+    keep = (1.0 - spec.self_discharge_frac_per_h) ** dt_h
+    in_reserve = np.isin(state.horizon.index.hour, spec.reserve_hours)
+    n = state.horizon.n_steps
+    charge, discharge, soc = np.zeros(n), np.zeros(n), np.zeros(n)
+    level = spec.initial_soc_frac * cap
+    for t in range(n):
+        level *= keep
+        floor = max(spec.soc_min_frac, spec.reserve_soc_frac if in_reserve[t] else 0.0) * cap
+        net = state.net_kw[t]
+        if net < 0:
+            room_kw = max(0.0, spec.soc_max_frac * cap - level) / (spec.charge_efficiency * dt_h)
+            charge[t] = min(-net, spec.charge_power_kw, room_kw)
+            level += charge[t] * spec.charge_efficiency * dt_h
+        elif net > 0:
+            stock_kw = max(0.0, level - floor) * spec.discharge_efficiency / dt_h
+            discharge[t] = min(net, spec.discharge_power_kw, stock_kw)
+            level -= discharge[t] / spec.discharge_efficiency * dt_h
+        soc[t] = level
+    state.columns[f"{spec.name}.charge_kw"] = charge
+    state.columns[f"{spec.name}.discharge_kw"] = discharge
+    state.columns[f"{spec.name}.soc_kwh"] = soc
+    state.net_kw += charge - discharge

@@ -1,0 +1,196 @@
+"""Grid connection: metered import and export, TOU energy price, demand charge.
+
+Variables: ``import_kw[t]`` (everything through the meter, green contracts
+included), ``export_kw[t]`` (only when exporting is allowed) and, with a demand
+charge, ``peak_kw[m]`` per calendar month of the horizon.
+
+Demand charge: a day-ahead plan only pays for *raising* the month's peak, so
+``cost = rate * (peak_kw[m] - month_to_date_peak_kw)`` with
+``peak_kw[m] >= month_to_date_peak_kw`` and ``peak_kw[m] >= import_kw[t]``.
+
+Simultaneous import and export: a binary ``exporting[t]`` is added only on steps
+where exporting pays at least as much as the cheapest way to import (TOU price
+plus carbon cost, or a green contract's price), which is where the LP could
+otherwise buy and sell at once (``exclusive_import_export="auto"``).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+import pyomo.environ as pyo
+from pydantic import Field, model_validator
+
+from optimizer.assets.base import ELECTRICITY, AssetSpec, BuildContext, CostTerm, GridPort
+from optimizer.baseline_state import BaselineState
+from optimizer.horizon import Horizon
+from optimizer.tariff import TouTariff
+from optimizer.types import NonNegFloat, Series
+
+GRID_IMPORT = "grid_import"
+GRID_EXPORT = "grid_export"
+GREEN_PURCHASE = "green_purchase"
+
+CN_GRID_2023_KGCO2_PER_KWH = 0.5306
+"""China national grid average 2023 [kgCO2/kWh] (location-based)."""
+CN_GRID_2023_RESIDUAL_KGCO2_PER_KWH = 0.6096
+"""National 2023 excluding market-traded non-fossil power [kgCO2/kWh] (market-based residual)."""
+PRICE_TIE_TOLERANCE = 1e-9
+
+
+class GridSpec(AssetSpec):
+    """The site's grid connection point."""
+
+    kind: Literal["grid"] = "grid"
+    import_limit_kw: NonNegFloat = Field(description="Maximum import through the meter [kW].")
+    export_limit_kw: NonNegFloat = Field(0.0, description="Maximum export [kW]; 0 forbids export.")
+    tariff: TouTariff | None = Field(None, description="Time-of-use band table for the import price.")
+    import_price_cny_per_kwh: Series | None = Field(None, description="Import price per step, instead of a tariff.")
+    export_price_cny_per_kwh: Series = Field(0.0, description="Price paid for exported energy [CNY/kWh].")
+    demand_charge_cny_per_kw_month: NonNegFloat = Field(0.0, description="Demand charge [CNY/kW per month].")
+    month_to_date_peak_kw: NonNegFloat = Field(0.0, description="Peak import already metered this month [kW].")
+    location_kgco2_per_kwh: NonNegFloat = Field(
+        CN_GRID_2023_KGCO2_PER_KWH, description="Grid average factor, location-based [kgCO2/kWh]."
+    )
+    market_kgco2_per_kwh: NonNegFloat = Field(
+        CN_GRID_2023_RESIDUAL_KGCO2_PER_KWH,
+        description="Residual factor for grid purchases not covered by green contracts, market-based [kgCO2/kWh].",
+    )
+    exclusive_import_export: Literal["auto", "always", "never"] = Field(
+        "auto", description="When to forbid simultaneous import and export with a binary per step."
+    )
+
+    @model_validator(mode="after")
+    def _one_price_source(self) -> GridSpec:
+        if (self.tariff is None) == (self.import_price_cny_per_kwh is None):
+            raise ValueError("give exactly one of tariff or import_price_cny_per_kwh")
+        return self
+
+    def import_prices(self, horizon: Horizon) -> np.ndarray:
+        """Import energy price per step [CNY/kWh]."""
+        if self.tariff is not None:
+            return self.tariff.prices(horizon).to_numpy()
+        assert self.import_price_cny_per_kwh is not None
+        price = self.import_price_cny_per_kwh
+        return np.full(horizon.n_steps, float(price)) if isinstance(price, (int, float)) else np.asarray(price)
+
+
+def build_grid(spec: GridSpec, ctx: BuildContext) -> None:
+    if ctx.grid is not None:
+        raise ValueError(f"only one grid connection is supported, got {ctx.grid.name!r} and {spec.name!r}")
+    n = spec.name
+    price = spec.import_prices(ctx.horizon)
+    block = ctx.block(n)
+    block.import_kw = pyo.Var(ctx.steps, bounds=(0.0, spec.import_limit_kw))
+    ctx.add_data(f"{n}.import_price_cny_per_kwh", price)
+    ctx.add_flow(f"{n}.import_kw", block.import_kw, bus=ELECTRICITY, sign=+1, role=GRID_IMPORT)
+    ctx.add_linear_cost("grid_energy", f"{n}.import_kw", price)
+    ctx.add_emission("location", "grid", f"{n}.import_kw", np.full(ctx.n_steps, spec.location_kgco2_per_kwh))
+    ctx.add_emission("market", "grid", f"{n}.import_kw", np.full(ctx.n_steps, spec.market_kgco2_per_kwh))
+    ctx.grid = GridPort(n, block.import_kw, price, spec.market_kgco2_per_kwh)
+
+    carbon_price_cny_per_kg = ctx.problem.objective.carbon_price_cny_per_tco2 / 1000.0
+    factor = (
+        spec.market_kgco2_per_kwh
+        if ctx.problem.objective.carbon_accounting == "market"
+        else spec.location_kgco2_per_kwh
+    )
+    effective_import = price + carbon_price_cny_per_kg * factor
+    ctx.import_price_options.append(effective_import)
+    if np.any(effective_import < 0):
+        ctx.flags.add("burning_energy_pays")
+
+    if spec.export_limit_kw > 0:
+        export_price = ctx.series(spec.export_price_cny_per_kwh)
+        block.export_kw = pyo.Var(ctx.steps, bounds=(0.0, spec.export_limit_kw))
+        ctx.add_data(f"{n}.export_price_cny_per_kwh", export_price)
+        ctx.add_flow(f"{n}.export_kw", block.export_kw, bus=ELECTRICITY, sign=-1, role=GRID_EXPORT)
+        ctx.add_linear_cost("export_revenue", f"{n}.export_kw", -export_price)
+        ctx.finalizers.append(lambda c: _forbid_simultaneous_import_export(spec, block, export_price, c))
+
+    if spec.demand_charge_cny_per_kw_month > 0:
+        _add_demand_charge(spec, block, ctx)
+    ctx.finalizers.append(lambda c: _limit_green_to_import(block, c))
+
+
+def _add_demand_charge(spec: GridSpec, block: pyo.Block, ctx: BuildContext) -> None:
+    """One peak variable per calendar month in the horizon; the first month starts at the metered peak."""
+    months = pd.PeriodIndex(ctx.horizon.index.tz_localize(None), freq="M")
+    month_keys = list(dict.fromkeys(months))
+    steps_by_month = [np.flatnonzero(months == m) for m in month_keys]
+    floors = [spec.month_to_date_peak_kw] + [0.0] * (len(month_keys) - 1)
+    rate = spec.demand_charge_cny_per_kw_month
+    block.M = pyo.Set(initialize=range(len(month_keys)))
+    block.peak_kw = pyo.Var(block.M, bounds=lambda _, m: (floors[m], None))
+    block.peak_above_import = pyo.Constraint(
+        [(m, int(t)) for m, steps in enumerate(steps_by_month) for t in steps],
+        rule=lambda b, m, t: b.peak_kw[m] >= b.import_kw[t],
+    )
+    column = f"{spec.name}.import_kw"
+
+    def evaluate(schedule: pd.DataFrame) -> float:
+        imports = schedule[column].to_numpy()
+        return sum(rate * max(0.0, imports[s].max() - f) for s, f in zip(steps_by_month, floors, strict=True))
+
+    expr = sum(rate * (block.peak_kw[m] - floors[m]) for m in block.M)
+    ctx.costs.append(CostTerm("demand_charge", expr, evaluate))
+    ctx.scalars[f"{spec.name}.peak_kw"] = block.peak_kw
+
+
+def _limit_green_to_import(block: pyo.Block, ctx: BuildContext) -> None:
+    """Green contracts are delivered through the meter: their sum cannot exceed import."""
+    if not ctx.flows_with_role(GREEN_PURCHASE):
+        return
+    block.green_within_import = pyo.Constraint(
+        ctx.steps, rule=lambda b, t: ctx.role_sum(GREEN_PURCHASE, t) <= b.import_kw[t]
+    )
+
+
+def _forbid_simultaneous_import_export(
+    spec: GridSpec, block: pyo.Block, export_price: np.ndarray, ctx: BuildContext
+) -> None:
+    if spec.exclusive_import_export == "never":
+        return
+    if spec.exclusive_import_export == "always":
+        steps = list(range(ctx.n_steps))
+    else:
+        cheapest_import = np.min(np.vstack(ctx.import_price_options), axis=0)
+        steps = np.flatnonzero(export_price >= cheapest_import - PRICE_TIE_TOLERANCE).tolist()
+    if not steps:
+        return
+    block.B = pyo.Set(initialize=steps)
+    block.exporting = pyo.Var(block.B, domain=pyo.Binary)
+    block.import_when_not_exporting = pyo.Constraint(
+        block.B, rule=lambda b, t: b.import_kw[t] <= spec.import_limit_kw * (1 - b.exporting[t])
+    )
+    block.export_when_exporting = pyo.Constraint(
+        block.B, rule=lambda b, t: b.export_kw[t] <= spec.export_limit_kw * b.exporting[t]
+    )
+
+
+def baseline_grid(spec: GridSpec, state: BaselineState) -> None:
+    """Rule: import the deficit, export the surplus up to the limit, curtail the rest."""
+    n = spec.name
+    deficit = np.maximum(state.net_kw, 0.0)
+    surplus = np.maximum(-state.net_kw, 0.0)
+    export = np.minimum(surplus, spec.export_limit_kw)
+    state.columns[f"{n}.import_price_cny_per_kwh"] = spec.import_prices(state.horizon)
+    state.columns[f"{n}.import_kw"] = deficit
+    state.uncovered_import_kw = deficit.copy()
+    if spec.export_limit_kw > 0:
+        state.columns[f"{n}.export_price_cny_per_kwh"] = state.series(spec.export_price_cny_per_kwh)
+        state.columns[f"{n}.export_kw"] = export
+    to_curtail = surplus - export
+    for pv in state.curtailable_pv:
+        output = state.columns[f"{pv}.output_kw"]
+        cut = np.minimum(output, to_curtail)
+        state.columns[f"{pv}.output_kw"] = output - cut
+        to_curtail = to_curtail - cut
+    state.net_kw = state.net_kw - deficit + surplus - to_curtail
+    if np.any(deficit > spec.import_limit_kw + 1e-6):
+        over = int(np.sum(deficit > spec.import_limit_kw + 1e-6))
+        state.warnings.append(f"baseline import exceeds {n}.import_limit_kw at {over} steps")
+    if np.any(to_curtail > 1e-6):
+        state.warnings.append(f"baseline cannot place {float(to_curtail.sum() * state.dt_h):.1f} kWh of surplus")

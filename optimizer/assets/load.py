@@ -1,0 +1,30 @@
+"""Fixed electric load: a series drawn from the electricity bus."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from optimizer.assets.base import ELECTRICITY, AssetSpec, BuildContext
+from optimizer.baseline_state import BaselineState
+from optimizer.types import NonNegSeries
+
+ELECTRIC_LOAD = "electric_load"
+
+
+class LoadSpec(AssetSpec):
+    """An inflexible electric load."""
+
+    kind: Literal["load"] = "load"
+    power_kw: NonNegSeries = Field(description="Load per step [kW].")
+
+
+def build_load(spec: LoadSpec, ctx: BuildContext) -> None:
+    ctx.add_data(f"{spec.name}.power_kw", ctx.series(spec.power_kw), bus=ELECTRICITY, sign=-1, role=ELECTRIC_LOAD)
+
+
+def baseline_load(spec: LoadSpec, state: BaselineState) -> None:
+    power = state.series(spec.power_kw)
+    state.columns[f"{spec.name}.power_kw"] = power
+    state.net_kw += power

@@ -1,0 +1,70 @@
+"""Shared storage rules: level balance and exclusive charge/discharge.
+
+Used by every store (battery, and later thermal tanks and air receivers) so the
+rule is written once. Levels are at interval *ends*; ``level[-1]`` is the
+initial level, i.e. ``level_kwh[t]`` is the content at the end of step ``t``:
+
+    level[t] = level[t-1] * (1 - loss_frac_per_h) ** dt_h
+               + (charge_eff * charge[t] - discharge[t] / discharge_eff) * dt_h
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import pyomo.environ as pyo
+
+from optimizer.assets.base import BuildContext
+
+ExclusiveMode = Literal["auto", "always", "never"]
+
+
+def add_level_balance(
+    block: pyo.Block,
+    ctx: BuildContext,
+    *,
+    level: Any,
+    charge: Any,
+    discharge: Any,
+    initial: float,
+    charge_eff: float,
+    discharge_eff: float,
+    loss_frac_per_h: float = 0.0,
+) -> None:
+    """Adds ``block.level_balance[t]`` linking a store's level to its flows."""
+    keep = (1.0 - loss_frac_per_h) ** ctx.dt_h
+    dt_h = ctx.dt_h
+
+    def rule(_: pyo.Block, t: int) -> Any:
+        previous = initial * keep if t == 0 else keep * level[t - 1]
+        return level[t] == previous + (charge_eff * charge[t] - discharge[t] / discharge_eff) * dt_h
+
+    block.level_balance = pyo.Constraint(ctx.steps, rule=rule)
+
+
+def add_exclusive_flows(
+    block: pyo.Block,
+    ctx: BuildContext,
+    *,
+    charge: Any,
+    discharge: Any,
+    charge_max: float,
+    discharge_max: float,
+) -> None:
+    """Binary ``block.charging[t]``: charge only when 1, discharge only when 0."""
+    block.charging = pyo.Var(ctx.steps, domain=pyo.Binary)
+    block.charge_when_charging = pyo.Constraint(ctx.steps, rule=lambda b, t: charge[t] <= charge_max * b.charging[t])
+    block.discharge_when_not_charging = pyo.Constraint(
+        ctx.steps, rule=lambda b, t: discharge[t] <= discharge_max * (1 - b.charging[t])
+    )
+
+
+def needs_exclusive(mode: ExclusiveMode, ctx: BuildContext) -> bool:
+    """In ``auto`` mode a binary is needed only when wasting energy in losses can pay.
+
+    That happens when something rewards consuming energy: a PV self-consumption
+    target (losses count as self-consumed PV) or a negative effective import price.
+    """
+    if mode == "auto":
+        return "burning_energy_pays" in ctx.flags
+    return mode == "always"

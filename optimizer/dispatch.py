@@ -1,0 +1,95 @@
+"""One call from problem to schedule: build, solve, extract, KPIs, baseline, diagnosis."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from optimizer.assets.base import BuildContext
+from optimizer.baseline import run_baseline
+from optimizer.diagnose import Violation, diagnose_infeasibility
+from optimizer.kpis import Kpis, compute_kpis
+from optimizer.model import BuiltModel, build_model
+from optimizer.problem import DispatchProblem
+from optimizer.solve import SolveOptions, SolverReport, solve_model
+
+SHORTFALL_TOLERANCE = 1e-6
+
+
+@dataclass
+class DispatchResult:
+    """A schedule with its KPIs, the solver report and the rule-based comparison.
+
+    ``schedule_source`` is ``"optimizer"`` when the schedule is the solver's, and
+    ``"fallback"`` (the rule-based baseline) when the problem is infeasible or
+    the solver produced no solution; ``diagnosis`` then says what could not hold.
+    """
+
+    status: Literal["optimal", "feasible", "infeasible", "error"]
+    schedule_source: Literal["optimizer", "fallback"]
+    schedule: pd.DataFrame
+    kpis: Kpis
+    report: SolverReport
+    baseline_schedule: pd.DataFrame
+    baseline_kpis: Kpis
+    baseline_warnings: list[str] = field(default_factory=list)
+    diagnosis: list[Violation] = field(default_factory=list)
+
+    @property
+    def saving_cny(self) -> float:
+        """Money saved against the rule-based baseline (energy cost, carbon and penalties excluded)."""
+        return self.baseline_kpis.energy_cost_cny - self.kpis.energy_cost_cny
+
+    @property
+    def targets_relaxed(self) -> bool:
+        """True when a soft target was missed."""
+        return any(s.shortfall > SHORTFALL_TOLERANCE for s in self.kpis.target_shortfalls)
+
+
+def extract_schedule(ctx: BuildContext) -> pd.DataFrame:
+    """Every registered flow as a column on the horizon index, in registration order."""
+    columns: dict[str, np.ndarray] = {}
+    for column, flow in ctx.flows.items():
+        if flow.is_data:
+            columns[column] = flow.component
+        else:
+            values = [v.value for v in flow.component.values()]
+            columns[column] = np.array([0.0 if v is None else v for v in values], dtype=float)
+    return pd.DataFrame(columns, index=ctx.horizon.index)
+
+
+def solve(problem: DispatchProblem, options: SolveOptions | None = None) -> DispatchResult:
+    """Optimises ``problem``; never raises for infeasibility or solver limits."""
+    options = options or SolveOptions()
+    built: BuiltModel = build_model(problem)
+    report = solve_model(built.model, options)
+    report.build_seconds = built.build_seconds
+    baseline_schedule, warnings = run_baseline(built.ctx)
+    baseline_kpis = compute_kpis(baseline_schedule, built.ctx)
+    if report.status in ("optimal", "feasible"):
+        schedule = extract_schedule(built.ctx)
+        return DispatchResult(
+            status=report.status,
+            schedule_source="optimizer",
+            schedule=schedule,
+            kpis=compute_kpis(schedule, built.ctx),
+            report=report,
+            baseline_schedule=baseline_schedule,
+            baseline_kpis=baseline_kpis,
+            baseline_warnings=warnings,
+        )
+    diagnosis = diagnose_infeasibility(problem, options) if report.status == "infeasible" else []
+    return DispatchResult(
+        status=report.status,
+        schedule_source="fallback",
+        schedule=baseline_schedule,
+        kpis=baseline_kpis,
+        report=report,
+        baseline_schedule=baseline_schedule,
+        baseline_kpis=baseline_kpis,
+        baseline_warnings=warnings,
+        diagnosis=diagnosis,
+    )

@@ -1,0 +1,89 @@
+"""The dispatch problem as data: horizon, assets, targets, objective settings."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from optimizer.assets import AnyAsset
+from optimizer.horizon import Horizon
+from optimizer.types import Fraction, NonNegFloat, series_length
+
+
+class FractionTarget(BaseModel):
+    """A lower bound on a horizon-wide share, hard or soft."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    min_frac: Fraction = Field(description="Required share, 0-1.")
+    hard: bool = Field(True, description="Hard: a constraint. Soft: shortfall allowed at a penalty.")
+    penalty_cny_per_kwh: NonNegFloat = Field(2.0, description="Soft target: penalty per kWh of shortfall.")
+
+
+class EmissionCap(BaseModel):
+    """An upper bound on the horizon's emissions, hard or soft."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_kgco2: NonNegFloat = Field(description="Cap on emissions over the horizon [kgCO2].")
+    accounting: Literal["location", "market"] = "market"
+    hard: bool = True
+    penalty_cny_per_kgco2: NonNegFloat = Field(1.0, description="Soft cap: penalty per kgCO2 above the cap.")
+
+
+class Targets(BaseModel):
+    """Horizon-wide targets.
+
+    - PV self-consumption = (PV output - export) / PV available. Exported energy
+      counts as PV first and curtailed PV counts as not self-consumed, so
+      curtailing cannot meet the target.
+    - Green share = (PV output - export + green contracts) / consumption, where
+      consumption = import + PV output - export (storage losses included).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    pv_self_consumption: FractionTarget | None = None
+    green_share: FractionTarget | None = None
+    emission_cap: EmissionCap | None = None
+
+
+class ObjectiveSpec(BaseModel):
+    """Weights of the objective beyond the money actually paid."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    carbon_price_cny_per_tco2: NonNegFloat = Field(0.0, description="Internal carbon price [CNY/tCO2].")
+    carbon_accounting: Literal["location", "market"] = Field(
+        "market", description="Which emissions the carbon price applies to."
+    )
+
+
+class DispatchProblem(BaseModel):
+    """Everything the optimiser needs for one horizon."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = "dispatch"
+    currency: str = Field("CNY", description="Currency of every price (labels only).")
+    horizon: Horizon
+    assets: list[AnyAsset]
+    targets: Targets = Field(default_factory=Targets)
+    objective: ObjectiveSpec = Field(default_factory=ObjectiveSpec)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> DispatchProblem:
+        names = [a.name for a in self.assets]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"asset names must be unique, repeated: {duplicates}")
+        n_steps = self.horizon.n_steps
+        for i, asset in enumerate(self.assets):
+            for field, value in asset.series_fields().items():
+                length = series_length(value)
+                if length is not None and length != n_steps:
+                    raise ValueError(
+                        f"assets[{i}] ({asset.name}).{field} has {length} values, the horizon has {n_steps} steps"
+                    )
+        return self
