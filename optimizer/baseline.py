@@ -20,7 +20,7 @@ from optimizer.baseline_state import BaselineState
 def run_baseline(ctx: BuildContext) -> tuple[pd.DataFrame, list[str]]:
     """The baseline schedule with the same columns as the optimised one, and its warnings."""
     problem = ctx.problem
-    state = BaselineState(horizon=problem.horizon, net_kw=np.zeros(problem.horizon.n_steps))
+    state = BaselineState(horizon=problem.horizon)
     for spec in sorted(problem.assets, key=lambda a: REGISTRY[a.kind].baseline_order):
         REGISTRY[spec.kind].baseline(spec, state)
     columns = {c: state.columns.get(c, np.zeros(problem.horizon.n_steps)) for c in ctx.flows}

@@ -6,22 +6,38 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from optimizer.buses import ELECTRICITY
 from optimizer.horizon import Horizon
 
 
 @dataclass
 class BaselineState:
-    """The schedule being filled and the electricity still to balance.
+    """The schedule being filled and, per bus, what is still to balance.
 
-    ``net_kw[t] > 0`` is a deficit still to be supplied, ``< 0`` a surplus.
+    ``net[bus][t] > 0`` is a deficit still to be supplied, ``< 0`` a surplus;
+    ``net_kw`` is the electricity bus's.
     """
 
     horizon: Horizon
-    net_kw: np.ndarray
+    net: dict[str, np.ndarray] = field(default_factory=dict)
     columns: dict[str, np.ndarray] = field(default_factory=dict)
     curtailable_pv: list[str] = field(default_factory=list)
     uncovered_import_kw: np.ndarray | None = None  # metered import not yet covered by green contracts
     warnings: list[str] = field(default_factory=list)
+
+    def bus(self, name: str) -> np.ndarray:
+        """The net deficit of bus ``name`` (created at zero), modified in place by rules."""
+        if name not in self.net:
+            self.net[name] = np.zeros(self.horizon.n_steps)
+        return self.net[name]
+
+    @property
+    def net_kw(self) -> np.ndarray:
+        return self.bus(ELECTRICITY)
+
+    @net_kw.setter
+    def net_kw(self, value: np.ndarray) -> None:
+        self.net[ELECTRICITY] = value
 
     @property
     def dt_h(self) -> float:

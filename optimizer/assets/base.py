@@ -27,15 +27,17 @@ import pandas as pd
 import pyomo.environ as pyo
 from pydantic import BaseModel, ConfigDict, Field
 
+from optimizer.buses import COMPRESSED_AIR, COOLING, ELECTRICITY, HEAT
 from optimizer.horizon import Horizon
 from optimizer.types import SERIES, as_array
+
+__all__ = ["COMPRESSED_AIR", "COOLING", "ELECTRICITY", "HEAT"]
 
 if TYPE_CHECKING:
     from optimizer.problem import DispatchProblem
 
 Accounting = Literal["location", "market"]
 ACCOUNTINGS: tuple[Accounting, ...] = ("location", "market")
-ELECTRICITY = "electricity"
 
 
 class AssetSpec(BaseModel):
@@ -94,6 +96,7 @@ class GridPort:
     import_kw: Any
     import_price_cny_per_kwh: np.ndarray
     market_kgco2_per_kwh: float
+    bands: np.ndarray | None = None  # TOU band name per step, when the price comes from a tariff
 
 
 @dataclass

@@ -89,7 +89,8 @@ def build_grid(spec: GridSpec, ctx: BuildContext) -> None:
     ctx.add_linear_cost("grid_energy", f"{n}.import_kw", price)
     ctx.add_emission("location", "grid", f"{n}.import_kw", np.full(ctx.n_steps, spec.location_kgco2_per_kwh))
     ctx.add_emission("market", "grid", f"{n}.import_kw", np.full(ctx.n_steps, spec.market_kgco2_per_kwh))
-    ctx.grid = GridPort(n, block.import_kw, price, spec.market_kgco2_per_kwh)
+    bands = None if spec.tariff is None else spec.tariff.bands(ctx.horizon.index).to_numpy()
+    ctx.grid = GridPort(n, block.import_kw, price, spec.market_kgco2_per_kwh, bands)
 
     carbon_price_cny_per_kg = ctx.problem.objective.carbon_price_cny_per_tco2 / 1000.0
     factor = (
