@@ -27,11 +27,8 @@ import pandas as pd
 import pyomo.environ as pyo
 from pydantic import BaseModel, ConfigDict, Field
 
-from optimizer.buses import COMPRESSED_AIR, COOLING, ELECTRICITY, HEAT
 from optimizer.horizon import Horizon
 from optimizer.types import SERIES, as_array
-
-__all__ = ["COMPRESSED_AIR", "COOLING", "ELECTRICITY", "HEAT"]
 
 if TYPE_CHECKING:
     from optimizer.problem import DispatchProblem

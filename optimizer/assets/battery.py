@@ -16,9 +16,10 @@ import numpy as np
 import pyomo.environ as pyo
 from pydantic import Field, model_validator
 
-from optimizer.assets.base import ELECTRICITY, AssetSpec, BuildContext
+from optimizer.assets.base import AssetSpec, BuildContext
 from optimizer.assets.storage import ExclusiveMode, add_exclusive_flows, add_level_balance, needs_exclusive
 from optimizer.baseline_state import BaselineState
+from optimizer.buses import ELECTRICITY
 from optimizer.types import Efficiency, Fraction, NonNegFloat, PositiveFloat
 
 

@@ -23,8 +23,9 @@ import pandas as pd
 import pyomo.environ as pyo
 from pydantic import Field, model_validator
 
-from optimizer.assets.base import ELECTRICITY, AssetSpec, BuildContext, CostTerm, GridPort
+from optimizer.assets.base import AssetSpec, BuildContext, CostTerm, GridPort
 from optimizer.baseline_state import BaselineState
+from optimizer.buses import ELECTRICITY
 from optimizer.horizon import Horizon
 from optimizer.tariff import TouTariff
 from optimizer.types import NonNegFloat, Series

@@ -6,8 +6,9 @@ from typing import Literal
 
 from pydantic import Field
 
-from optimizer.assets.base import ELECTRICITY, AssetSpec, BuildContext
+from optimizer.assets.base import AssetSpec, BuildContext
 from optimizer.baseline_state import BaselineState
+from optimizer.buses import ELECTRICITY
 from optimizer.types import NonNegSeries
 
 ELECTRIC_LOAD = "electric_load"

@@ -11,8 +11,9 @@ from typing import Literal
 import pyomo.environ as pyo
 from pydantic import Field
 
-from optimizer.assets.base import ELECTRICITY, AssetSpec, BuildContext
+from optimizer.assets.base import AssetSpec, BuildContext
 from optimizer.baseline_state import BaselineState
+from optimizer.buses import ELECTRICITY
 from optimizer.types import NonNegSeries
 
 PV_OUTPUT = "pv_output"
