@@ -15,6 +15,7 @@ import pandas as pd
 from optimizer.assets import REGISTRY
 from optimizer.assets.base import BuildContext
 from optimizer.baseline_state import BaselineState
+from optimizer.buses import ELECTRICITY
 
 
 def run_baseline(ctx: BuildContext) -> tuple[pd.DataFrame, list[str]]:
@@ -23,5 +24,11 @@ def run_baseline(ctx: BuildContext) -> tuple[pd.DataFrame, list[str]]:
     state = BaselineState(horizon=problem.horizon)
     for spec in sorted(problem.assets, key=lambda a: REGISTRY[a.kind].baseline_order):
         REGISTRY[spec.kind].baseline(spec, state)
+    for bus, net in state.net.items():
+        short = net > 1e-6
+        if bus != ELECTRICITY and short.any():  # the grid rule reports electricity itself
+            state.warnings.append(
+                f"baseline leaves the {bus} bus short at {int(short.sum())} steps (largest deficit {net.max():.1f})"
+            )
     columns = {c: state.columns.get(c, np.zeros(problem.horizon.n_steps)) for c in ctx.flows}
     return pd.DataFrame(columns, index=problem.horizon.index), state.warnings

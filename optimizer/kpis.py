@@ -11,7 +11,10 @@ import pandas as pd
 from pydantic import BaseModel, Field
 
 from optimizer.assets.base import BuildContext
+from optimizer.assets.cold_storage import COOLING_DEMAND, COOLING_ELECTRICITY, COOLING_PRODUCTION
+from optimizer.assets.compressors import COMPRESSOR_ON, COMPRESSOR_START, DUMPED_HEAT, RECOVERED_HEAT
 from optimizer.assets.grid import GREEN_PURCHASE, GRID_EXPORT, GRID_IMPORT
+from optimizer.assets.heat import GAS_DISPLACEMENT_KWH_TH_PER_NM3, GAS_USE
 from optimizer.assets.pv import PV_AVAILABLE, PV_OUTPUT
 
 NON_CASH_COMPONENTS = ("carbon", "penalty")
@@ -44,6 +47,38 @@ def role_total_kwh(schedule: pd.DataFrame, ctx: BuildContext, role: str) -> floa
     return float(schedule[columns].to_numpy().sum() * ctx.dt_h) if columns else 0.0
 
 
+def optional_role_total(schedule: pd.DataFrame, ctx: BuildContext, role: str, *, per_hour: bool = True) -> float | None:
+    """Sum of the columns with ``role`` over the horizon (times dt_h when ``per_hour``); None without such columns."""
+    columns = ctx.role_columns(role)
+    if not columns:
+        return None
+    total = float(schedule[columns].to_numpy().sum())
+    return total * ctx.dt_h if per_hour else total
+
+
+PEAK_BANDS = ("sharp", "peak")
+"""TOU bands out of which cooling storage shifts chiller production ("stop the chillers at peak")."""
+
+
+def role_kwh_by_band(schedule: pd.DataFrame, ctx: BuildContext, role: str) -> dict[str, float] | None:
+    """Energy of the flows with ``role`` per TOU band of the grid tariff [kWh]; None without such flows or bands."""
+    columns = ctx.role_columns(role)
+    if not columns or ctx.grid is None or ctx.grid.bands is None:
+        return None
+    energy = schedule[columns].to_numpy().sum(axis=1) * ctx.dt_h
+    bands = np.asarray(ctx.grid.bands)
+    return {str(band): float(energy[bands == band].sum()) for band in dict.fromkeys(bands.tolist())}
+
+
+def cooling_shifted_from_peak_kwh(schedule: pd.DataFrame, ctx: BuildContext) -> float | None:
+    """Cooling demand in the sharp and peak bands minus cooling produced in them [kWh_th]; None without either."""
+    demand = role_kwh_by_band(schedule, ctx, COOLING_DEMAND)
+    if demand is None:
+        return None
+    produced = role_kwh_by_band(schedule, ctx, COOLING_PRODUCTION) or {}
+    return sum(demand.get(band, 0.0) - produced.get(band, 0.0) for band in PEAK_BANDS)
+
+
 def energy_totals(schedule: pd.DataFrame, ctx: BuildContext) -> EnergyTotals:
     return EnergyTotals(
         pv_available_kwh=role_total_kwh(schedule, ctx, PV_AVAILABLE),
@@ -62,6 +97,28 @@ def emissions_kgco2(schedule: pd.DataFrame, ctx: BuildContext, accounting: str) 
             if e.accounting == accounting
         )
     )
+
+
+def emissions_by_source_kgco2(schedule: pd.DataFrame, ctx: BuildContext, accounting: str) -> dict[str, float]:
+    """Emissions of one accounting method by source ("grid", "gas", "heat"...) [kgCO2]."""
+    by_source: dict[str, float] = {}
+    for e in ctx.emissions:
+        if e.accounting == accounting:
+            amount = float(np.dot(e.kgco2_per_kwh, schedule[e.column].to_numpy()) * ctx.dt_h)
+            by_source[e.source] = by_source.get(e.source, 0.0) + amount
+    return by_source
+
+
+def gas_displaced_nm3(schedule: pd.DataFrame, ctx: BuildContext) -> float | None:
+    """Recovered heat used (recovered minus dumped) as gas of the first boiler (efficiency x LHV) [Nm3].
+
+    None without a gas boiler (nothing to displace).
+    """
+    heat_kwh_per_nm3 = ctx.scalars.get(GAS_DISPLACEMENT_KWH_TH_PER_NM3)
+    if heat_kwh_per_nm3 is None:
+        return None
+    used_kwh = role_total_kwh(schedule, ctx, RECOVERED_HEAT) - role_total_kwh(schedule, ctx, DUMPED_HEAT)
+    return used_kwh / heat_kwh_per_nm3
 
 
 class TargetShortfall(BaseModel):
@@ -94,6 +151,30 @@ class Kpis(BaseModel):
     peak_import_kw: float
     target_shortfalls: list[TargetShortfall] = Field(default_factory=list)
     max_balance_residual_kw: float = Field(description="Largest bus-balance mismatch in the schedule [kW].")
+    cooling_electricity_kwh_by_band: dict[str, float] | None = Field(
+        None, description="Electricity drawn to make cooling (chillers) per TOU band [kWh]; None without both."
+    )
+    cooling_shifted_from_peak_kwh: float | None = Field(
+        None,
+        description="Cooling demand in the sharp and peak TOU bands minus cooling produced in them [kWh_th]: what "
+        "storage moved out of those bands (negative: charged there); None without cooling demand or TOU bands.",
+    )
+    compressor_running_h: float | None = Field(None, description="Hours on, summed over compressors [h].")
+    compressor_starts: float | None = Field(None, description="Starts, summed over compressors.")
+    recovered_heat_kwh: float | None = Field(None, description="Heat recovered from compressors [kWh_th].")
+    dumped_heat_kwh: float | None = Field(None, description="Recovered heat wasted through the bypass [kWh_th].")
+    emissions_location_kgco2_by_source: dict[str, float] = Field(
+        default_factory=dict, description="Location-based emissions by source (grid, gas, heat...) [kgCO2]."
+    )
+    emissions_market_kgco2_by_source: dict[str, float] = Field(
+        default_factory=dict, description="Market-based emissions by source (grid, gas, heat...) [kgCO2]."
+    )
+    gas_use_nm3: float | None = Field(None, description="Gas burnt, summed over flows with a gas-use role [Nm3].")
+    gas_displaced_nm3: float | None = Field(
+        None,
+        description="Recovered heat used (recovered - dumped) / (efficiency x LHV of the first gas boiler) [Nm3]; "
+        "None without a gas boiler.",
+    )
 
 
 def balance_residual_kw(schedule: pd.DataFrame, ctx: BuildContext) -> float:
@@ -136,4 +217,14 @@ def compute_kpis(schedule: pd.DataFrame, ctx: BuildContext) -> Kpis:
         peak_import_kw=peak,
         target_shortfalls=target_shortfalls(schedule, ctx),
         max_balance_residual_kw=balance_residual_kw(schedule, ctx),
+        cooling_electricity_kwh_by_band=role_kwh_by_band(schedule, ctx, COOLING_ELECTRICITY),
+        cooling_shifted_from_peak_kwh=cooling_shifted_from_peak_kwh(schedule, ctx),
+        compressor_running_h=optional_role_total(schedule, ctx, COMPRESSOR_ON),
+        compressor_starts=optional_role_total(schedule, ctx, COMPRESSOR_START, per_hour=False),
+        recovered_heat_kwh=optional_role_total(schedule, ctx, RECOVERED_HEAT),
+        dumped_heat_kwh=optional_role_total(schedule, ctx, DUMPED_HEAT),
+        emissions_location_kgco2_by_source=emissions_by_source_kgco2(schedule, ctx, "location"),
+        emissions_market_kgco2_by_source=emissions_by_source_kgco2(schedule, ctx, "market"),
+        gas_use_nm3=optional_role_total(schedule, ctx, GAS_USE),
+        gas_displaced_nm3=gas_displaced_nm3(schedule, ctx),
     )

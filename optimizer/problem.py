@@ -86,4 +86,8 @@ class DispatchProblem(BaseModel):
                     raise ValueError(
                         f"assets[{i}] ({asset.name}).{field} has {length} values, the horizon has {n_steps} steps"
                     )
+            try:
+                asset.check_horizon(self.horizon)
+            except ValueError as err:
+                raise ValueError(f"assets[{i}] ({asset.name}): {err}") from err
         return self

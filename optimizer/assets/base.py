@@ -52,6 +52,9 @@ class AssetSpec(BaseModel):
             if SERIES in info.metadata and getattr(self, name) is not None
         }
 
+    def check_horizon(self, horizon: Horizon) -> None:
+        """Raises ``ValueError`` naming the field when the spec does not fit ``horizon`` (default: no check)."""
+
 
 @dataclass
 class Flow:

@@ -62,6 +62,12 @@ def add_commitment(
         steps,
         rule=lambda b, t: b.on[t] - (prev0 if t == 0 else b.on[t - 1]) == b.start[t] - b.stop[t],
     )
+    # Without a min up (down) rule nothing else keeps a continuous start (stop) at 0 on steps
+    # without a change (start = stop = 0.5 would satisfy the transition): bound it by the state.
+    if min_up_steps <= 1:
+        block.start_only_when_on = pyo.Constraint(steps, rule=lambda b, t: b.start[t] <= b.on[t])
+    if min_down_steps <= 1:
+        block.stop_only_when_off = pyo.Constraint(steps, rule=lambda b, t: b.stop[t] <= 1 - b.on[t])
     if min_up_steps > 1:
         block.min_up = pyo.Constraint(
             steps, rule=lambda b, t: sum(b.start[k] for k in range(max(0, t - min_up_steps + 1), t + 1)) <= b.on[t]

@@ -30,10 +30,15 @@ def add_level_balance(
     charge_eff: float,
     discharge_eff: float,
     loss_frac_per_h: float = 0.0,
+    rate_to_level: float = 1.0,
 ) -> None:
-    """Adds ``block.level_balance[t]`` linking a store's level to its flows."""
+    """Adds ``block.level_balance[t]`` linking a store's level to its flows.
+
+    ``rate_to_level`` converts a flow times hours into the level's unit when the
+    flows are not per hour, e.g. 60 for flows in m3/min and a level in m3.
+    """
     keep = (1.0 - loss_frac_per_h) ** ctx.dt_h
-    dt_h = ctx.dt_h
+    dt_h = ctx.dt_h * rate_to_level
 
     def rule(_: pyo.Block, t: int) -> Any:
         previous = initial * keep if t == 0 else keep * level[t - 1]

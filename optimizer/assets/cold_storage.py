@@ -1,0 +1,366 @@
+"""Cooling supply on the cooling bus (kW_th): demand, chillers (chilled water or ice), cold tanks.
+
+Asset kinds (each a spec, a builder and a baseline rule):
+
+- ``cooling_demand``: a cooling series [kW_th] drawn from the cooling bus, met in every step;
+- ``chiller``: an electric chiller. Chilled-water output ``cooling_kw[t]`` goes to
+  the cooling bus; with an ice-making mode, ice output ``ice_kw[t]`` goes to the
+  *ice* bus (:data:`ICE`). Electricity drawn from the electricity bus:
+  ``power_kw = cooling_kw / chilled_water_cop + ice_kw / ice_cop``. Ice mode runs
+  at a lower COP and a derated capacity ``cooling_capacity_kw * (1 - ice_capacity_derate_frac)``;
+- ``cold_tank``: a chilled-water or ice store with the shared level balance
+  (levels at interval ends), standing loss, charge/discharge limits and an end level.
+  A chilled-water tank charges from and discharges to the cooling bus; an ice
+  tank charges from the ice bus and discharges (melts) to the cooling bus.
+
+Why an ice bus: ice can only be stored, never fed to the chilled-water loop
+directly, so it gets its own bus whose only supply is chillers in ice mode and
+whose only sink is ice tanks. The generic bus balance then says "ice made =
+ice stored" without any special rule; with no ice tank in the problem the
+balance forces ice output to 0 (and the ice-mode binaries are fixed to 0).
+
+Chiller on/off: when a chiller has a minimum load, a start cost, minimum
+up/down times or an ice mode, it gets the shared on/off rules
+(:func:`optimizer.assets.commitment.add_commitment`): ``on[t]`` binary, and
+with an ice mode a second binary ``ice_mode[t] <= on[t]``, so a running
+chiller is in exactly one mode:
+
+    min_load * cap * (on - ice_mode) <= cooling_kw <= avail * cap * (on - ice_mode)
+    min_load * cap_ice * ice_mode    <= ice_kw     <= avail * cap_ice * ice_mode
+
+(minimum loads are fractions of each mode's full capacity). Otherwise the
+chiller is a continuous LP unit ``0 <= cooling_kw <= avail * cap``. The start
+count ``starts[t]`` is a schedule column costed at ``start_cost_cny`` each
+(component ``"start_up"``). Without a minimum load, ``on`` may read 1 at zero
+output where nothing (a start cost, min up/down times) tells the two apart.
+
+Operating rule ``off_in_bands`` (Huishan dairy: "charge cold at valley price,
+supply at flat, stop the chillers at peak"): the chiller is forced off in
+every step whose TOU band (the grid tariff's band at the interval start) is
+listed. It is an explicit site rule, separate from what prices alone would
+do; it needs a grid with a TOU tariff.
+
+Cold tanks need no charge/discharge exclusivity binary: there are no
+charge/discharge efficiencies, so charging and discharging at once wastes
+nothing on the chilled-water side, and for an ice tank it is physical
+(making ice while melting it).
+
+Roles: chiller outputs (chilled water and ice) carry :data:`COOLING_PRODUCTION`,
+chiller electricity :data:`COOLING_ELECTRICITY`, demand :data:`COOLING_DEMAND`;
+:mod:`optimizer.kpis` aggregates them per TOU band (cooling electricity by band,
+cooling shifted out of the sharp and peak bands).
+
+Baseline: chillers follow the cooling demand directly, in problem order, up
+to their available capacity, in chilled-water mode only (no ice, no tank use;
+``off_in_bands`` is not applied, since without storage the demand has to be
+met when it occurs); tanks stay idle and their content only decays by the
+standing loss, exactly as the level balance would with zero flows. Demand below
+a chiller's minimum load is still followed (the unit cycles within the step)
+and reported as a warning, as is demand the chillers cannot meet.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import numpy as np
+import pyomo.environ as pyo
+from pydantic import Field, field_validator, model_validator
+
+from optimizer.assets.base import AssetSpec, BuildContext
+from optimizer.assets.commitment import add_commitment, minutes_to_steps
+from optimizer.assets.grid import GridSpec
+from optimizer.assets.storage import add_level_balance
+from optimizer.baseline_state import BaselineState
+from optimizer.buses import COOLING, ELECTRICITY
+from optimizer.types import Fraction, NonNegFloat, NonNegSeries, PositiveFloat
+
+ICE = "ice"
+"""Bus of ice made by chillers in ice mode [kW_th]; only ice tanks draw from it."""
+
+# Roles of flows on (or about) the cooling bus.
+COOLING_DEMAND = "cooling_demand"
+"""Role of cooling demand [kW_th]."""
+COOLING_PRODUCTION = "cooling_production"
+"""Role of cooling produced by a machine (chilled water or ice) [kW_th]; storage discharge is not production."""
+COOLING_ELECTRICITY = "cooling_electricity"
+"""Role of electricity drawn to produce cooling [kW]."""
+
+DEFAULT_STANDING_LOSS_FRAC_PER_H = 1.0 - 0.98 ** (1.0 / 24.0)
+"""2 % of the content per day, the middle of the 1-3 %/day typical for ice and chilled-water tanks (estimate)."""
+
+BASELINE_UNMET_COOLING = "baseline cannot meet the cooling demand"
+
+
+# --- cooling demand --------------------------------------------------------------------------
+
+
+class CoolingDemandSpec(AssetSpec):
+    """Cooling that must be delivered (process cooling, cold rooms, air conditioning)."""
+
+    kind: Literal["cooling_demand"] = "cooling_demand"
+    cooling_kw: NonNegSeries = Field(description="Cooling demand per step [kW_th].")
+
+
+def build_cooling_demand(spec: CoolingDemandSpec, ctx: BuildContext) -> None:
+    ctx.add_data(f"{spec.name}.cooling_kw", ctx.series(spec.cooling_kw), bus=COOLING, sign=-1, role=COOLING_DEMAND)
+
+
+def baseline_cooling_demand(spec: CoolingDemandSpec, state: BaselineState) -> None:
+    demand = state.series(spec.cooling_kw)
+    state.columns[f"{spec.name}.cooling_kw"] = demand
+    state.bus(COOLING)[:] += demand
+
+
+# --- chiller ---------------------------------------------------------------------------------
+
+
+class ChillerSpec(AssetSpec):
+    """An electric chiller making chilled water and, optionally, ice."""
+
+    kind: Literal["chiller"] = "chiller"
+    cooling_capacity_kw: PositiveFloat = Field(description="Rated cooling output in chilled-water mode [kW_th].")
+    chilled_water_cop: PositiveFloat = Field(
+        description="Cooling out per electricity in, chilled-water mode (typically 5.5-6.3)."
+    )
+    ice_cop: PositiveFloat | None = Field(
+        None, description="Cooling out per electricity in, ice-making mode (typically 3.5-4.2); none: no ice mode."
+    )
+    ice_capacity_derate_frac: Fraction = Field(
+        0.32,
+        description="Capacity lost in ice-making mode, fraction of the chilled-water capacity (typically 0.30-0.35).",
+    )
+    min_load_frac: Fraction = Field(
+        0.0,
+        description="Lowest output when running, fraction of the running mode's full capacity; above 0 adds on/off.",
+    )
+    start_cost_cny: NonNegFloat = Field(0.0, description="Cost per start (wear, start-up losses) [CNY].")
+    min_up_minutes: NonNegFloat = Field(0.0, description="Shortest run once started [min].")
+    min_down_minutes: NonNegFloat = Field(0.0, description="Shortest stop once stopped [min].")
+    initial_on: bool = Field(False, description="Running just before the horizon starts (a run at step 0 is no start).")
+    availability_frac: NonNegSeries | None = Field(
+        None, description="Share of the capacity available per step (0 = out of service, 1 = all); default: 1."
+    )
+    off_in_bands: list[str] = Field(
+        default_factory=list,
+        description="TOU bands (e.g. ['sharp', 'peak']) in which the chiller must be off; needs a grid tariff.",
+    )
+
+    @field_validator("availability_frac")
+    @classmethod
+    def _availability_at_most_one(cls, value: float | list[float] | None) -> float | list[float] | None:
+        values = [] if value is None else [value] if isinstance(value, (int, float)) else value
+        if any(v > 1.0 for v in values):
+            raise ValueError(f"availability_frac is a share of the capacity and must be at most 1, got {max(values)}")
+        return value
+
+    @model_validator(mode="after")
+    def _ice_mode_consistent(self) -> ChillerSpec:
+        if self.ice_cop is not None:
+            if self.ice_cop > self.chilled_water_cop:
+                raise ValueError(
+                    f"ice_cop {self.ice_cop} is above chilled_water_cop {self.chilled_water_cop}: "
+                    "making ice runs at a lower evaporating temperature and cannot be more efficient"
+                )
+            if self.ice_capacity_derate_frac >= 1.0:
+                raise ValueError("ice_capacity_derate_frac must be below 1 (ice mode would have no capacity)")
+        return self
+
+    @property
+    def has_ice_mode(self) -> bool:
+        return self.ice_cop is not None
+
+    @property
+    def ice_capacity_kw(self) -> float:
+        """Cooling output in ice mode at full load [kW_th]."""
+        return self.cooling_capacity_kw * (1.0 - self.ice_capacity_derate_frac)
+
+    def needs_on_off(self, step_minutes: int) -> bool:
+        """Whether the chiller needs on/off binaries (else it is a continuous LP unit)."""
+        return (
+            self.has_ice_mode
+            or self.min_load_frac > 0.0
+            or self.start_cost_cny > 0.0
+            or minutes_to_steps(self.min_up_minutes, step_minutes) > 1
+            or minutes_to_steps(self.min_down_minutes, step_minutes) > 1
+        )
+
+
+def banned_steps(spec: ChillerSpec, ctx: BuildContext) -> np.ndarray:
+    """Boolean per step: the step's TOU band is in ``spec.off_in_bands``."""
+    if not spec.off_in_bands:
+        return np.zeros(ctx.n_steps, dtype=bool)
+    if ctx.grid is None or ctx.grid.bands is None:
+        source = "there is no grid" if ctx.grid is None else f"grid {ctx.grid.name!r} has prices per step, no tariff"
+        raise ValueError(
+            f"chiller {spec.name!r}: off_in_bands {spec.off_in_bands} needs TOU bands from a grid tariff, but {source}"
+        )
+    grid_spec = next(a for a in ctx.problem.assets if a.name == ctx.grid.name)
+    assert isinstance(grid_spec, GridSpec) and grid_spec.tariff is not None
+    known = set(grid_spec.tariff.band_prices_cny_per_kwh)
+    unknown = sorted(set(spec.off_in_bands) - known)
+    if unknown:
+        raise ValueError(f"chiller {spec.name!r}: off_in_bands {unknown} are not bands of the tariff {sorted(known)}")
+    return np.isin(ctx.grid.bands, spec.off_in_bands)
+
+
+def build_chiller(spec: ChillerSpec, ctx: BuildContext) -> None:
+    n = spec.name
+    steps = ctx.steps
+    block = ctx.block(n)
+    cap = spec.cooling_capacity_kw
+    avail = np.ones(ctx.n_steps) if spec.availability_frac is None else ctx.series(spec.availability_frac)
+    allowed = np.where(banned_steps(spec, ctx), 0.0, avail)
+
+    block.cooling_kw = pyo.Var(steps, bounds=lambda _, t: (0.0, cap * allowed[t]))
+    electricity = {t: block.cooling_kw[t] / spec.chilled_water_cop for t in steps}
+    ctx.add_flow(f"{n}.cooling_kw", block.cooling_kw, bus=COOLING, sign=+1, role=COOLING_PRODUCTION)
+    if spec.has_ice_mode:
+        assert spec.ice_cop is not None
+        cap_ice = spec.ice_capacity_kw
+        block.ice_kw = pyo.Var(steps, bounds=lambda _, t: (0.0, cap_ice * allowed[t]))
+        electricity = {t: electricity[t] + block.ice_kw[t] / spec.ice_cop for t in steps}
+        ctx.add_flow(f"{n}.ice_kw", block.ice_kw, bus=ICE, sign=+1, role=COOLING_PRODUCTION)
+
+    block.power_kw = pyo.Var(steps, bounds=(0.0, None))
+    block.power_balance = pyo.Constraint(steps, rule=lambda b, t: b.power_kw[t] == electricity[t])
+    ctx.add_flow(f"{n}.power_kw", block.power_kw, bus=ELECTRICITY, sign=-1, role=COOLING_ELECTRICITY)
+
+    if not spec.needs_on_off(ctx.horizon.step_minutes):
+        return
+    unit = add_commitment(
+        block,
+        ctx,
+        min_up_steps=minutes_to_steps(spec.min_up_minutes, ctx.horizon.step_minutes),
+        min_down_steps=minutes_to_steps(spec.min_down_minutes, ctx.horizon.step_minutes),
+        initial_on=spec.initial_on,
+        available=allowed,
+    )
+    ctx.add_flow(f"{n}.on", unit.on)
+    ctx.add_flow(f"{n}.starts", unit.start)
+    # add_linear_cost multiplies by dt_h; a start is counted per step, not per hour.
+    ctx.add_linear_cost("start_up", f"{n}.starts", np.full(ctx.n_steps, spec.start_cost_cny / ctx.dt_h))
+    low = spec.min_load_frac
+    if spec.has_ice_mode:
+        block.ice_mode = pyo.Var(steps, domain=pyo.Binary)
+        block.one_mode = pyo.Constraint(steps, rule=lambda b, t: b.ice_mode[t] <= unit.on[t])
+        ctx.add_flow(f"{n}.ice_mode", block.ice_mode)
+        cap_ice = spec.ice_capacity_kw
+        block.ice_max = pyo.Constraint(steps, rule=lambda b, t: b.ice_kw[t] <= cap_ice * allowed[t] * b.ice_mode[t])
+        if low > 0:
+            block.ice_min = pyo.Constraint(steps, rule=lambda b, t: b.ice_kw[t] >= low * cap_ice * b.ice_mode[t])
+
+        def chilled_water_mode(b: pyo.Block, t: int) -> Any:
+            return unit.on[t] - b.ice_mode[t]
+
+        def finalize(c: BuildContext) -> None:
+            if not any(sign < 0 for _, sign in c.bus_terms.get(ICE, [])):  # no ice tank: no ice mode
+                for t in steps:
+                    block.ice_mode[t].fix(0)
+
+        ctx.finalizers.append(finalize)
+    else:
+
+        def chilled_water_mode(b: pyo.Block, t: int) -> Any:
+            return unit.on[t]
+
+    block.cooling_max = pyo.Constraint(
+        steps, rule=lambda b, t: b.cooling_kw[t] <= cap * allowed[t] * chilled_water_mode(b, t)
+    )
+    if low > 0:
+        block.cooling_min = pyo.Constraint(
+            steps, rule=lambda b, t: b.cooling_kw[t] >= low * cap * chilled_water_mode(b, t)
+        )
+
+
+def baseline_chiller(spec: ChillerSpec, state: BaselineState) -> None:
+    """Rule: cover the cooling deficit in chilled-water mode up to the available capacity."""
+    n = spec.name
+    n_steps = state.horizon.n_steps
+    avail = np.ones(n_steps) if spec.availability_frac is None else state.series(spec.availability_frac)
+    deficit = state.bus(COOLING)
+    cooling = np.minimum(np.maximum(deficit, 0.0), spec.cooling_capacity_kw * avail)
+    power = cooling / spec.chilled_water_cop
+    deficit -= cooling
+    state.net_kw += power
+    state.columns[f"{n}.cooling_kw"] = cooling
+    state.columns[f"{n}.power_kw"] = power
+    if spec.has_ice_mode:
+        state.columns[f"{n}.ice_kw"] = np.zeros(n_steps)
+        state.columns[f"{n}.ice_mode"] = np.zeros(n_steps)
+    if spec.needs_on_off(state.horizon.step_minutes):
+        on = (cooling > 0).astype(float)
+        previous = np.r_[1.0 if spec.initial_on else 0.0, on[:-1]]
+        state.columns[f"{n}.on"] = on
+        state.columns[f"{n}.starts"] = np.maximum(on - previous, 0.0)
+    below_min = int(np.sum((cooling > 1e-9) & (cooling < spec.min_load_frac * spec.cooling_capacity_kw - 1e-9)))
+    if below_min:
+        state.warnings.append(f"baseline runs {n} below its min load at {below_min} steps (cycling within the step)")
+    # Chillers run one after the other: only the last one's view of what is left unmet is kept.
+    state.warnings[:] = [w for w in state.warnings if not w.startswith(BASELINE_UNMET_COOLING)]
+    unmet_kwh = float(np.maximum(deficit, 0.0).sum() * state.dt_h)
+    if unmet_kwh > 1e-6:
+        steps = int(np.sum(deficit > 1e-9))
+        state.warnings.append(f"{BASELINE_UNMET_COOLING}: {unmet_kwh:.1f} kWh_th unmet at {steps} steps")
+
+
+# --- cold tank -------------------------------------------------------------------------------
+
+
+class ColdTankSpec(AssetSpec):
+    """A chilled-water or ice store discharging to the cooling bus."""
+
+    kind: Literal["cold_tank"] = "cold_tank"
+    medium: Literal["chilled_water", "ice"] = Field(
+        "chilled_water",
+        description="chilled_water: charged from the cooling bus; ice: charged only by chillers in ice mode.",
+    )
+    capacity_kwh: PositiveFloat = Field(description="Usable cold content [kWh_th].")
+    charge_power_kw: NonNegFloat = Field(description="Maximum charging rate [kW_th].")
+    discharge_power_kw: NonNegFloat = Field(description="Maximum discharging rate [kW_th].")
+    standing_loss_frac_per_h: Fraction = Field(
+        DEFAULT_STANDING_LOSS_FRAC_PER_H,
+        description="Cold lost per hour as a fraction of content; default 2 % per day (typical 1-3 %/day).",
+    )
+    initial_level_frac: Fraction = Field(0.0, description="Content at the horizon start, fraction of capacity.")
+    end_level_frac: Fraction | None = Field(
+        None, description="Content at least this at the horizon end, fraction of capacity; default: the initial level."
+    )
+
+    @property
+    def charge_bus(self) -> str:
+        return ICE if self.medium == "ice" else COOLING
+
+
+def build_cold_tank(spec: ColdTankSpec, ctx: BuildContext) -> None:
+    n = spec.name
+    block = ctx.block(n)
+    block.charge_kw = pyo.Var(ctx.steps, bounds=(0.0, spec.charge_power_kw))
+    block.discharge_kw = pyo.Var(ctx.steps, bounds=(0.0, spec.discharge_power_kw))
+    block.level_kwh = pyo.Var(ctx.steps, bounds=(0.0, spec.capacity_kwh))
+    add_level_balance(
+        block,
+        ctx,
+        level=block.level_kwh,
+        charge=block.charge_kw,
+        discharge=block.discharge_kw,
+        initial=spec.initial_level_frac * spec.capacity_kwh,
+        charge_eff=1.0,
+        discharge_eff=1.0,
+        loss_frac_per_h=spec.standing_loss_frac_per_h,
+    )
+    end_frac = spec.initial_level_frac if spec.end_level_frac is None else spec.end_level_frac
+    block.end_level = pyo.Constraint(expr=block.level_kwh[ctx.n_steps - 1] >= end_frac * spec.capacity_kwh)
+    ctx.add_flow(f"{n}.charge_kw", block.charge_kw, bus=spec.charge_bus, sign=-1)
+    ctx.add_flow(f"{n}.discharge_kw", block.discharge_kw, bus=COOLING, sign=+1)
+    ctx.add_flow(f"{n}.level_kwh", block.level_kwh)
+
+
+def baseline_cold_tank(spec: ColdTankSpec, state: BaselineState) -> None:
+    """Rule: the tank stays idle; its content only decays by the standing loss."""
+    n_steps = state.horizon.n_steps
+    keep = (1.0 - spec.standing_loss_frac_per_h) ** state.dt_h
+    initial = spec.initial_level_frac * spec.capacity_kwh
+    state.columns[f"{spec.name}.charge_kw"] = np.zeros(n_steps)
+    state.columns[f"{spec.name}.discharge_kw"] = np.zeros(n_steps)
+    state.columns[f"{spec.name}.level_kwh"] = initial * keep ** np.arange(1, n_steps + 1)

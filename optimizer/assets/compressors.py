@@ -1,0 +1,461 @@
+"""Compressed air: compressor units, air receivers and compressed-air demand.
+
+The ``compressed_air`` bus is a *rate* in m3/min of free air (FAD), so stores on
+it hold m3: ``level_m3[t] = level_m3[t-1] + (in - out) * 60 * dt_h`` (the shared
+level balance with ``rate_to_level=60``).
+
+Compressor unit (kind ``compressor``), on/off by the shared commitment rules
+(min up/down times in minutes, rounded up to whole steps; availability; initial
+state; a start cost per start). Full-load power is
+``specific_power_kw_per_m3_per_min * rated_flow_m3_per_min``.
+
+- ``load_unload`` (fixed speed): within a step (15 min) a real unit cycles
+  between loaded (rated flow, full power) and unloaded (no air, a fraction of
+  full power). The step average is modelled with a continuous loaded share
+  ``loaded_frac`` in [0, on]::
+
+      flow  = rated * loaded_frac
+      power = full * (unloaded_frac * on + (1 - unloaded_frac) * loaded_frac)
+
+  so a unit can also run on, unloaded, when its min up time keeps it on.
+- ``vsd`` (variable speed): ``min_flow_frac * rated * on <= flow <= rated * on``;
+  power follows a convex piecewise-linear curve of (flow_frac, power_frac)
+  breakpoints (default about proportional, (0.2, 0.25) to (1.0, 1.0)). A single
+  segment is an equality ``power = full * (a * flow / rated + b * on)``; several
+  segments are tangent cuts ``power >= full * (a_i * flow / rated + b_i * on)``,
+  exact at the optimum because power costs money. When extra electricity could
+  pay (heat recovery credits it, or ``burning_energy_pays``), the cuts alone
+  would let power exceed the curve, so segment binaries (one segment per step
+  when on) put power exactly on the curve (``exact_power_curve="auto"``).
+- Heat recovery: ``recovered_heat_kw = heat_recovery_frac * power_kw`` supplied
+  to the heat bus; ``0 <= dumped_heat_kw <= recovered_heat_kw`` drawn from it
+  (the bypass), so unneeded heat can be wasted.
+- Symmetry breaking: a unit whose spec equals an earlier compressor's (all
+  fields but the name) is ordered after the nearest such unit. With min up and
+  min down of one step any schedule can be rearranged per step into a staircase
+  (``on[previous, t] >= on[unit, t]``, which also has the fewest starts); with
+  longer minimum times that is not valid (a hand-over between two units would be
+  cut off), so the ordering is on running steps instead
+  (``sum_t on[previous, t] >= sum_t on[unit, t]``, valid by swapping the two
+  units' whole schedules). Disable with ``order_identical_units=False``.
+
+Air receiver (kind ``air_receiver``): free air stored between the minimum and
+maximum working pressure [m3], in and out flows on the bus, end level at least
+(or exactly) the initial one by default.
+
+Compressed-air demand (kind ``air_demand``): a series in m3/min that must be met.
+
+Baseline rule: units follow the air demand in list order (the first unit is
+loaded first), honouring availability and min up/down times; a VSD held on
+below its minimum flow makes surplus air (warned); the receiver is not used;
+recovered heat serves the heat deficit left when the unit's rule runs and the
+rest is dumped.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from typing import Literal
+
+import numpy as np
+import pyomo.environ as pyo
+from pydantic import Field, model_validator
+
+from optimizer.assets.base import AssetSpec, BuildContext
+from optimizer.assets.commitment import add_commitment, minutes_to_steps
+from optimizer.assets.storage import add_level_balance
+from optimizer.baseline_state import BaselineState
+from optimizer.buses import COMPRESSED_AIR, ELECTRICITY, HEAT
+from optimizer.types import FiniteFloat, Fraction, NonNegFloat, NonNegSeries, PositiveFloat
+
+COMPRESSOR_ON = "compressor_on"
+COMPRESSOR_START = "compressor_start"
+COMPRESSOR_POWER = "compressor_power"
+RECOVERED_HEAT = "heat_recovered"  # the same role strings as optimizer.assets.heat.HEAT_RECOVERED / HEAT_DUMPED
+DUMPED_HEAT = "heat_dumped"
+AIR_DEMAND = "air_demand"
+
+MINUTES_PER_HOUR = 60.0
+DEFAULT_CURVE_SLOPE = (1.0 - 0.25) / (1.0 - 0.2)  # the line through (0.2, 0.25) and (1.0, 1.0)
+CONVEXITY_TOLERANCE = 1e-9
+FLOW_TOLERANCE = 1e-9
+
+
+class CurveSegment:
+    """One linear piece of a VSD curve: ``power_frac = slope * flow_frac + intercept`` on [low, high]."""
+
+    def __init__(self, low: float, high: float, slope: float, intercept: float) -> None:
+        self.low, self.high, self.slope, self.intercept = low, high, slope, intercept
+
+
+class CompressorSpec(AssetSpec):
+    """An air compressor unit: fixed speed (load/unload) or variable speed (VSD)."""
+
+    kind: Literal["compressor"] = "compressor"
+    rated_flow_m3_per_min: PositiveFloat = Field(description="Rated free-air delivery at full load [m3/min].")
+    specific_power_kw_per_m3_per_min: PositiveFloat = Field(
+        6.4, description="Electric power per m3/min at full load [kW per m3/min]; typically 5-7."
+    )
+    control: Literal["load_unload", "vsd"] = Field(
+        "load_unload", description="Fixed-speed load/unload control or variable-speed drive."
+    )
+    unloaded_power_frac: Fraction = Field(
+        0.20, description="Load/unload: power when on but unloaded, as a fraction of full-load power (15-25 %)."
+    )
+    min_flow_frac: Fraction = Field(0.20, description="VSD: lowest flow when on, as a fraction of rated flow.")
+    power_curve: list[tuple[FiniteFloat, FiniteFloat]] | None = Field(
+        None,
+        description=(
+            "VSD: convex (flow_frac, power_frac) breakpoints, power as a fraction of full-load power, from at most "
+            "min_flow_frac up to (1.0, 1.0); default about proportional, (0.2, 0.25) to (1.0, 1.0)."
+        ),
+    )
+    min_up_minutes: NonNegFloat = Field(0.0, description="Minimum time on after a start [min].")
+    min_down_minutes: NonNegFloat = Field(0.0, description="Minimum time off after a stop [min].")
+    start_cost_cny: NonNegFloat = Field(0.0, description="Cost per start (wear) [CNY].")
+    availability: NonNegSeries = Field(1.0, description="1 where the unit may run, 0 where it must be off, per step.")
+    initial_on: bool = Field(False, description="Whether the unit is running when the horizon starts.")
+    initial_minutes_in_state: NonNegFloat | None = Field(
+        None, description="How long the unit has been in its initial state [min]; default: long enough."
+    )
+    heat_recovery_frac: Fraction = Field(
+        0.0, description="Recoverable heat as a fraction of electric power (0.7-0.9 with a recovery kit; 0: none)."
+    )
+    order_identical_units: bool = Field(
+        True, description="Order this unit after an earlier identical compressor (symmetry breaking)."
+    )
+    exact_power_curve: Literal["auto", "always", "never"] = Field(
+        "auto", description="VSD with several curve segments: when to put power exactly on the curve with binaries."
+    )
+
+    @property
+    def full_load_power_kw(self) -> float:
+        return self.specific_power_kw_per_m3_per_min * self.rated_flow_m3_per_min
+
+    @model_validator(mode="after")
+    def _consistent(self) -> CompressorSpec:
+        values = [self.availability] if isinstance(self.availability, (int, float)) else self.availability
+        for t, value in enumerate(values):
+            if value not in (0.0, 1.0):
+                raise ValueError(f"availability must be 0 (off) or 1 (may run) per step, got {value} at step {t}")
+        if self.control == "load_unload":
+            if self.power_curve is not None:
+                raise ValueError("power_curve applies to vsd control only; load_unload uses unloaded_power_frac")
+            return self
+        self._check_curve(self.curve_points())
+        return self
+
+    def _check_curve(self, points: list[tuple[float, float]]) -> None:
+        if len(points) < 2:
+            raise ValueError("power_curve needs at least two (flow_frac, power_frac) breakpoints")
+        flows = [f for f, _ in points]
+        if any(b <= a for a, b in itertools.pairwise(flows)):
+            raise ValueError(f"power_curve flow fractions must increase strictly, got {flows}")
+        if flows[0] < 0.0 or flows[0] > self.min_flow_frac + FLOW_TOLERANCE:
+            raise ValueError(
+                f"power_curve must start at or below min_flow_frac {self.min_flow_frac} (and not below 0), "
+                f"it starts at flow fraction {flows[0]}"
+            )
+        if abs(points[-1][0] - 1.0) > FLOW_TOLERANCE or abs(points[-1][1] - 1.0) > FLOW_TOLERANCE:
+            raise ValueError(
+                f"power_curve must end at (1.0, 1.0), full flow at full-load power, it ends at {points[-1]}"
+            )
+        if any(p < 0.0 or p > 1.0 + FLOW_TOLERANCE for _, p in points):
+            raise ValueError(f"power_curve power fractions must be within 0-1 of full-load power, got {points}")
+        slopes = [(p1 - p0) / (f1 - f0) for (f0, p0), (f1, p1) in itertools.pairwise(points)]
+        for i in range(1, len(slopes)):
+            if slopes[i] < slopes[i - 1] - CONVEXITY_TOLERANCE:
+                raise ValueError(
+                    f"power_curve is not convex: the slope between breakpoints {i} and {i + 1} ({slopes[i]:.4g}) is "
+                    f"below the slope between breakpoints {i - 1} and {i} ({slopes[i - 1]:.4g}); the model bounds "
+                    "power from below by each segment, which is only right for a convex curve (slopes that never "
+                    "decrease) - use a convex fit"
+                )
+
+    def curve_points(self) -> list[tuple[float, float]]:
+        """The VSD curve's breakpoints (the default line when none are given)."""
+        if self.power_curve is not None:
+            return [(float(f), float(p)) for f, p in self.power_curve]
+        low = min(self.min_flow_frac, 0.2)
+        return [(low, 1.0 - DEFAULT_CURVE_SLOPE * (1.0 - low)), (1.0, 1.0)]
+
+    def curve_segments(self) -> list[CurveSegment]:
+        """The curve's linear pieces over the operating range [min_flow_frac, 1]."""
+        points = self.curve_points()
+        pieces = list(itertools.pairwise(points))
+        segments = []
+        for i, ((f0, p0), (f1, p1)) in enumerate(pieces):
+            last = i == len(pieces) - 1
+            if f1 > self.min_flow_frac + FLOW_TOLERANCE or last:
+                slope = (p1 - p0) / (f1 - f0)
+                segments.append(CurveSegment(min(max(f0, self.min_flow_frac), f1), f1, slope, p0 - slope * f0))
+        return segments
+
+    def power_kw_at(self, on: float, flow_m3_per_min: float) -> float:
+        """Electric power at a step's on state and flow, as the model has it (for the baseline and checks)."""
+        if on <= 0.0:
+            return 0.0
+        full = self.full_load_power_kw
+        frac = flow_m3_per_min / self.rated_flow_m3_per_min
+        if self.control == "load_unload":
+            return full * (self.unloaded_power_frac + (1.0 - self.unloaded_power_frac) * frac)
+        flows, powers = zip(*self.curve_points(), strict=True)
+        return full * float(np.interp(frac, flows, powers))
+
+    def steps_in_initial_state(self, step_minutes: int) -> int | None:
+        """Whole steps already spent in the initial state (rounded down), ``None`` for long enough."""
+        if self.initial_minutes_in_state is None:
+            return None
+        return math.floor(self.initial_minutes_in_state / step_minutes + 1e-9)
+
+
+def build_compressor(spec: CompressorSpec, ctx: BuildContext) -> None:
+    n = spec.name
+    block = ctx.block(n)
+    step_minutes = ctx.horizon.step_minutes
+    up = minutes_to_steps(spec.min_up_minutes, step_minutes)
+    down = minutes_to_steps(spec.min_down_minutes, step_minutes)
+    commitment = add_commitment(
+        block,
+        ctx,
+        min_up_steps=up,
+        min_down_steps=down,
+        initial_on=spec.initial_on,
+        initial_steps_in_state=spec.steps_in_initial_state(step_minutes),
+        available=ctx.series(spec.availability),
+    )
+    on = commitment.on
+    rated = spec.rated_flow_m3_per_min
+    full = spec.full_load_power_kw
+    block.flow_m3_per_min = pyo.Var(ctx.steps, bounds=(0.0, rated))
+    block.power_kw = pyo.Var(ctx.steps, bounds=(0.0, full))
+    flow, power = block.flow_m3_per_min, block.power_kw
+    block.flow_when_on = pyo.Constraint(ctx.steps, rule=lambda b, t: flow[t] <= rated * on[t])
+
+    ctx.add_flow(f"{n}.on", on, role=COMPRESSOR_ON)
+    ctx.add_flow(f"{n}.start", commitment.start, role=COMPRESSOR_START)
+    if spec.control == "load_unload":
+        u = spec.unloaded_power_frac
+        block.loaded_frac = pyo.Var(ctx.steps, bounds=(0.0, 1.0))
+        block.flow_from_loaded_share = pyo.Constraint(ctx.steps, rule=lambda b, t: flow[t] == rated * b.loaded_frac[t])
+        block.power_from_loaded_share = pyo.Constraint(
+            ctx.steps, rule=lambda b, t: power[t] == full * (u * on[t] + (1.0 - u) * b.loaded_frac[t])
+        )
+        ctx.add_flow(f"{n}.loaded_frac", block.loaded_frac)
+    else:
+        _add_vsd_curve(spec, block, ctx)
+    ctx.add_flow(f"{n}.flow_m3_per_min", flow, bus=COMPRESSED_AIR, sign=+1)
+    ctx.add_flow(f"{n}.power_kw", power, bus=ELECTRICITY, sign=-1, role=COMPRESSOR_POWER)
+    if spec.start_cost_cny > 0:
+        # add_linear_cost multiplies by dt_h: divide so that one start costs start_cost_cny.
+        ctx.add_linear_cost("start_up", f"{n}.start", np.full(ctx.n_steps, spec.start_cost_cny / ctx.dt_h))
+
+    if spec.heat_recovery_frac > 0:
+        frac = spec.heat_recovery_frac
+        block.recovered_heat_kw = pyo.Var(ctx.steps, bounds=(0.0, frac * full))
+        block.dumped_heat_kw = pyo.Var(ctx.steps, bounds=(0.0, frac * full))
+        block.heat_from_power = pyo.Constraint(ctx.steps, rule=lambda b, t: b.recovered_heat_kw[t] == frac * power[t])
+        block.dump_within_recovered = pyo.Constraint(
+            ctx.steps, rule=lambda b, t: b.dumped_heat_kw[t] <= b.recovered_heat_kw[t]
+        )
+        ctx.add_flow(f"{n}.recovered_heat_kw", block.recovered_heat_kw, bus=HEAT, sign=+1, role=RECOVERED_HEAT)
+        ctx.add_flow(f"{n}.dumped_heat_kw", block.dumped_heat_kw, bus=HEAT, sign=-1, role=DUMPED_HEAT)
+
+    ctx.finalizers.append(lambda c: _order_after_identical_unit(spec, block, c, up, down))
+
+
+def _add_vsd_curve(spec: CompressorSpec, block: pyo.Block, ctx: BuildContext) -> None:
+    rated = spec.rated_flow_m3_per_min
+    full = spec.full_load_power_kw
+    on, flow, power = block.on, block.flow_m3_per_min, block.power_kw
+    low = spec.min_flow_frac * rated
+    block.min_flow_when_on = pyo.Constraint(ctx.steps, rule=lambda b, t: flow[t] >= low * on[t])
+    segments = spec.curve_segments()
+    if len(segments) == 1:
+        s = segments[0]
+        block.power_on_curve = pyo.Constraint(
+            ctx.steps, rule=lambda b, t: power[t] == full * (s.slope * flow[t] / rated + s.intercept * on[t])
+        )
+        return
+    block.S = pyo.Set(initialize=range(len(segments)))
+    block.power_above_segment = pyo.Constraint(
+        block.S,
+        ctx.steps,
+        rule=lambda b, i, t: power[t] >= full * (segments[i].slope * flow[t] / rated + segments[i].intercept * on[t]),
+    )
+    ctx.finalizers.append(lambda c: _put_power_on_curve(spec, block, c, segments))
+
+
+def _put_power_on_curve(
+    spec: CompressorSpec, block: pyo.Block, ctx: BuildContext, segments: list[CurveSegment]
+) -> None:
+    """Segment binaries (one active segment when on) so that power cannot exceed the curve."""
+    mode = spec.exact_power_curve
+    extra_power_can_pay = spec.heat_recovery_frac > 0 or "burning_energy_pays" in ctx.flags
+    if mode == "never" or (mode == "auto" and not extra_power_can_pay):
+        return
+    rated = spec.rated_flow_m3_per_min
+    full = spec.full_load_power_kw
+    block.segment_active = pyo.Var(block.S, ctx.steps, domain=pyo.Binary)
+    block.segment_flow_frac = pyo.Var(block.S, ctx.steps, bounds=(0.0, 1.0))
+    z, x = block.segment_active, block.segment_flow_frac
+    block.one_segment_when_on = pyo.Constraint(ctx.steps, rule=lambda b, t: sum(z[i, t] for i in b.S) == b.on[t])
+    block.segment_flow_low = pyo.Constraint(
+        block.S, ctx.steps, rule=lambda b, i, t: x[i, t] >= segments[i].low * z[i, t]
+    )
+    block.segment_flow_high = pyo.Constraint(
+        block.S, ctx.steps, rule=lambda b, i, t: x[i, t] <= segments[i].high * z[i, t]
+    )
+    block.flow_from_segments = pyo.Constraint(
+        ctx.steps, rule=lambda b, t: b.flow_m3_per_min[t] == rated * sum(x[i, t] for i in b.S)
+    )
+    block.power_from_segments = pyo.Constraint(
+        ctx.steps,
+        rule=lambda b, t: (
+            b.power_kw[t] == full * sum(segments[i].slope * x[i, t] + segments[i].intercept * z[i, t] for i in b.S)
+        ),
+    )
+
+
+def _order_after_identical_unit(spec: CompressorSpec, block: pyo.Block, ctx: BuildContext, up: int, down: int) -> None:
+    """Symmetry breaking against the nearest earlier compressor with the same spec (see the module doc)."""
+    if not spec.order_identical_units:
+        return
+    mine = spec.model_dump(exclude={"name"})
+    previous = None
+    for other in ctx.problem.assets:
+        if other is spec:
+            break
+        if isinstance(other, CompressorSpec) and other.model_dump(exclude={"name"}) == mine:
+            previous = other
+    if previous is None:
+        return
+    previous_on = ctx.model.component(previous.name).on
+    if up == 1 and down == 1:
+        block.after_identical_unit = pyo.Constraint(ctx.steps, rule=lambda b, t: previous_on[t] >= b.on[t])
+    else:
+        block.after_identical_unit = pyo.Constraint(
+            expr=sum(previous_on[t] for t in ctx.steps) >= sum(block.on[t] for t in ctx.steps)
+        )
+
+
+def baseline_compressor(spec: CompressorSpec, state: BaselineState) -> None:
+    """Rule: take as much of the remaining air deficit as the unit can, within its on/off rules."""
+    n_steps = state.horizon.n_steps
+    step_minutes = state.horizon.step_minutes
+    up = minutes_to_steps(spec.min_up_minutes, step_minutes)
+    down = minutes_to_steps(spec.min_down_minutes, step_minutes)
+    available = state.series(spec.availability) > 0.0
+    rated = spec.rated_flow_m3_per_min
+    low = spec.min_flow_frac * rated if spec.control == "vsd" else 0.0
+    air = state.bus(COMPRESSED_AIR)
+    on, start, flow, power = (np.zeros(n_steps) for _ in range(4))
+    was_on = spec.initial_on
+    in_state = spec.steps_in_initial_state(step_minutes)
+    steps_in_state = max(up, down) if in_state is None else in_state
+    surplus_steps = 0
+    for t in range(n_steps):
+        deficit = max(0.0, float(air[t]))
+        must_run = was_on and steps_in_state < up
+        must_rest = (not was_on) and steps_in_state < down
+        is_on = bool(available[t]) and not must_rest and (must_run or deficit > FLOW_TOLERANCE)
+        if is_on:
+            flow[t] = min(rated, max(low, deficit))
+            surplus_steps += int(flow[t] > deficit + FLOW_TOLERANCE)
+            on[t] = 1.0
+            power[t] = spec.power_kw_at(1.0, flow[t])
+            start[t] = 0.0 if was_on else 1.0
+        steps_in_state = steps_in_state + 1 if is_on == was_on else 1
+        was_on = is_on
+    n = spec.name
+    state.columns[f"{n}.on"] = on
+    state.columns[f"{n}.start"] = start
+    if spec.control == "load_unload":
+        state.columns[f"{n}.loaded_frac"] = flow / rated
+    state.columns[f"{n}.flow_m3_per_min"] = flow
+    state.columns[f"{n}.power_kw"] = power
+    air -= flow
+    state.net_kw += power
+    if surplus_steps:
+        state.warnings.append(
+            f"baseline: {n} makes more air than needed at {surplus_steps} steps (minimum flow or min up time)"
+        )
+    if spec.heat_recovery_frac > 0:
+        recovered = spec.heat_recovery_frac * power
+        heat = state.bus(HEAT)
+        dumped = np.clip(recovered - heat, 0.0, recovered)
+        heat -= recovered - dumped
+        state.columns[f"{n}.recovered_heat_kw"] = recovered
+        state.columns[f"{n}.dumped_heat_kw"] = dumped
+
+
+class AirReceiverSpec(AssetSpec):
+    """An air receiver (pressure vessel) used as a small store of compressed air."""
+
+    kind: Literal["air_receiver"] = "air_receiver"
+    capacity_m3: PositiveFloat = Field(
+        description="Free air stored between the minimum and maximum working pressure [m3]."
+    )
+    initial_level_frac: Fraction = Field(0.5, description="Content at the horizon start, as a fraction of capacity.")
+    end_level_frac: Fraction | None = Field(None, description="Content at the horizon end; default: the initial one.")
+    end_level_rule: Literal[">=", "=="] = Field(">=", description="End content at least (>=) or exactly (==).")
+    max_flow_m3_per_min: PositiveFloat | None = Field(
+        None, description="Limit on the flow in or out [m3/min]; default: the whole capacity within one step."
+    )
+
+
+def build_air_receiver(spec: AirReceiverSpec, ctx: BuildContext) -> None:
+    n = spec.name
+    cap = spec.capacity_m3
+    max_flow = spec.max_flow_m3_per_min
+    if max_flow is None:
+        max_flow = cap / (MINUTES_PER_HOUR * ctx.dt_h)
+    block = ctx.block(n)
+    block.in_m3_per_min = pyo.Var(ctx.steps, bounds=(0.0, max_flow))
+    block.out_m3_per_min = pyo.Var(ctx.steps, bounds=(0.0, max_flow))
+    block.level_m3 = pyo.Var(ctx.steps, bounds=(0.0, cap))
+    add_level_balance(
+        block,
+        ctx,
+        level=block.level_m3,
+        charge=block.in_m3_per_min,
+        discharge=block.out_m3_per_min,
+        initial=spec.initial_level_frac * cap,
+        charge_eff=1.0,
+        discharge_eff=1.0,
+        rate_to_level=MINUTES_PER_HOUR,
+    )
+    end = (spec.initial_level_frac if spec.end_level_frac is None else spec.end_level_frac) * cap
+    last = block.level_m3[ctx.n_steps - 1]
+    block.end_level = pyo.Constraint(expr=last == end if spec.end_level_rule == "==" else last >= end)
+    ctx.add_flow(f"{n}.in_m3_per_min", block.in_m3_per_min, bus=COMPRESSED_AIR, sign=-1)
+    ctx.add_flow(f"{n}.out_m3_per_min", block.out_m3_per_min, bus=COMPRESSED_AIR, sign=+1)
+    ctx.add_flow(f"{n}.level_m3", block.level_m3)
+
+
+def baseline_air_receiver(spec: AirReceiverSpec, state: BaselineState) -> None:
+    """Rule: the receiver is not used (it stays at its initial level)."""
+    n_steps = state.horizon.n_steps
+    state.columns[f"{spec.name}.in_m3_per_min"] = np.zeros(n_steps)
+    state.columns[f"{spec.name}.out_m3_per_min"] = np.zeros(n_steps)
+    state.columns[f"{spec.name}.level_m3"] = np.full(n_steps, spec.initial_level_frac * spec.capacity_m3)
+
+
+class AirDemandSpec(AssetSpec):
+    """Compressed-air use of the site, which must be met."""
+
+    kind: Literal["air_demand"] = "air_demand"
+    flow_m3_per_min: NonNegSeries = Field(description="Free-air demand per step [m3/min].")
+
+
+def build_air_demand(spec: AirDemandSpec, ctx: BuildContext) -> None:
+    ctx.add_data(
+        f"{spec.name}.flow_m3_per_min", ctx.series(spec.flow_m3_per_min), bus=COMPRESSED_AIR, sign=-1, role=AIR_DEMAND
+    )
+
+
+def baseline_air_demand(spec: AirDemandSpec, state: BaselineState) -> None:
+    demand = state.series(spec.flow_m3_per_min)
+    state.columns[f"{spec.name}.flow_m3_per_min"] = demand
+    state.bus(COMPRESSED_AIR)[:] += demand
