@@ -41,6 +41,7 @@ def build_targets(ctx: BuildContext) -> None:
             _add_lower_bound(ctx, block, SELF_CONSUMPTION, achieved, required, targets.pv_self_consumption)
 
     if targets.green_share is not None:
+        ctx.flags.add("burning_energy_pays")  # losses raise both PV self-use and consumption
         self_used = _total_kwh(ctx, PV_OUTPUT) - _total_kwh(ctx, GRID_EXPORT)
         consumption = _total_kwh(ctx, GRID_IMPORT) + self_used
         achieved = self_used + _total_kwh(ctx, GREEN_PURCHASE)
@@ -106,6 +107,7 @@ def target_shortfalls(schedule: pd.DataFrame, ctx: BuildContext) -> list[TargetS
             )
         )
     if targets.green_share is not None:
+        ctx.flags.add("burning_energy_pays")  # losses raise both PV self-use and consumption
         required = targets.green_share.min_frac * totals.consumption_kwh
         achieved = totals.green_kwh_used
         result.append(

@@ -775,11 +775,6 @@ def test_rule_based_baseline_hand_case() -> None:
 # --------------------------------------------------------------------------- known bugs
 
 
-@pytest.mark.xfail(
-    reason="BUG: certificate contracts are missing from the import price options, so with a carbon price "
-    "the grid allows buying certificate-covered energy and exporting it at the same time",
-    strict=True,
-)
 def test_certificate_with_carbon_price_no_simultaneous_import_export() -> None:
     # Import 0.5, export 0.55, certificate premium 0.01, carbon 200 CNY/t on the 0.6 market factor.
     # Certificate-covered import costs 0.51 < export 0.55, so buying to resell pays unless forbidden.
@@ -799,11 +794,6 @@ def test_certificate_with_carbon_price_no_simultaneous_import_export() -> None:
     assert r.kpis.objective_cny == approx(51.0)
 
 
-@pytest.mark.xfail(
-    reason="BUG: a green-share target rewards burning PV in storage losses, but needs_exclusive() only "
-    "knows the PV self-consumption target, so the battery charges and discharges in the same step",
-    strict=True,
-)
 def test_green_share_target_cannot_be_met_by_simultaneous_charge_and_discharge() -> None:
     # PV [100, 0], load [50, 100], battery 10 kWh, 60 kW, efficiencies 0.5/0.5, no export, grid 0.5.
     # Physically the best share: load 50 + charge 20 kW (fills 10 kWh) of PV self-used = 70 kWh,
@@ -830,11 +820,6 @@ def test_green_share_target_cannot_be_met_by_simultaneous_charge_and_discharge()
     assert r.status == "infeasible"
 
 
-@pytest.mark.xfail(
-    reason="BUG: a negative PPA price makes consuming energy pay, but the 'burning_energy_pays' flag only "
-    "looks at the grid's own import price, so the battery charges and discharges in the same step",
-    strict=True,
-)
 def test_negative_ppa_price_no_simultaneous_charge_and_discharge() -> None:
     # Load 10, battery 10 kWh / 50 kW, 0.9/0.9, empty at start, may end full; PPA at -0.1, grid 0.5.
     # Physically: fill the battery (10 / 0.9 = 11.11 kW) and cover everything with the PPA:
@@ -861,11 +846,6 @@ def test_negative_grid_price_no_simultaneous_charge_and_discharge() -> None:
     assert r.kpis.objective_cny == approx(-0.1 * (10.0 + 10.0 / 0.9))
 
 
-@pytest.mark.xfail(
-    reason="BUG: with a negative export price and non-curtailable PV, burning surplus in storage losses "
-    "pays, but no exclusive charge/discharge binary is added, so the battery does both in one step",
-    strict=True,
-)
 def test_negative_export_price_no_simultaneous_charge_and_discharge() -> None:
     # PV 100 (not curtailable), load 10, export costs 0.2/kWh, battery 10 kWh / 50 kW, 0.9/0.9, empty.
     # Physically: charge 10 / 0.9 = 11.11 kW, export 100 - 10 - 11.11 = 78.89 kW at -0.2 -> objective 15.778.

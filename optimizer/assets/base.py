@@ -132,6 +132,18 @@ class BuildContext:
         """The model's step set (0 .. n_steps-1)."""
         return self.model.T
 
+    def energy_burning_pays(self) -> bool:
+        """Whether wasting electricity (e.g. in storage losses) can lower the objective.
+
+        True when something rewards consumption: a target that counts losses as
+        self-consumed PV (PV self-consumption, green share), a negative effective
+        price of any import option, a negative export price, or PV that cannot be
+        curtailed. Call it from finalizers, once every asset and target is built.
+        """
+        if "burning_energy_pays" in self.flags:
+            return True
+        return any(np.any(option < 0) for option in self.import_price_options)
+
     def series(self, value: float | list[float]) -> np.ndarray:
         """A series input as an array over the horizon."""
         return as_array(value, self.n_steps)

@@ -292,7 +292,7 @@ def _put_power_on_curve(
 ) -> None:
     """Segment binaries (one active segment when on) so that power cannot exceed the curve."""
     mode = spec.exact_power_curve
-    extra_power_can_pay = spec.heat_recovery_frac > 0 or "burning_energy_pays" in ctx.flags
+    extra_power_can_pay = spec.heat_recovery_frac > 0 or ctx.energy_burning_pays()
     if mode == "never" or (mode == "auto" and not extra_power_can_pay):
         return
     rated = spec.rated_flow_m3_per_min

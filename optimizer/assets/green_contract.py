@@ -65,6 +65,8 @@ def build_green_contract(spec: GreenContractSpec, ctx: BuildContext) -> None:
     if spec.pricing == "ppa":
         ctx.add_linear_cost("grid_energy", column, -grid.import_price_cny_per_kwh)
         ctx.import_price_options.append(price)
+    else:
+        ctx.import_price_options.append(grid.import_price_cny_per_kwh + price)
     ctx.add_emission("market", "grid", column, np.full(ctx.n_steps, -grid.market_kgco2_per_kwh))
 
 

@@ -101,8 +101,6 @@ def build_grid(spec: GridSpec, ctx: BuildContext) -> None:
     )
     effective_import = price + carbon_price_cny_per_kg * factor
     ctx.import_price_options.append(effective_import)
-    if np.any(effective_import < 0):
-        ctx.flags.add("burning_energy_pays")
 
     if spec.export_limit_kw > 0:
         export_price = ctx.series(spec.export_price_cny_per_kwh)
@@ -110,6 +108,8 @@ def build_grid(spec: GridSpec, ctx: BuildContext) -> None:
         ctx.add_data(f"{n}.export_price_cny_per_kwh", export_price)
         ctx.add_flow(f"{n}.export_kw", block.export_kw, bus=ELECTRICITY, sign=-1, role=GRID_EXPORT)
         ctx.add_linear_cost("export_revenue", f"{n}.export_kw", -export_price)
+        if np.any(export_price < 0):
+            ctx.flags.add("burning_energy_pays")
         ctx.finalizers.append(lambda c: _forbid_simultaneous_import_export(spec, block, export_price, c))
 
     if spec.demand_charge_cny_per_kw_month > 0:

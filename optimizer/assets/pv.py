@@ -33,6 +33,7 @@ def build_pv(spec: PvSpec, ctx: BuildContext) -> None:
     block = ctx.block(spec.name)
     block.output_kw = pyo.Var(ctx.steps, bounds=lambda _, t: (0.0, float(available[t])))
     if not spec.curtailable:
+        ctx.flags.add("burning_energy_pays")  # a surplus could otherwise vanish in storage losses
         for t in ctx.steps:
             block.output_kw[t].fix(float(available[t]))
     ctx.add_data(f"{spec.name}.available_kw", available, role=PV_AVAILABLE)

@@ -67,9 +67,9 @@ def add_exclusive_flows(
 def needs_exclusive(mode: ExclusiveMode, ctx: BuildContext) -> bool:
     """In ``auto`` mode a binary is needed only when wasting energy in losses can pay.
 
-    That happens when something rewards consuming energy: a PV self-consumption
-    target (losses count as self-consumed PV) or a negative effective import price.
+    That happens when something rewards consuming energy; see
+    :meth:`BuildContext.energy_burning_pays`.
     """
     if mode == "auto":
-        return "burning_energy_pays" in ctx.flags
+        return ctx.energy_burning_pays()
     return mode == "always"
