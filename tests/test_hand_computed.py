@@ -120,6 +120,10 @@ def test_battery_arbitrage_charges_at_cheap_and_discharges_at_expensive_price() 
     assert r.kpis.cost_cny_by_component["grid_energy"] == approx(74.5)
     assert r.baseline_kpis.objective_cny == approx(100.0)
     assert r.saving_cny == approx(25.5)
+    # Pure LP: nothing rewards burning energy, so no charge/discharge binaries.
+    # Variables: import, charge, discharge, soc per step = 8; constraints: balance x2, level x2, end soc = 5.
+    assert r.report.size is not None
+    assert (r.report.size.variables, r.report.size.binaries, r.report.size.constraints) == (8, 0, 5)
 
 
 def test_battery_stays_idle_when_spread_does_not_cover_losses() -> None:
@@ -414,6 +418,8 @@ def test_no_simultaneous_import_and_export_when_export_pays_at_least_the_import_
     assert imports * exports == approx([0.0, 0.0, 0.0])
     assert exports == approx([70.0, 70.0, 0.0])
     assert r.kpis.objective_cny == approx(-52.0)
+    assert r.report.size is not None
+    assert r.report.size.binaries == 3  # one per step where export price >= import price
     # Check that the binary matters: with exclusivity switched off the LP buys to resell.
     # Step 1: import 930 + PV surplus 70 = export 1000 -> 0.6 * 1000 - 0.5 * 930 = 135.
     # Step 2: import 1000, export 950 -> 0.7 * 950 - 0.5 * 1000 = 165.   Step 0: prices equal, 35.
@@ -772,7 +778,10 @@ def test_rule_based_baseline_hand_case() -> None:
     assert r.kpis.objective_cny == approx(19.5)
 
 
-# --------------------------------------------------------------------------- known bugs
+# --------------------------------------------------------------------------- regressions
+# Bugs this suite found (fixed in 74eebb4): storage could burn energy by charging and discharging in one
+# step when something other than the grid price rewarded consumption, and certificate-covered import
+# was missing from the import options that decide where import and export must be exclusive.
 
 
 def test_certificate_with_carbon_price_no_simultaneous_import_export() -> None:
