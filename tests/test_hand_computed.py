@@ -214,6 +214,25 @@ def test_reserve_soc_is_held_in_reserve_hours(horizon: Horizon) -> None:
     assert held.kpis.objective_cny == approx(118.5)
 
 
+def test_reserve_soc_holds_from_the_start_of_a_reserved_hour() -> None:
+    # Prices [1.0, 0.5, 0.5], load 100, battery starts at 50 kWh, may end empty, reserve 30 kWh in hour 1.
+    # The reserve holds at 01:00 (end of step 0) too, so step 0 may only use 20 kWh -> 18 kW AC;
+    # the remaining 30 kWh go in step 2 -> 27 kW AC (recharging in hour 1 to refill after a full
+    # discharge would need 50 kWh at the 01:00 boundary, which the reserve forbids).
+    # Cost = 1.0 * (100 - 18) + 0.5 * 100 + 0.5 * (100 - 27) = 82 + 50 + 36.5 = 168.5.
+    r = solved(
+        problem(
+            3,
+            grid([1.0, 0.5, 0.5]),
+            load(100.0),
+            battery(initial_soc_frac=0.5, reserve_soc_frac=0.3, reserve_hours=[1]),
+        )
+    )
+    assert col(r, "battery.soc_kwh") == approx([30.0, 30.0, 0.0])
+    assert col(r, "battery.discharge_kw") == approx([18.0, 0.0, 27.0])
+    assert r.kpis.objective_cny == approx(168.5)
+
+
 def test_self_discharge_decays_stored_energy() -> None:
     # 10 %/h standing loss: charge 50 -> 45 kWh at end of step 0; step 1 starts with 45 * 0.9 = 40.5 kWh,
     # discharged fully -> 40.5 * 0.9 = 36.45 kW. Cycling pays: 0.3 per kWh in, 0.729 * 1.0 out.

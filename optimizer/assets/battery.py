@@ -62,6 +62,17 @@ class BatterySpec(AssetSpec):
         return self
 
 
+def reserve_held_at_step_end(hours: np.ndarray, reserve_hours: list[int]) -> np.ndarray:
+    """Steps whose end-of-step SOC must hold the reserve.
+
+    The reserve holds over whole reserved steps: at their start (the end of the
+    previous step) and at their end. The initial SOC is a given, not constrained.
+    """
+    in_window = np.isin(np.asarray(hours), reserve_hours)
+    next_in_window = np.append(in_window[1:], False)
+    return in_window | next_in_window
+
+
 def build_battery(spec: BatterySpec, ctx: BuildContext) -> None:
     n = spec.name
     cap = spec.capacity_kwh
@@ -88,9 +99,10 @@ def build_battery(spec: BatterySpec, ctx: BuildContext) -> None:
         block.end_soc = pyo.Constraint(expr=block.soc_kwh[last] >= end_kwh)
 
     if spec.reserve_hours and spec.reserve_soc_frac > spec.soc_min_frac:
-        hours = ctx.horizon.index.hour
-        reserve_steps = np.flatnonzero(np.isin(hours, spec.reserve_hours)).tolist()
-        block.reserve_soc = pyo.Constraint(reserve_steps, rule=lambda b, t: b.soc_kwh[t] >= spec.reserve_soc_frac * cap)
+        held = reserve_held_at_step_end(ctx.horizon.index.hour, spec.reserve_hours)
+        block.reserve_soc = pyo.Constraint(
+            np.flatnonzero(held).tolist(), rule=lambda b, t: b.soc_kwh[t] >= spec.reserve_soc_frac * cap
+        )
 
     ctx.add_flow(f"{n}.charge_kw", block.charge_kw, bus=ELECTRICITY, sign=-1, role="storage_charge")
     ctx.add_flow(f"{n}.discharge_kw", block.discharge_kw, bus=ELECTRICITY, sign=+1, role="storage_discharge")
@@ -118,7 +130,7 @@ def baseline_battery(spec: BatterySpec, state: BaselineState) -> None:
     cap = spec.capacity_kwh
     dt_h = state.dt_h
     keep = (1.0 - spec.self_discharge_frac_per_h) ** dt_h
-    in_reserve = np.isin(state.horizon.index.hour, spec.reserve_hours)
+    in_reserve = reserve_held_at_step_end(state.horizon.index.hour, spec.reserve_hours)
     n = state.horizon.n_steps
     charge, discharge, soc = np.zeros(n), np.zeros(n), np.zeros(n)
     level = spec.initial_soc_frac * cap
