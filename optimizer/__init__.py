@@ -8,6 +8,11 @@ Typical use::
 """
 
 from optimizer.assets import BatterySpec, GreenContractSpec, GridSpec, LoadSpec, PvSpec
+from optimizer.assets.cold_storage import ChillerSpec, ColdTankSpec, CoolingDemandSpec
+from optimizer.assets.compressors import AirDemandSpec, AirReceiverSpec, CompressorSpec
+from optimizer.assets.fleet_charging import FleetChargingSpec
+from optimizer.assets.flexible_load import BlockLoadSpec, EnergyWindowLoadSpec
+from optimizer.assets.heat import GasBoilerSpec, HeatDemandSpec, HeatPumpSpec, HeatTankSpec, PurchasedHeatSpec
 from optimizer.dispatch import DispatchResult, solve
 from optimizer.horizon import Horizon
 from optimizer.kpis import Kpis
@@ -16,17 +21,31 @@ from optimizer.solve import SolveOptions, SolverReport
 from optimizer.tariff import TouPeriod, TouTariff, liaoning_tou
 
 __all__ = [
+    "AirDemandSpec",
+    "AirReceiverSpec",
     "BatterySpec",
+    "BlockLoadSpec",
+    "ChillerSpec",
+    "ColdTankSpec",
+    "CompressorSpec",
+    "CoolingDemandSpec",
     "DispatchProblem",
     "DispatchResult",
     "EmissionCap",
+    "EnergyWindowLoadSpec",
+    "FleetChargingSpec",
     "FractionTarget",
+    "GasBoilerSpec",
     "GreenContractSpec",
     "GridSpec",
+    "HeatDemandSpec",
+    "HeatPumpSpec",
+    "HeatTankSpec",
     "Horizon",
     "Kpis",
     "LoadSpec",
     "ObjectiveSpec",
+    "PurchasedHeatSpec",
     "PvSpec",
     "SolveOptions",
     "SolverReport",

@@ -72,11 +72,8 @@ from optimizer.assets.commitment import add_commitment, minutes_to_steps
 from optimizer.assets.grid import GridSpec
 from optimizer.assets.storage import add_level_balance
 from optimizer.baseline_state import BaselineState
-from optimizer.buses import COOLING, ELECTRICITY
+from optimizer.buses import COOLING, ELECTRICITY, ICE
 from optimizer.types import Fraction, NonNegFloat, NonNegSeries, PositiveFloat
-
-ICE = "ice"
-"""Bus of ice made by chillers in ice mode [kW_th]; only ice tanks draw from it."""
 
 # Roles of flows on (or about) the cooling bus.
 COOLING_DEMAND = "cooling_demand"
