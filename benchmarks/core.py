@@ -12,7 +12,9 @@ the rest "warm". Times are measured, never asserted: compare ratios within a run
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import json
+import os
 import platform
 import statistics
 import time
@@ -93,6 +95,17 @@ def run_case(problem: DispatchProblem) -> dict[str, float | int | str | None]:
     }
 
 
+def machine_info() -> dict[str, object]:
+    """What the timings were measured on."""
+    return {
+        "python": platform.python_version(),
+        "pyomo": pyomo.version.version,
+        "highs": importlib.metadata.version("highspy"),
+        "machine": platform.machine(),
+        "cores": os.cpu_count(),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="96 and 672 steps only")
@@ -134,7 +147,7 @@ def main() -> None:
     for row in rows:
         table.add_row(
             *(
-                _cell(row[c])
+                cell(row[c])
                 for c in (
                     "case",
                     "status",
@@ -153,13 +166,12 @@ def main() -> None:
         )
     Console(width=200).print(table)
     RESULTS.mkdir(exist_ok=True)
-    machine = {"python": platform.python_version(), "pyomo": pyomo.version.version, "machine": platform.machine()}
     out = RESULTS / ("core_quick.json" if args.quick else "core.json")
-    out.write_text(json.dumps({"machine": machine, "rows": rows}, indent=2, default=str))
+    out.write_text(json.dumps({"machine": machine_info(), "rows": rows}, indent=2, default=str))
     print(f"wrote {out}")
 
 
-def _cell(value: object) -> str:
+def cell(value: object) -> str:
     if isinstance(value, float):
         return f"{value:,.4f}" if abs(value) < 100 else f"{value:,.1f}"
     return "-" if value is None else str(value)

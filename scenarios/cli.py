@@ -1,4 +1,4 @@
-"""Command line: ``dispatch demo`` runs the embedded default factory day."""
+"""Command line: ``dispatch demo`` runs the embedded full-factory day."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from optimizer import SolveOptions, solve
-from scenarios.default_day import DEFAULT_DATE, default_problem
+from scenarios.factory import DEFAULT_DATE, factory_problem
 from scenarios.report import print_result
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Day-ahead dispatch for factory microgrids.")
@@ -24,12 +24,13 @@ def main() -> None:
 @app.command()
 def demo(
     date: Annotated[str, typer.Option(help="Day to label the default profiles with (YYYY-MM-DD).")] = str(DEFAULT_DATE),
+    days: Annotated[int, typer.Option(min=1, max=31, help="Number of days in one horizon.")] = 1,
     out: Annotated[Path | None, typer.Option(help="Folder for schedule.csv and kpis.json.")] = None,
     time_limit: Annotated[float, typer.Option(help="Solver time limit [s].")] = 30.0,
     gap: Annotated[float, typer.Option(help="Relative MIP gap.")] = 1e-4,
 ) -> None:
-    """Optimise the default Shenyang factory day; print KPIs and the saving over the rule-based baseline."""
-    problem = default_problem(dt.date.fromisoformat(date))
+    """Optimise the embedded Shenyang factory day; print KPIs and the saving over the rule-based baseline."""
+    problem = factory_problem(dt.date.fromisoformat(date), days=days)
     result = solve(problem, SolveOptions(time_limit_s=time_limit, mip_rel_gap=gap))
     print_result(result)
     if out is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from optimizer import DispatchResult
@@ -34,7 +35,7 @@ def print_result(result: DispatchResult, console: Console | None = None) -> None
     components = list(dict.fromkeys([*opt.cost_cny_by_component, *base.cost_cny_by_component]))
     for component in components:
         table.add_row(
-            f"cost: {component} [CNY]",
+            escape(f"cost: {component} [CNY]"),
             _fmt(opt.cost_cny_by_component.get(component, 0.0), "{:,.2f}"),
             _fmt(base.cost_cny_by_component.get(component, 0.0), "{:,.2f}"),
         )
@@ -52,8 +53,20 @@ def print_result(result: DispatchResult, console: Console | None = None) -> None
         ),
         ("PV curtailed [kWh]", _fmt(opt.curtailment_kwh), _fmt(base.curtailment_kwh)),
     ]
-    for row in rows:
-        table.add_row(*row)
+    optional = [
+        ("gas use [Nm3]", "gas_use_nm3"),
+        ("recovered heat [kWh_th]", "recovered_heat_kwh"),
+        ("recovered heat dumped [kWh_th]", "dumped_heat_kwh"),
+        ("gas displaced by recovered heat [Nm3]", "gas_displaced_nm3"),
+        ("compressor running hours [h]", "compressor_running_h"),
+        ("compressor starts", "compressor_starts"),
+        ("cooling shifted out of peak/sharp [kWh_th]", "cooling_shifted_from_peak_kwh"),
+    ]
+    for label, field in optional:
+        if getattr(opt, field) is not None:
+            rows.append((label, _fmt(getattr(opt, field)), _fmt(getattr(base, field))))
+    for label, *values in rows:
+        table.add_row(escape(label), *values)
     console.print(table)
     for shortfall in opt.target_shortfalls:
         state = "met" if shortfall.shortfall <= 1e-6 else f"SHORT by {shortfall.shortfall:,.1f} {shortfall.unit}"

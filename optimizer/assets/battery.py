@@ -112,7 +112,12 @@ def build_battery(spec: BatterySpec, ctx: BuildContext) -> None:
     ctx.add_linear_cost("degradation", f"{n}.discharge_kw", wear)
 
     def finalize(c: BuildContext) -> None:
-        if needs_exclusive(spec.exclusive_charge_discharge, c):
+        if needs_exclusive(
+            spec.exclusive_charge_discharge,
+            c,
+            charge_eff=spec.charge_efficiency,
+            discharge_eff=spec.discharge_efficiency,
+        ):
             add_exclusive_flows(
                 block,
                 c,

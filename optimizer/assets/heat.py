@@ -235,7 +235,12 @@ def build_heat_tank(spec: HeatTankSpec, ctx: BuildContext) -> None:
     ctx.add_flow(f"{n}.level_kwh", block.level_kwh)
 
     def finalize(c: BuildContext) -> None:
-        if needs_exclusive(spec.exclusive_charge_discharge, c):
+        if needs_exclusive(
+            spec.exclusive_charge_discharge,
+            c,
+            charge_eff=spec.charge_efficiency,
+            discharge_eff=spec.discharge_efficiency,
+        ):
             add_exclusive_flows(
                 block,
                 c,

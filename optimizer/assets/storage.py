@@ -64,12 +64,13 @@ def add_exclusive_flows(
     )
 
 
-def needs_exclusive(mode: ExclusiveMode, ctx: BuildContext) -> bool:
+def needs_exclusive(mode: ExclusiveMode, ctx: BuildContext, *, charge_eff: float, discharge_eff: float) -> bool:
     """In ``auto`` mode a binary is needed only when wasting energy in losses can pay.
 
-    That happens when something rewards consuming energy; see
-    :meth:`BuildContext.energy_burning_pays`.
+    That happens when something rewards consuming energy (see
+    :meth:`BuildContext.energy_burning_pays`) and the store has round-trip
+    losses; a lossless store's simultaneous flows net out and waste nothing.
     """
     if mode == "auto":
-        return ctx.energy_burning_pays()
+        return charge_eff * discharge_eff < 1.0 and ctx.energy_burning_pays()
     return mode == "always"
