@@ -30,7 +30,11 @@ def demo(
     gap: Annotated[float, typer.Option(help="Relative MIP gap.")] = 1e-4,
 ) -> None:
     """Optimise the embedded Shenyang factory day; print KPIs and the saving over the rule-based baseline."""
-    problem = factory_problem(dt.date.fromisoformat(date), days=days)
+    try:
+        day = dt.date.fromisoformat(date)
+    except ValueError as error:
+        raise typer.BadParameter(f"{date!r} is not a date (YYYY-MM-DD): {error}", param_hint="--date") from error
+    problem = factory_problem(day, days=days)
     result = solve(problem, SolveOptions(time_limit_s=time_limit, mip_rel_gap=gap))
     print_result(result)
     if out is not None:
