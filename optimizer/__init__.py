@@ -13,7 +13,7 @@ from optimizer.assets.compressors import AirDemandSpec, AirReceiverSpec, Compres
 from optimizer.assets.fleet_charging import FleetChargingSpec
 from optimizer.assets.flexible_load import BlockLoadSpec, EnergyWindowLoadSpec
 from optimizer.assets.heat import GasBoilerSpec, HeatDemandSpec, HeatPumpSpec, HeatTankSpec, PurchasedHeatSpec
-from optimizer.dispatch import DispatchResult, solve
+from optimizer.dispatch import DispatchResult, fallback, solve
 from optimizer.horizon import Horizon
 from optimizer.kpis import Kpis
 from optimizer.problem import DispatchProblem, EmissionCap, FractionTarget, ObjectiveSpec, Targets
@@ -52,6 +52,7 @@ __all__ = [
     "Targets",
     "TouPeriod",
     "TouTariff",
+    "fallback",
     "liaoning_tou",
     "solve",
 ]

@@ -82,6 +82,25 @@ def solve(problem: DispatchProblem, options: SolveOptions | None = None) -> Disp
             baseline_warnings=warnings,
         )
     diagnosis = diagnose_infeasibility(problem, options) if report.status == "infeasible" else []
+    return _fallback_result(built, report, baseline_schedule, baseline_kpis, warnings, diagnosis)
+
+
+def fallback(problem: DispatchProblem, reason: str) -> DispatchResult:
+    """The rule-based schedule without solving, e.g. when a solve was killed at its deadline."""
+    built = build_model(problem)
+    baseline_schedule, warnings = run_baseline(built.ctx)
+    report = SolverReport(status="error", termination="not_solved", message=reason, build_seconds=built.build_seconds)
+    return _fallback_result(built, report, baseline_schedule, compute_kpis(baseline_schedule, built.ctx), warnings, [])
+
+
+def _fallback_result(
+    built: BuiltModel,
+    report: SolverReport,
+    baseline_schedule: pd.DataFrame,
+    baseline_kpis: Kpis,
+    warnings: list[str],
+    diagnosis: list[Violation],
+) -> DispatchResult:
     return DispatchResult(
         status=report.status,
         schedule_source="fallback",

@@ -1,0 +1,180 @@
+"""``POST /v1/sites/{id}/dispatch``: a day-ahead or intraday schedule, always a plan, never lost."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, Header, HTTPException, Response, status
+from fastapi.concurrency import run_in_threadpool
+from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from api.auth import ApiKey
+from api.deps import SessionDep, SettingsDep, SlotsDep
+from api.errors import ProblemInputError
+from api.models import IdempotencyRecord, ScheduleRecord, ScheduleRowRecord
+from api.presenters import api_status, message, schedule_records, violations
+from api.routes.sites import load_site
+from api.schemas import DispatchBody, Provenance, ScheduleOut
+from api.settings import Settings
+from api.solver_process import SolverBusyError, solve_off_loop
+from optimizer import DispatchProblem, DispatchResult, SolveOptions
+from scenarios.ems import SiteSpec, problem_from_request
+
+router = APIRouter(prefix="/v1/sites", tags=["dispatch"])
+
+
+def product_version() -> str:
+    try:
+        return importlib.metadata.version("factory-dispatch")
+    except importlib.metadata.PackageNotFoundError:
+        return "dev"
+
+
+def _solve_options(body: DispatchBody, settings: Settings) -> SolveOptions:
+    time_limit = body.solver.time_limit_s or settings.default_time_limit_s
+    gap = settings.default_mip_rel_gap if body.solver.mip_rel_gap is None else body.solver.mip_rel_gap
+    problems = []
+    if time_limit > settings.max_time_limit_s:
+        problems.append(("time_limit_s", time_limit, f"must be at most {settings.max_time_limit_s} s on this server"))
+    if gap < settings.min_mip_rel_gap:
+        problems.append(("mip_rel_gap", gap, f"must be at least {settings.min_mip_rel_gap} on this server"))
+    if problems:
+        raise ProblemInputError(
+            [{"field": f"body.solver.{f}", "message": m, "type": "value_error", "input": v} for f, v, m in problems]
+        )
+    return SolveOptions(time_limit_s=time_limit, mip_rel_gap=gap)
+
+
+def _request_hash(site_id: int, body: DispatchBody) -> str:
+    canonical = json.dumps({"site_id": site_id, "body": body.model_dump(mode="json")}, sort_keys=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _replay(session: Session, key: str, request_hash: str) -> ScheduleOut | None:
+    record = session.get(IdempotencyRecord, key)
+    if record is None:
+        return None
+    if record.request_hash != request_hash:
+        raise ProblemInputError(
+            [
+                {
+                    "field": "header.Idempotency-Key",
+                    "message": "this Idempotency-Key was already used with a different request body",
+                    "type": "idempotency_conflict",
+                    "input": key,
+                }
+            ]
+        )
+    stored = session.get(ScheduleRecord, record.schedule_id)
+    assert stored is not None
+    return ScheduleOut.model_validate(stored.response)
+
+
+def _store(
+    session: Session,
+    site_id: int,
+    problem: DispatchProblem,
+    result: DispatchResult,
+    key: str | None,
+    request_hash: str,
+) -> ScheduleOut:
+    """Writes the schedule, all its rows, its provenance and the idempotency key in one transaction."""
+    status_label = api_status(result)
+    columns, records = schedule_records(result)
+    horizon = problem.horizon
+    record = ScheduleRecord(
+        site_id=site_id,
+        horizon_start=horizon.index[0].to_pydatetime(),
+        local_date=horizon.index[0].date().isoformat(),
+        n_steps=horizon.n_steps,
+        status=status_label,
+        gap=result.report.mip_gap,
+        input_hash=hashlib.sha256(problem.model_dump_json().encode()).hexdigest(),
+        product_version=product_version(),
+        solver_version=f"{result.report.solver} {result.report.solver_version}",
+        response={},
+        violations=[v.model_dump() for v in violations(result)],
+    )
+    session.add(record)
+    session.flush()
+    session.add_all(
+        ScheduleRowRecord(schedule_id=record.id, step=i, interval_start=r["interval_start"], values=r)
+        for i, r in enumerate(records)
+    )
+    out = ScheduleOut(
+        schedule_id=record.id,
+        site_id=site_id,
+        status=status_label,
+        message=message(result, status_label),
+        violations=violations(result),
+        kpis=result.kpis.model_dump(),
+        baseline_kpis=result.baseline_kpis.model_dump(),
+        saving_cny=result.saving_cny,
+        solver=result.report.model_dump(),
+        provenance=Provenance(
+            input_hash=record.input_hash,
+            product_version=record.product_version,
+            solver_version=record.solver_version,
+            created_at=record.created_at,
+        ),
+        columns=columns,
+        schedule=records,
+    )
+    record.response = json.loads(out.model_dump_json())
+    if key is not None:
+        session.add(IdempotencyRecord(key=key, request_hash=request_hash, schedule_id=record.id))
+    session.commit()
+    return out
+
+
+@router.post("/{site_id}/dispatch", status_code=status.HTTP_201_CREATED)
+async def dispatch(
+    site_id: int,
+    body: DispatchBody,
+    session: SessionDep,
+    settings: SettingsDep,
+    slots: SlotsDep,
+    response: Response,
+    _: ApiKey,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
+) -> ScheduleOut:
+    """Plans the site for a day or horizon. Always answers with a plan whose ``status`` says what it is."""
+    site_row = await run_in_threadpool(load_site, session, site_id)
+    request_hash = _request_hash(site_id, body)
+    if idempotency_key is not None:
+        replay = await run_in_threadpool(_replay, session, idempotency_key, request_hash)
+        if replay is not None:
+            response.status_code = status.HTTP_200_OK
+            response.headers["Idempotent-Replayed"] = "true"
+            return replay
+    options = _solve_options(body, settings)
+    try:
+        site = SiteSpec.model_validate(site_row.spec)
+        problem = problem_from_request(site, body)
+    except (ValidationError, ValueError) as error:
+        raise ProblemInputError.from_exception(error) from error
+    try:
+        result = await solve_off_loop(problem, options, options.time_limit_s + settings.deadline_margin_s, slots)
+    except SolverBusyError as error:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            "all solver slots are busy; retry later",
+            headers={"Retry-After": str(settings.retry_after_s)},
+        ) from error
+    try:
+        return await run_in_threadpool(_store, session, site_id, problem, result, idempotency_key, request_hash)
+    except IntegrityError:
+        await run_in_threadpool(session.rollback)
+        if idempotency_key is None:
+            raise
+        replay = await run_in_threadpool(_replay, session, idempotency_key, request_hash)
+        if replay is None:
+            raise
+        response.status_code = status.HTTP_200_OK
+        response.headers["Idempotent-Replayed"] = "true"
+        return replay
