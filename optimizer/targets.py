@@ -94,31 +94,21 @@ def target_shortfalls(schedule: pd.DataFrame, ctx: BuildContext) -> list[TargetS
     targets = ctx.problem.targets
     totals = energy_totals(schedule, ctx)
     result = []
-    if targets.pv_self_consumption is not None and totals.pv_available_kwh > 0:
-        required = targets.pv_self_consumption.min_frac * totals.pv_available_kwh
-        achieved = totals.pv_self_consumed_kwh
+
+    def at_least(name: str, required: float, achieved: float) -> None:
+        shortfall = max(0.0, required - achieved)
         result.append(
-            TargetShortfall(
-                target=SELF_CONSUMPTION,
-                required=required,
-                achieved=achieved,
-                shortfall=max(0.0, required - achieved),
-                unit="kWh",
-            )
+            TargetShortfall(target=name, required=required, achieved=achieved, shortfall=shortfall, unit="kWh")
+        )
+
+    if targets.pv_self_consumption is not None and totals.pv_available_kwh > 0:
+        at_least(
+            SELF_CONSUMPTION,
+            targets.pv_self_consumption.min_frac * totals.pv_available_kwh,
+            totals.pv_self_consumed_kwh,
         )
     if targets.green_share is not None:
-        ctx.flags.add("burning_energy_pays")  # losses raise both PV self-use and consumption
-        required = targets.green_share.min_frac * totals.consumption_kwh
-        achieved = totals.green_kwh_used
-        result.append(
-            TargetShortfall(
-                target=GREEN_SHARE,
-                required=required,
-                achieved=achieved,
-                shortfall=max(0.0, required - achieved),
-                unit="kWh",
-            )
-        )
+        at_least(GREEN_SHARE, targets.green_share.min_frac * totals.consumption_kwh, totals.green_kwh_used)
     if targets.emission_cap is not None:
         cap = targets.emission_cap
         achieved = emissions_kgco2(schedule, ctx, cap.accounting)

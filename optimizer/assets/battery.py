@@ -17,7 +17,7 @@ import pyomo.environ as pyo
 from pydantic import Field, model_validator
 
 from optimizer.assets.base import AssetSpec, BuildContext
-from optimizer.assets.storage import ExclusiveMode, add_exclusive_flows, add_level_balance, needs_exclusive
+from optimizer.assets.storage import ExclusiveMode, add_level_balance, exclude_simultaneous_when_needed
 from optimizer.baseline_state import BaselineState
 from optimizer.buses import ELECTRICITY
 from optimizer.types import Efficiency, Fraction, NonNegFloat, PositiveFloat
@@ -111,23 +111,17 @@ def build_battery(spec: BatterySpec, ctx: BuildContext) -> None:
     ctx.add_linear_cost("degradation", f"{n}.charge_kw", wear)
     ctx.add_linear_cost("degradation", f"{n}.discharge_kw", wear)
 
-    def finalize(c: BuildContext) -> None:
-        if needs_exclusive(
-            spec.exclusive_charge_discharge,
-            c,
-            charge_eff=spec.charge_efficiency,
-            discharge_eff=spec.discharge_efficiency,
-        ):
-            add_exclusive_flows(
-                block,
-                c,
-                charge=block.charge_kw,
-                discharge=block.discharge_kw,
-                charge_max=spec.charge_power_kw,
-                discharge_max=spec.discharge_power_kw,
-            )
-
-    ctx.finalizers.append(finalize)
+    exclude_simultaneous_when_needed(
+        block,
+        ctx,
+        spec.exclusive_charge_discharge,
+        charge=block.charge_kw,
+        discharge=block.discharge_kw,
+        charge_max=spec.charge_power_kw,
+        discharge_max=spec.discharge_power_kw,
+        charge_eff=spec.charge_efficiency,
+        discharge_eff=spec.discharge_efficiency,
+    )
 
 
 def baseline_battery(spec: BatterySpec, state: BaselineState) -> None:

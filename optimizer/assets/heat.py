@@ -35,7 +35,7 @@ from pydantic import Field, field_validator
 from optimizer.assets.base import AssetSpec, BuildContext
 from optimizer.assets.commitment import add_commitment
 from optimizer.assets.load import ELECTRIC_LOAD
-from optimizer.assets.storage import ExclusiveMode, add_exclusive_flows, add_level_balance, needs_exclusive
+from optimizer.assets.storage import ExclusiveMode, add_level_balance, exclude_simultaneous_when_needed
 from optimizer.baseline_state import BaselineState
 from optimizer.buses import ELECTRICITY, HEAT
 from optimizer.types import Efficiency, Fraction, NonNegFloat, NonNegSeries, PositiveFloat
@@ -234,23 +234,17 @@ def build_heat_tank(spec: HeatTankSpec, ctx: BuildContext) -> None:
     ctx.add_flow(f"{n}.discharge_kw", block.discharge_kw, bus=HEAT, sign=+1)
     ctx.add_flow(f"{n}.level_kwh", block.level_kwh)
 
-    def finalize(c: BuildContext) -> None:
-        if needs_exclusive(
-            spec.exclusive_charge_discharge,
-            c,
-            charge_eff=spec.charge_efficiency,
-            discharge_eff=spec.discharge_efficiency,
-        ):
-            add_exclusive_flows(
-                block,
-                c,
-                charge=block.charge_kw,
-                discharge=block.discharge_kw,
-                charge_max=spec.charge_power_kw,
-                discharge_max=spec.discharge_power_kw,
-            )
-
-    ctx.finalizers.append(finalize)
+    exclude_simultaneous_when_needed(
+        block,
+        ctx,
+        spec.exclusive_charge_discharge,
+        charge=block.charge_kw,
+        discharge=block.discharge_kw,
+        charge_max=spec.charge_power_kw,
+        discharge_max=spec.discharge_power_kw,
+        charge_eff=spec.charge_efficiency,
+        discharge_eff=spec.discharge_efficiency,
+    )
 
 
 def baseline_heat_tank(spec: HeatTankSpec, state: BaselineState) -> None:

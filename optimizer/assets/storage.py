@@ -64,6 +64,29 @@ def add_exclusive_flows(
     )
 
 
+def exclude_simultaneous_when_needed(
+    block: pyo.Block,
+    ctx: BuildContext,
+    mode: ExclusiveMode,
+    *,
+    charge: Any,
+    discharge: Any,
+    charge_max: float,
+    discharge_max: float,
+    charge_eff: float,
+    discharge_eff: float,
+) -> None:
+    """Registers a finalizer that adds :func:`add_exclusive_flows` if :func:`needs_exclusive` says so."""
+
+    def finalize(c: BuildContext) -> None:
+        if needs_exclusive(mode, c, charge_eff=charge_eff, discharge_eff=discharge_eff):
+            add_exclusive_flows(
+                block, c, charge=charge, discharge=discharge, charge_max=charge_max, discharge_max=discharge_max
+            )
+
+    ctx.finalizers.append(finalize)
+
+
 def needs_exclusive(mode: ExclusiveMode, ctx: BuildContext, *, charge_eff: float, discharge_eff: float) -> bool:
     """In ``auto`` mode a binary is needed only when wasting energy in losses can pay.
 
