@@ -1,7 +1,9 @@
 """The embedded full-factory default: a mid-sized Shenyang factory, one day or several.
 
-Electric load and PV come from ``data/default_day_shenyang.csv`` (real data,
-see ``data/SOURCES.md``). Everything else is a typical value (an estimate,
+PV is forecast by pvlib (:mod:`forecasting`) for a 1,500 kWp fixed roof array
+from the Shenyang typical-year weather re-dated to the horizon; the electric
+load is the measured steel-plant day in ``data/default_day_shenyang.csv``
+(real data, see ``data/SOURCES.md``), repeated each day. Everything else is a typical value (an estimate,
 ``[est]``) where the seeds are silent, or a figure from DOMAIN-FACTS.md:
 
 - grid: Liaoning four-band TOU scaled to a flat 0.62 CNY/kWh [est], demand
@@ -30,6 +32,7 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
+from forecasting import forecast_pv, shenyang_default_site, shenyang_typical_weather
 from optimizer import (
     AirDemandSpec,
     AirReceiverSpec,
@@ -80,6 +83,12 @@ def _shift_profile(hours: np.ndarray, off: float, on: float, start_h: float = 7.
     return np.where((hours >= start_h) & (hours < end_h), on, off)
 
 
+def pv_forecast_kw(horizon: Horizon) -> np.ndarray:
+    """The roof array's available AC power [kW] from the Shenyang typical year (pvlib)."""
+    forecast = forecast_pv(shenyang_default_site(), shenyang_typical_weather(horizon.index), horizon.index)
+    return forecast["total_kw"].to_numpy().round(3)
+
+
 def factory_problem(date: dt.date = DEFAULT_DATE, days: int = 1) -> DispatchProblem:
     """The full factory over ``days`` local days starting at ``date`` (15-minute steps)."""
     first = Horizon.day(date, TIME_ZONE)
@@ -109,7 +118,7 @@ def factory_problem(date: dt.date = DEFAULT_DATE, days: int = 1) -> DispatchProb
             demand_charge_cny_per_kw_month=35.0,
             month_to_date_peak_kw=1500.0,
         ),
-        PvSpec(name="pv_roof", available_kw=np.tile(profiles["pv_available_kw"].to_numpy(), days)),
+        PvSpec(name="pv_roof", available_kw=pv_forecast_kw(horizon)),
         LoadSpec(name="process_load", power_kw=np.tile(profiles["load_kw"].to_numpy(), days)),
         BatterySpec(
             name="battery",
