@@ -888,3 +888,12 @@ def test_negative_export_price_no_simultaneous_charge_and_discharge() -> None:
     )
     assert col(r, "battery.charge_kw") * col(r, "battery.discharge_kw") == approx([0.0])
     assert r.kpis.objective_cny == approx(0.2 * (90.0 - 10.0 / 0.9))
+
+
+def test_optional_series_lengths_are_checked() -> None:
+    # An optional series (grid price given per step) of the wrong length names the asset, field and lengths.
+    with pytest.raises(ValidationError, match=r"grid\)\.import_price_cny_per_kwh has 3 values, the horizon has 4"):
+        DispatchProblem(
+            horizon=hourly(4),
+            assets=[GridSpec(name="grid", import_limit_kw=100.0, import_price_cny_per_kwh=[0.5, 0.6, 0.7]), load(1.0)],
+        )

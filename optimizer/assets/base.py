@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import numpy as np
 import pandas as pd
@@ -37,6 +37,13 @@ Accounting = Literal["location", "market"]
 ACCOUNTINGS: tuple[Accounting, ...] = ("location", "market")
 
 
+def _mentions_series(annotation: Any) -> bool:
+    """True when a (possibly optional) annotation contains a ``Series`` type."""
+    if SERIES in getattr(annotation, "__metadata__", ()):
+        return True
+    return any(_mentions_series(arg) for arg in get_args(annotation))
+
+
 class AssetSpec(BaseModel):
     """Base of every asset spec: a unique name and a ``kind`` discriminator."""
 
@@ -49,7 +56,7 @@ class AssetSpec(BaseModel):
         return {
             name: getattr(self, name)
             for name, info in type(self).model_fields.items()
-            if SERIES in info.metadata and getattr(self, name) is not None
+            if (SERIES in info.metadata or _mentions_series(info.annotation)) and getattr(self, name) is not None
         }
 
     def check_horizon(self, horizon: Horizon) -> None:

@@ -1,0 +1,165 @@
+"""Asset entries of a scenario file: the optimizer's specs, with references allowed.
+
+The optimizer's pydantic specs are the attribute table (units, defaults,
+descriptions). A scenario file writes the same fields, with three additions
+that a file needs and a single solve does not:
+
+- a *series* field (one number per step) may name an input instead:
+  ``power_kw: $inputs.load`` (see :mod:`scenarios.inputs`);
+- a *time* field (window starts and ends) may be a local clock time
+  ``"08:00"`` (``"24:00"`` = the end of the day), resolved on every day run;
+- a *tariff* may be a preset: ``{preset: liaoning, flat_price_cny_per_kwh: 0.62}``.
+
+The file models are generated from :data:`optimizer.assets.REGISTRY`, so a new
+asset type in the optimizer is available in scenario files without a change
+here. They check types and ranges only; the specs' own cross-field checks run
+when a day's problem is built (:func:`to_spec`), and their messages are mapped
+back to the file line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import typing
+from typing import Annotated, Any, Literal, Union
+
+import pandas as pd
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, create_model
+from pydantic.fields import FieldInfo
+
+from optimizer.assets import REGISTRY, AssetSpec
+from optimizer.tariff import TouTariff, liaoning_tou
+from optimizer.types import SERIES, PositiveFloat
+
+INPUT_PREFIX = "$inputs."
+INPUT_REF_PATTERN = r"^\$inputs\.[A-Za-z_][A-Za-z0-9_]*$"
+CLOCK_TIME_PATTERN = r"^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$"
+
+InputRef = Annotated[
+    str,
+    StringConstraints(pattern=INPUT_REF_PATTERN),
+    Field(description="A series from the scenario's inputs, e.g. $inputs.load."),
+]
+ClockTime = Annotated[
+    str,
+    StringConstraints(pattern=CLOCK_TIME_PATTERN),
+    Field(description="Local clock time HH:MM on each day run (24:00 = end of the day)."),
+]
+
+
+class TariffPreset(BaseModel):
+    """A named tariff scaled to a flat price: ``liaoning`` is Liaoning's four-band industrial TOU."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    preset: Literal["liaoning"] = Field(description="liaoning: sharp/peak/flat/valley = 1.875/1.5/1/0.5 x flat.")
+    flat_price_cny_per_kwh: PositiveFloat = Field(0.62, description="Flat-band energy price [CNY/kWh].")
+
+    def tariff(self) -> TouTariff:
+        """The full band table."""
+        return liaoning_tou(self.flat_price_cny_per_kwh)
+
+
+def _contains(hint: Any, targets: tuple[Any, ...]) -> bool:
+    """Whether a type hint mentions one of ``targets`` (through Annotated, Optional, unions and lists)."""
+    if hint in targets:
+        return True
+    origin = typing.get_origin(hint)
+    if origin is Annotated:
+        args = typing.get_args(hint)
+        return _contains(args[0], targets) or any(a in targets for a in args[1:])
+    return any(_contains(arg, targets) for arg in typing.get_args(hint))
+
+
+def _is_series(hint: Any) -> bool:
+    return _contains(hint, (SERIES,))
+
+
+def _is_time(hint: Any) -> bool:
+    return _contains(hint, (AwareDatetime, dt.datetime))
+
+
+def _is_tariff(hint: Any) -> bool:
+    return _contains(hint, (TouTariff,))
+
+
+def series_fields(spec_type: type[AssetSpec]) -> list[str]:
+    """Fields of an asset type that are horizon series (may be ``$inputs`` references)."""
+    hints = typing.get_type_hints(spec_type, include_extras=True)
+    return [name for name in spec_type.model_fields if _is_series(hints[name])]
+
+
+def time_fields(spec_type: type[AssetSpec]) -> list[str]:
+    """Fields of an asset type that are points in time (may be clock times)."""
+    hints = typing.get_type_hints(spec_type, include_extras=True)
+    return [name for name in spec_type.model_fields if _is_time(hints[name])]
+
+
+def _copy_field(info: FieldInfo, annotation: Any) -> tuple[Any, Any]:
+    kwargs: dict[str, Any] = {"description": info.description}
+    if info.default_factory is not None:
+        kwargs["default_factory"] = info.default_factory
+    elif not info.is_required():
+        kwargs["default"] = info.default
+    return annotation, Field(**kwargs)
+
+
+def _file_model(kind: str, spec_type: type[AssetSpec]) -> type[BaseModel]:
+    hints = typing.get_type_hints(spec_type, include_extras=True)
+    fields: dict[str, Any] = {}
+    for name, info in spec_type.model_fields.items():
+        hint = hints[name]
+        if _is_series(hint):
+            hint = Union[hint, InputRef]  # noqa: UP007
+        elif _is_time(hint):
+            hint = Union[hint, ClockTime]  # noqa: UP007
+        elif _is_tariff(hint):
+            hint = Union[hint, TariffPreset]  # noqa: UP007
+        fields[name] = _copy_field(info, hint)
+    model_name = spec_type.__name__.removesuffix("Spec") + "Asset"
+    model = create_model(
+        model_name,
+        __config__=ConfigDict(extra="forbid", title=model_name),
+        __doc__=(spec_type.__doc__ or kind).strip() + " (scenario file: series may be $inputs references)",
+        **fields,
+    )
+    model.__module__ = __name__
+    return model
+
+
+FILE_MODELS: dict[str, type[BaseModel]] = {kind: _file_model(kind, t.spec) for kind, t in REGISTRY.items()}
+"""One file model per registered asset kind."""
+
+FileAsset = Annotated[
+    Union[tuple(FILE_MODELS.values())],  # noqa: UP007
+    Field(discriminator="kind"),
+]
+"""An asset entry in a scenario file, discriminated by ``kind``."""
+
+for _model in FILE_MODELS.values():
+    globals()[_model.__name__] = _model
+
+
+def input_refs(asset: BaseModel) -> dict[str, str]:
+    """Field -> input name for every ``$inputs.<name>`` reference of an asset entry."""
+    refs: dict[str, str] = {}
+    for field in type(asset).model_fields:
+        value = getattr(asset, field)
+        if isinstance(value, str) and value.startswith(INPUT_PREFIX):
+            refs[field] = value[len(INPUT_PREFIX) :]
+    return refs
+
+
+def clock_fields(asset: BaseModel) -> list[str]:
+    """Fields of an asset entry given as clock times (resolved on each day)."""
+    spec_type = REGISTRY[asset.kind].spec  # type: ignore[attr-defined]
+    return [f for f in time_fields(spec_type) if isinstance(getattr(asset, f), str)]
+
+
+def clock_time_on(day: dt.date, clock: str, tz: str) -> dt.datetime:
+    """A local clock time on ``day`` as a tz-aware datetime (``24:00`` is the next midnight)."""
+    hours, minutes = (int(p) for p in clock.split(":"))
+    midnight = pd.Timestamp(day)
+    if hours == 24:
+        return (midnight + pd.Timedelta(days=1)).tz_localize(tz).to_pydatetime()
+    return (midnight + pd.Timedelta(hours=hours, minutes=minutes)).tz_localize(tz).to_pydatetime()

@@ -1,0 +1,651 @@
+"""The one pipeline behind the CLI and the API: scenario -> inputs -> problem -> optimiser -> results.
+
+- :func:`build_problem`: one :class:`~optimizer.DispatchProblem` for a period
+  (a day, or one explicit horizon) from a case, its inputs and a carried state;
+- :func:`run_case`: a case over its horizon, day-ahead day after day with the
+  state carried across midnight (:mod:`scenarios.rolling`), as a
+  :class:`ScenarioRun` (schedules, combined KPIs, per-day records);
+- :func:`run_cases`: several cases (variants, sweep points) in parallel
+  processes, with a progress bar and time remaining.
+
+Errors in the scenario (a spec's cross-field check, a series of the wrong
+length, an input that does not cover a day) raise
+:class:`~scenarios.errors.ScenarioError` pointing at the file line.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import contextlib
+import dataclasses
+import datetime as dt
+import multiprocessing
+import os
+import re
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ValidationError
+
+from optimizer import DispatchProblem, DispatchResult, Kpis, solve
+from optimizer.assets import REGISTRY
+from scenarios.assets import TariffPreset, clock_fields, clock_time_on, input_refs
+from scenarios.errors import Path_, ScenarioError
+from scenarios.inputs import Inputs
+from scenarios.kpis import combine_kpis
+from scenarios.loader import Case
+from scenarios.rolling import Period, carried_state, make_periods, new_month_state
+from scenarios.spec import EMISSION_FACTOR_FIELDS, HorizonSpec
+
+State = dict[str, dict[str, Any]]
+Progress = Callable[[int], None]
+
+
+# --- problem building --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FlowInfo:
+    """Where a schedule column sits: its bus and sign (+1 supplies, -1 draws) and its KPI role."""
+
+    bus: str | None
+    sign: float
+    role: str | None
+
+
+def _asset_fields(case: Case, asset: BaseModel, state: State | None) -> dict[str, Any]:
+    """The written fields of an asset entry with site defaults, initial state and carried state applied."""
+    scenario = case.scenario
+    fields = asset.model_dump(exclude_unset=True)
+    fields["kind"] = asset.kind  # type: ignore[attr-defined]
+    kind = fields["kind"]
+    for factor, targets in EMISSION_FACTOR_FIELDS.items():
+        value = getattr(scenario.site.emission_factors, factor)
+        for target_kind, target_field in targets:
+            if value is not None and kind == target_kind and target_field not in fields:
+                fields[target_field] = value
+    fields |= scenario.initial_state.get(asset.name, {})  # type: ignore[attr-defined]
+    if state:
+        fields |= state.get(asset.name, {})  # type: ignore[attr-defined]
+    for name in type(asset).model_fields:
+        value = getattr(asset, name)
+        if isinstance(value, TariffPreset):
+            fields[name] = value.tariff()
+    return fields
+
+
+def _series_hint(error: dict[str, Any], refs: dict[str, str], index: pd.DatetimeIndex) -> str:
+    """For a bad value in a series from an input: which input, which step, which time."""
+    loc = error["loc"]
+    if not loc or loc[0] not in refs:
+        return ""
+    steps = [p for p in loc[1:] if isinstance(p, int)]
+    where = f" at step {steps[0]} ({index[steps[0]]:%Y-%m-%d %H:%M})" if steps and steps[0] < len(index) else ""
+    return f" (from $inputs.{refs[loc[0]]}{where})"
+
+
+def _spec(case: Case, i: int, kind: str, fields: dict[str, Any], refs: dict[str, str], index: pd.DatetimeIndex) -> Any:
+    try:
+        return REGISTRY[kind].spec.model_validate(fields)
+    except ValidationError as error:
+        issues = case.validation_issues(error, ("site", "assets", i), lambda raw: _series_hint(raw, refs, index))
+        raise ScenarioError(issues) from error
+
+
+def _asset_specs(
+    case: Case, i: int, asset: BaseModel, period: Period, state: State | None, inputs: Inputs
+) -> list[Any]:
+    """The optimizer specs of one asset entry on ``period`` (one per day for clock-time windows)."""
+    scenario = case.scenario
+    horizon = period.horizon
+    index = horizon.index
+    kind: str = asset.kind  # type: ignore[attr-defined]
+    name: str = asset.name  # type: ignore[attr-defined]
+    fields = _asset_fields(case, asset, state)
+    refs = input_refs(asset)
+    for field_name, ref in refs.items():
+        fields[field_name] = inputs.values(ref, index)
+    clocks = clock_fields(asset)
+    if not clocks:
+        return [_spec(case, i, kind, fields, refs, index)]
+    specs = []
+    for k, day in enumerate(period.dates):
+        dated = dict(fields)
+        for field_name in clocks:
+            dated[field_name] = clock_time_on(day, getattr(asset, field_name), scenario.site.tz)
+        times = [pd.Timestamp(dated[n]) for n in clocks]
+        if min(times) < pd.Timestamp(horizon.start) or max(times) > horizon.end:
+            continue
+        if len(period.dates) > 1:
+            dated["name"] = f"{name}_d{k + 1}"
+        specs.append(_spec(case, i, kind, dated, refs, index))
+    if not specs:
+        shown = ", ".join(f"{n} {getattr(asset, n)}" for n in clocks)
+        raise case.error(("site", "assets", i, clocks[0]), f"{shown} does not lie in the horizon {period.label}")
+    return specs
+
+
+def build_problem(
+    case: Case, period: Period, state: State | None = None, inputs: Inputs | None = None
+) -> DispatchProblem:
+    """The dispatch problem of ``case`` on ``period``; ``state`` overrides initial fields by asset name."""
+    inputs = inputs or Inputs(case)
+    scenario = case.scenario
+    horizon = period.horizon
+    specs: list[Any] = []
+    origins: list[Path_] = []
+    issues: list[Any] = []
+    for i, asset in enumerate(scenario.site.assets):
+        try:
+            built = _asset_specs(case, i, asset, period, state, inputs)
+        except ScenarioError as error:
+            issues += error.issues
+            continue
+        specs += built
+        origins += [("site", "assets", i)] * len(built)
+    if issues:
+        raise ScenarioError(issues)
+    try:
+        return DispatchProblem(
+            name=f"{scenario.name}:{case.label}:{period.label}",
+            currency=scenario.site.currency,
+            horizon=horizon,
+            assets=specs,
+            targets=scenario.site.targets,
+            objective=scenario.site.objective,
+        )
+    except ValidationError as error:
+        raise ScenarioError(_problem_issues(case, error, origins, period)) from error
+
+
+_ASSET_IN_MESSAGE = re.compile(r"assets\[(\d+)\] \(([^)]*)\)(?:\.([a-z_0-9]+))?:? ?")
+
+
+def _problem_issues(case: Case, error: ValidationError, origins: list[Path_], period: Period) -> list[Any]:
+    issues = []
+    for raw in error.errors(include_url=False):
+        message = str(raw["msg"]).removeprefix("Value error, ")
+        match = _ASSET_IN_MESSAGE.search(message)
+        path: Path_ = ("site",)
+        if match is not None:
+            path = origins[int(match.group(1))]
+            if match.group(3):
+                path = (*path, match.group(3))
+            message = message[match.end() :] if match.start() == 0 else message
+        issues.append(case.issue(path, f"{message} (on {period.label})"))
+    return issues
+
+
+def flow_info(problem: DispatchProblem) -> dict[str, FlowInfo]:
+    """Bus, sign and role of every schedule column of ``problem`` (builds the model once, no solve)."""
+    from optimizer.model import build_model
+
+    ctx = build_model(problem).ctx
+    info: dict[str, FlowInfo] = {column: FlowInfo(None, 1.0, flow.role) for column, flow in ctx.flows.items()}
+    for bus, terms in ctx.bus_terms.items():
+        for column, sign in terms:
+            info[column] = FlowInfo(bus, float(sign), info[column].role if column in info else None)
+    return info
+
+
+def storage_capacities(problem: DispatchProblem) -> dict[str, float]:
+    """Level columns of stores (``<name>.soc_kwh``, ``.level_kwh``, ``.level_m3``) -> capacity [kWh or m3]."""
+    out: dict[str, float] = {}
+    for spec in problem.assets:
+        capacity = getattr(spec, "capacity_kwh", None) or getattr(spec, "capacity_m3", None)
+        if capacity:
+            for column in ("soc_kwh", "level_kwh", "level_m3"):
+                out[f"{spec.name}.{column}"] = float(capacity)
+    return out
+
+
+def tariff_bands(problem: DispatchProblem) -> pd.Series | None:
+    """TOU band name per step, from the first asset with a tariff (the grid); None without one."""
+    for spec in problem.assets:
+        tariff = getattr(spec, "tariff", None)
+        if tariff is not None and hasattr(tariff, "bands"):
+            return tariff.bands(problem.horizon.index)
+    return None
+
+
+# --- results -----------------------------------------------------------------------------------
+
+
+@dataclass
+class DayRecord:
+    """What happened in one period of a run."""
+
+    period: str
+    start: str
+    status: str
+    schedule_source: str
+    energy_cost_cny: float
+    baseline_energy_cost_cny: float
+    objective_cny: float | None
+    mip_gap: float | None
+    build_seconds: float
+    solve_seconds: float
+    diagnosis: list[str] = field(default_factory=list)
+    baseline_warnings: list[str] = field(default_factory=list)
+
+    @property
+    def saving_cny(self) -> float:
+        return self.baseline_energy_cost_cny - self.energy_cost_cny
+
+
+@dataclass
+class ScenarioRun:
+    """A case run over its horizon: schedules, combined KPIs, per-period records and what the report needs."""
+
+    scenario: str
+    label: str
+    description: str
+    currency: str
+    schedule: pd.DataFrame
+    baseline_schedule: pd.DataFrame
+    kpis: Kpis
+    baseline_kpis: Kpis
+    days: list[DayRecord]
+    daily_kpis: list[Kpis]
+    daily_baseline_kpis: list[Kpis]
+    flows: dict[str, FlowInfo]
+    capacities: dict[str, float]
+    bands: pd.Series | None
+    seconds: float
+    variant: str | None = None
+    sweep: str | None = None
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def saving_cny(self) -> float:
+        """Energy cost of the rule-based baseline minus the optimised one, over the run [currency]."""
+        return self.baseline_kpis.energy_cost_cny - self.kpis.energy_cost_cny
+
+    @property
+    def fallback_days(self) -> list[str]:
+        """Periods whose schedule is the rule-based fallback (infeasible or no solution)."""
+        return [d.period for d in self.days if d.schedule_source != "optimizer"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.fallback_days
+
+
+def merge_runs(parts: Sequence[ScenarioRun]) -> ScenarioRun:
+    """Consecutive parts of one case's run (e.g. months run in parallel) as one run."""
+    first = parts[0]
+    if len(parts) == 1:
+        return first
+    daily = [k for p in parts for k in p.daily_kpis]
+    daily_base = [k for p in parts for k in p.daily_baseline_kpis]
+    bands = [p.bands for p in parts if p.bands is not None]
+    return ScenarioRun(
+        scenario=first.scenario,
+        label=first.label,
+        description=first.description,
+        currency=first.currency,
+        schedule=pd.concat([p.schedule for p in parts]),
+        baseline_schedule=pd.concat([p.baseline_schedule for p in parts]),
+        kpis=combine_kpis(daily),
+        baseline_kpis=combine_kpis(daily_base),
+        days=[d for p in parts for d in p.days],
+        daily_kpis=daily,
+        daily_baseline_kpis=daily_base,
+        flows=first.flows,
+        capacities=first.capacities,
+        bands=pd.concat(bands) if bands else None,
+        seconds=sum(p.seconds for p in parts),
+        variant=first.variant,
+        sweep=first.sweep,
+        parameters=first.parameters,
+    )
+
+
+def _record(period: Period, result: DispatchResult) -> DayRecord:
+    report = result.report
+    return DayRecord(
+        period=period.label,
+        start=period.horizon.index[0].isoformat(),
+        status=result.status,
+        schedule_source=result.schedule_source,
+        energy_cost_cny=result.kpis.energy_cost_cny,
+        baseline_energy_cost_cny=result.baseline_kpis.energy_cost_cny,
+        objective_cny=report.objective,
+        mip_gap=report.mip_gap,
+        build_seconds=report.build_seconds,
+        solve_seconds=report.solve_seconds,
+        diagnosis=[f"{v.constraint} by {v.amount:.3g}" for v in result.diagnosis[:5]],
+        baseline_warnings=list(result.baseline_warnings),
+    )
+
+
+def run_from_result(result: DispatchResult, problem: DispatchProblem, label: str | None = None) -> ScenarioRun:
+    """One solved problem as a :class:`ScenarioRun` (e.g. for the API's HTML view of a schedule)."""
+    index = problem.horizon.index
+    first, last = index[0].date(), (index[-1]).date()
+    period = Period(problem.horizon, tuple(d.date() for d in pd.date_range(first, last, freq="D")))
+    return ScenarioRun(
+        scenario=problem.name,
+        label=label or "schedule",
+        description="",
+        currency=problem.currency,
+        schedule=result.schedule,
+        baseline_schedule=result.baseline_schedule,
+        kpis=result.kpis,
+        baseline_kpis=result.baseline_kpis,
+        days=[_record(period, result)],
+        daily_kpis=[result.kpis],
+        daily_baseline_kpis=[result.baseline_kpis],
+        flows=flow_info(problem),
+        capacities=storage_capacities(problem),
+        bands=tariff_bands(problem),
+        seconds=result.report.build_seconds + result.report.solve_seconds,
+    )
+
+
+def with_dates(case: Case, start: dt.date | None = None, end: dt.date | None = None, days: int | None = None) -> Case:
+    """The case with its horizon replaced by the days ``start``..``end`` (or ``days`` days), e.g. from the CLI."""
+    if start is None and end is None and days is None:
+        return case
+    current = case.scenario.horizon
+    first = start or (current.start.date() if isinstance(current.start, dt.datetime) else current.start)
+    if end is None and days is None and start is not None:
+        dates = current.dates()
+        days = len(dates)
+    horizon = HorizonSpec(
+        start=first,
+        end=end,
+        days=None if end is not None else days,
+        step_minutes=current.step_minutes,
+        rolling=current.rolling if not current.is_explicit else True,
+    )
+    scenario = case.scenario.model_copy(update={"horizon": horizon})
+    data = {**case.data, "horizon": horizon.model_dump(mode="json", exclude_none=True)}
+    return dataclasses.replace(case, scenario=scenario, data=data)
+
+
+def case_periods(case: Case) -> list[Period]:
+    """The periods the case runs, in order."""
+    return make_periods(case.scenario.horizon, case.scenario.site.tz)
+
+
+def run_case(
+    case: Case,
+    *,
+    periods: Sequence[Period] | None = None,
+    progress: Progress | None = None,
+    fresh_month: bool = False,
+) -> ScenarioRun:
+    """Runs ``case`` over its periods (or the given ones), carrying the state from each to the next.
+
+    ``fresh_month``: the first period starts a later month of a split run (its
+    month-to-date peak is 0; stores and units start from the scenario's values).
+    """
+    started = time.perf_counter()
+    scenario = case.scenario
+    periods = list(periods) if periods is not None else case_periods(case)
+    options = scenario.solver  # threads: HiGHS's choice unless the file sets it (HiGHS fixes it per process)
+    inputs = Inputs(case)
+    state: State | None = None
+    first_problem: DispatchProblem | None = None
+    results: list[DispatchResult] = []
+    records: list[DayRecord] = []
+    bands: list[pd.Series] = []
+    flows: dict[str, FlowInfo] = {}
+    capacities: dict[str, float] = {}
+    for k, period in enumerate(periods):
+        problem = build_problem(case, period, state, inputs)
+        if k == 0:
+            first_problem = problem
+            if fresh_month:
+                problem = build_problem(case, period, new_month_state(problem), inputs)
+            flows = flow_info(problem)
+            capacities = storage_capacities(problem)
+        result = solve(problem, options)
+        results.append(result)
+        records.append(_record(period, result))
+        day_bands = tariff_bands(problem)
+        if day_bands is not None:
+            bands.append(day_bands)
+        if k + 1 < len(periods):
+            state = carried_state(problem, result.schedule, periods[k + 1].horizon.index[0], first_problem)
+        if progress is not None:
+            progress(1)
+    daily = [r.kpis for r in results]
+    daily_base = [r.baseline_kpis for r in results]
+    description = case.description or scenario.description
+    return ScenarioRun(
+        scenario=scenario.name,
+        label=case.label,
+        description=description,
+        currency=scenario.site.currency,
+        schedule=pd.concat([r.schedule for r in results]),
+        baseline_schedule=pd.concat([r.baseline_schedule for r in results]),
+        kpis=combine_kpis(daily),
+        baseline_kpis=combine_kpis(daily_base),
+        days=records,
+        daily_kpis=daily,
+        daily_baseline_kpis=daily_base,
+        flows=flows,
+        capacities=capacities,
+        bands=pd.concat(bands) if bands else None,
+        seconds=time.perf_counter() - started,
+        variant=case.variant,
+        sweep=case.sweep,
+        parameters=dict(case.parameters),
+    )
+
+
+def check_case(case: Case) -> int:
+    """Builds (does not solve) the first period's problem and reads every input over the whole run.
+
+    Returns the number of periods; raises :class:`ScenarioError` for anything that would stop a run.
+    """
+    periods = case_periods(case)
+    inputs = Inputs(case)
+    build_problem(case, periods[0], None, inputs)
+    full = pd.date_range(
+        periods[0].horizon.index[0],
+        periods[-1].horizon.end,
+        freq=f"{periods[0].horizon.step_minutes}min",
+        inclusive="left",
+    )
+    for asset in case.scenario.site.assets:
+        for ref in set(input_refs(asset).values()):
+            inputs.values(ref, full)
+    return len(periods)
+
+
+# --- several cases in parallel -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Task:
+    case_index: int
+    part: int
+    case: Case
+    periods: tuple[Period, ...]
+    fresh_month: bool
+
+
+def _split_by_month(periods: list[Period]) -> list[tuple[Period, ...]]:
+    groups: dict[tuple[int, int], list[Period]] = {}
+    for period in periods:
+        first = period.dates[0]
+        groups.setdefault((first.year, first.month), []).append(period)
+    return [tuple(g) for g in groups.values()]
+
+
+def _run_task(task: _Task, queue: Any) -> tuple[int, int, ScenarioRun]:
+    def tick(n: int) -> None:
+        if queue is not None:
+            queue.put((task.case_index, n))
+
+    run = run_case(task.case, periods=task.periods, progress=tick, fresh_month=task.fresh_month)
+    return task.case_index, task.part, run
+
+
+PLAIN_PROGRESS_EVERY_S = 30.0
+"""Without a terminal (logs, CI), a progress line at most this often [s]."""
+
+
+@contextlib.contextmanager
+def _plain_progress(console: Any, total: int) -> Iterator[Callable[[int, int], None]]:
+    """Progress lines for logs: days done, elapsed and estimated time left."""
+    started = time.perf_counter()
+    state = {"done": 0, "last": started}
+
+    def advance(_case_index: int, n: int) -> None:
+        state["done"] += n
+        now = time.perf_counter()
+        if now - state["last"] >= PLAIN_PROGRESS_EVERY_S or state["done"] == total:
+            state["last"] = now
+            elapsed = now - started
+            left = elapsed / state["done"] * (total - state["done"])
+            console.print(f"{state['done']}/{total} days, {elapsed:.0f} s elapsed, about {left:.0f} s left")
+
+    yield advance
+
+
+@contextlib.contextmanager
+def _progress_display(cases: Sequence[Case], totals: list[int], enabled: bool) -> Iterator[Callable[[int, int], None]]:
+    """A rich progress bar on stderr (per case when few, and overall) with days done and time remaining."""
+    if not enabled:
+        yield lambda _case, _n: None
+        return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    console = Console(stderr=True)
+    if not console.is_terminal:
+        with _plain_progress(console, sum(totals)) as advance:
+            yield advance
+        return
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("days"),
+        TimeElapsedColumn(),
+        TextColumn("left"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, transient=False, console=console) as bar:
+        overall = bar.add_task("all", total=sum(totals)) if len(cases) > 1 else None
+        rows = [bar.add_task(c.label, total=n) for c, n in zip(cases, totals, strict=True)] if len(cases) <= 12 else []
+
+        def advance(case_index: int, n: int) -> None:
+            if rows:
+                bar.advance(rows[case_index], n)
+            if overall is not None:
+                bar.advance(overall, n)
+
+        yield advance
+
+
+def run_cases(
+    cases: Sequence[Case],
+    *,
+    jobs: int | None = None,
+    show_progress: bool = True,
+    split_months: bool = False,
+) -> list[ScenarioRun]:
+    """Runs every case (in parallel processes when ``jobs`` > 1); results in the cases' order.
+
+    ``split_months``: also run the calendar months of each case in parallel,
+    each month starting from the scenario's initial state (exact for the
+    demand charge, which restarts monthly; an approximation for stores and
+    units at month starts). Otherwise the days of a case run in sequence.
+    """
+    jobs = max(1, jobs if jobs is not None else (os.cpu_count() or 1))
+    tasks: list[_Task] = []
+    totals: list[int] = []
+    for i, case in enumerate(cases):
+        periods = case_periods(case)
+        totals.append(len(periods))
+        groups = _split_by_month(periods) if split_months and case.scenario.horizon.rolling else [tuple(periods)]
+        tasks += [_Task(i, k, case, group, fresh_month=k > 0) for k, group in enumerate(groups)]
+    parts: dict[int, dict[int, ScenarioRun]] = {i: {} for i in range(len(cases))}
+    with _progress_display(cases, totals, show_progress) as advance:
+        if jobs == 1 or len(tasks) == 1:
+            for task in tasks:
+                run = run_case(
+                    task.case,
+                    periods=task.periods,
+                    progress=lambda n, i=task.case_index: advance(i, n),
+                    fresh_month=task.fresh_month,
+                )
+                parts[task.case_index][task.part] = run
+        else:
+            _run_parallel(tasks, min(jobs, len(tasks)), advance, parts)
+    return [merge_runs([parts[i][k] for k in sorted(parts[i])]) for i in range(len(cases))]
+
+
+def _run_parallel(
+    tasks: list[_Task], workers: int, advance: Callable[[int, int], None], parts: dict[int, dict[int, ScenarioRun]]
+) -> None:
+    # forkserver: workers start from a clean process (forking a process whose HiGHS threads are running
+    # could deadlock), with the pipeline's imports preloaded once.
+    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    context = multiprocessing.get_context(method)
+    if method == "forkserver":
+        context.set_forkserver_preload(["scenarios.pipeline"])
+    with context.Manager() as manager, cf.ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        queue = manager.Queue()
+        futures = {pool.submit(_run_task, task, queue) for task in tasks}
+        pending = set(futures)
+        while pending:
+            done, pending = cf.wait(pending, timeout=0.2, return_when=cf.FIRST_COMPLETED)
+            _drain(queue, advance)
+            for future in done:
+                case_index, part, run = future.result()
+                parts[case_index][part] = run
+        _drain(queue, advance)
+
+
+def _drain(queue: Any, advance: Callable[[int, int], None]) -> None:
+    while True:
+        try:
+            case_index, n = queue.get_nowait()
+        except Exception:  # noqa: BLE001 - queue.Empty from a manager proxy
+            return
+        advance(case_index, n)
+
+
+def daily_table(run: ScenarioRun) -> pd.DataFrame:
+    """One row per period: status, costs (optimised and rule-based), saving, solve time."""
+    rows = []
+    for record, kpis, base in zip(run.days, run.daily_kpis, run.daily_baseline_kpis, strict=True):
+        rows.append(
+            {
+                "period": record.period,
+                "status": record.status,
+                "schedule_source": record.schedule_source,
+                "energy_cost": kpis.energy_cost_cny,
+                "baseline_energy_cost": base.energy_cost_cny,
+                "saving": base.energy_cost_cny - kpis.energy_cost_cny,
+                "emissions_market_kgco2": kpis.emissions_market_kgco2,
+                "pv_self_consumption_frac": kpis.pv_self_consumption_frac,
+                "green_share_frac": kpis.green_share_frac,
+                "peak_import_kw": kpis.peak_import_kw,
+                "mip_gap": record.mip_gap,
+                "solve_seconds": record.solve_seconds,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def finite(values: Sequence[float | None]) -> np.ndarray:
+    """Values as floats with None as NaN."""
+    return np.array([np.nan if v is None else float(v) for v in values], dtype=float)

@@ -1,0 +1,124 @@
+"""HTML reports: schedules (scenario runs, single solves, stored API schedules), comparisons, sweeps."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from optimizer import (
+    BatterySpec,
+    CompressorSpec,
+    DispatchProblem,
+    GridSpec,
+    Horizon,
+    LoadSpec,
+    PvSpec,
+    solve,
+)
+from optimizer.assets.compressors import AirDemandSpec
+from optimizer.tariff import liaoning_tou
+from scenarios.loader import load_scenario
+from scenarios.pipeline import run_cases, run_from_result
+from scenarios.report_html import (
+    bus_figure,
+    gantt_figure,
+    render_comparison_html,
+    render_schedule_html,
+    render_stored_schedule_html,
+    render_sweep_html,
+    schedule_metadata,
+    storage_figure,
+)
+
+TINY = Path(__file__).with_name("test_scenarios.py")
+
+
+@pytest.fixture(scope="module")
+def solved() -> tuple[DispatchProblem, object]:
+    horizon = Horizon.day("2026-07-15", "Asia/Shanghai")
+    hours = horizon.index.hour + horizon.index.minute / 60
+    problem = DispatchProblem(
+        horizon=horizon,
+        assets=[
+            GridSpec(name="grid", import_limit_kw=1000, tariff=liaoning_tou(0.62)),
+            PvSpec(name="pv", available_kw=300 * np.clip(np.sin(np.pi * (hours - 5) / 14), 0, None)),
+            LoadSpec(name="load", power_kw=np.where((hours >= 8) & (hours < 20), 250.0, 80.0)),
+            BatterySpec(name="battery", capacity_kwh=400, charge_power_kw=200, discharge_power_kw=200),
+            CompressorSpec(name="compressor", rated_flow_m3_per_min=10),
+            AirDemandSpec(name="air", flow_m3_per_min=np.where((hours >= 8) & (hours < 20), 8.0, 0.0)),
+        ],
+    )
+    return problem, solve(problem)
+
+
+def test_single_solve_report_has_dispatch_bands_storage_and_gantt(solved: tuple) -> None:
+    problem, result = solved
+    run = run_from_result(result, problem)
+    window = run.schedule.index
+    electricity = bus_figure(run, "electricity", window)
+    assert electricity is not None
+    names = {trace.name for trace in electricity.data}
+    assert {"grid import", "pv output", "load power", "battery charge", "battery discharge"} <= names
+    # supplies stack above zero, draws below: the stacked traces balance at every step
+    stacked = sum(np.asarray(t.y) for t in electricity.data if t.stackgroup)
+    assert np.abs(stacked).max() < 1e-5
+    # Liaoning bands on a July day, shaded (flat is not): valley 00-05, peak 07:30-10:30, valley 11:30-12:30,
+    # peak 16-17, sharp 17-19, peak 19-21, valley 22-24
+    colour_band = {"44,160,44": "valley", "255,127,14": "peak", "214,39,40": "sharp"}
+    shapes = electricity.layout.shapes
+    bands = [next(b for c, b in colour_band.items() if c in shape.fillcolor) for shape in shapes]
+    assert bands == ["valley", "peak", "valley", "peak", "sharp", "peak", "valley"]
+    spans = [(str(s.x0)[11:16], str(s.x1)[11:16]) for s in shapes]
+    assert spans[0] == ("00:00", "05:00") and spans[4] == ("17:00", "19:00") and spans[6] == ("22:00", "00:00")
+    storage = storage_figure(run, window)
+    assert storage is not None and max(max(t.y) for t in storage.data) <= 100 + 1e-6
+    gantt = gantt_figure(run, window)
+    assert gantt is not None and gantt.data[0].name == "compressor"
+    html = render_schedule_html(result, problem)
+    assert "Compressed air" in html and "Units on" in html and "<h2>KPIs</h2>" in html
+
+
+def test_multi_day_run_comparison_and_sweep_pages(tmp_path: Path) -> None:
+    from test_scenarios import TINY as TEXT
+
+    path = tmp_path / "tiny.yaml"
+    path.write_text(TEXT.replace("end_soc_frac: 0.8", "end_soc_frac: 0.2"))
+    document = load_scenario(path)
+    runs = run_cases(document.variants(), jobs=1, show_progress=False)
+    page = render_schedule_html(runs[0])
+    assert "Per day: energy cost" in page and "2026-07-16" in page
+    comparison = render_comparison_html(runs, links={"base": "base/report.html"})
+    assert "twice the battery" in comparison and "vs base" in comparison and "base/report.html" in comparison
+    sweep = run_cases(document.sweep("size")[:3], jobs=1, show_progress=False)
+    page = render_sweep_html(sweep)
+    assert "site.battery.capacity_kwh" in page and "energy cost" in page
+
+
+def test_stored_api_schedule_with_and_without_metadata(solved: tuple) -> None:
+    problem, result = solved
+    records = [
+        {"interval_start": t.isoformat(), **row}
+        for t, row in zip(result.schedule.index, result.schedule.to_dict("records"), strict=True)
+    ]
+    payload = {
+        "schedule_id": 7,
+        "site_id": 2,
+        "status": "optimal",
+        "message": "optimal schedule",
+        "violations": [],
+        "kpis": result.kpis.model_dump(),
+        "baseline_kpis": result.baseline_kpis.model_dump(),
+        "saving_cny": result.saving_cny,
+        "solver": result.report.model_dump(),
+        "columns": list(result.schedule.columns),
+        "schedule": records,
+    }
+    guessed = render_stored_schedule_html(json.loads(json.dumps(payload)))
+    assert "Schedule 7 of site 2" in guessed and "stored without report metadata" in guessed
+    assert "Electricity dispatch" in guessed
+    payload["report_metadata"] = json.loads(json.dumps(schedule_metadata(problem)))
+    full = render_stored_schedule_html(payload)
+    assert "stored without report metadata" not in full and "Compressed air" in full
