@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -11,9 +13,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.auth import require_api_key
 from api.db import init_db, make_engine, session_factory
 from api.errors import install_error_handlers
-from api.routes import dispatch, health, schedules, sites
+from api.routes import dispatch, health, scenarios, schedules, sites
 from api.settings import Settings, get_settings
-from api.solver_process import SolveSlots
+from api.solver_process import SolveSlots, warm_up
+
+log = logging.getLogger("api")
 
 
 class BodySizeLimit:
@@ -32,24 +36,32 @@ class BodySizeLimit:
             await _send_413(send, self.max_bytes)
             return
         seen = 0
+        rejected = False
 
         async def counting_receive() -> Message:
-            nonlocal seen
+            # A streamed (chunked) body over the limit: answer 413 at once and tell the app the client left,
+            # so that whatever the app does next (FastAPI turns a failed body read into a 400) is not sent.
+            nonlocal seen, rejected
+            if rejected:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
-                    raise _BodyTooLargeError
+                    rejected = True
+                    await _send_413(send, self.max_bytes)
+                    return {"type": "http.disconnect"}
             return message
 
+        async def guarded_send(message: Message) -> None:
+            if not rejected:
+                await send(message)
+
         try:
-            await self.app(scope, counting_receive, send)
-        except _BodyTooLargeError:
-            await _send_413(send, self.max_bytes)
-
-
-class _BodyTooLargeError(Exception):
-    pass
+            await self.app(scope, counting_receive, guarded_send)
+        except Exception:
+            if not rejected:
+                raise
 
 
 async def _send_413(send: Send, max_bytes: int) -> None:
@@ -65,6 +77,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         init_db(engine)
+        if not settings.api_keys:
+            log.warning("no API keys configured (DISPATCH_API_KEYS): every /v1 request will be refused")
+        await asyncio.to_thread(warm_up)
         yield
         engine.dispose()
 
@@ -83,7 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.slots = SolveSlots(settings.max_concurrent_solves)
     install_error_handlers(app)
     app.include_router(health.router)
-    for router in (sites.router, dispatch.router, schedules.router):
+    for router in (sites.router, dispatch.router, schedules.router, scenarios.router):
         app.include_router(router)
     if settings.protect_docs:
         _add_protected_docs(app, docs_dependencies)

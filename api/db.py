@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.schema import CreateColumn
 
 
 class Base(DeclarativeBase):
@@ -34,9 +35,28 @@ def make_engine(url: str) -> Engine:
 
 
 def init_db(engine: Engine) -> None:
+    """Creates missing tables, and adds nullable columns that newer versions define to existing tables."""
     from api import models  # noqa: F401  (registers the tables)
 
     Base.metadata.create_all(engine)
+    add_missing_nullable_columns(engine)
+
+
+def add_missing_nullable_columns(engine: Engine) -> list[str]:
+    """``ALTER TABLE ... ADD COLUMN`` for each nullable column of the models that a table lacks (additive
+    changes only; anything else needs a real migration). Returns ``table.column`` of what it added."""
+    existing = inspect(engine)
+    added = []
+    with engine.begin() as connection:
+        for table in Base.metadata.sorted_tables:
+            have = {column["name"] for column in existing.get_columns(table.name)}
+            for column in table.columns:
+                if column.name in have or not column.nullable:
+                    continue
+                definition = CreateColumn(column).compile(dialect=engine.dialect)
+                connection.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {definition}")
+                added.append(f"{table.name}.{column.name}")
+    return added
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request, status
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("api")
 
 
+_UNION_MEMBER = re.compile(r"^(constrained-\w+|function-\w+\[.*\]|(list|dict|tuple|set|nullable)\[.*\])$")
+"""Pydantic's labels for the members of a plain union (``float | list[float]``): not fields, dropped from paths."""
+FASTAPI_BODY_PARSE_ERROR = "There was an error parsing the body"
+COLLAPSE_AFTER = 3
+"""More errors than this on the items of one list (same message) are reported once, with their indexes."""
+
+
 def _field(loc: tuple[Any, ...] | list[Any]) -> str:
-    return ".".join(str(part) for part in loc)
+    return ".".join(str(part) for part in loc if not (isinstance(part, str) and _UNION_MEMBER.match(part)))
 
 
 def _plain(value: Any) -> Any:
@@ -30,16 +40,64 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-def validation_details(errors: list[dict[str, Any]], prefix: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+def _union_split(error: dict[str, Any]) -> tuple[str, bool] | None:
+    """``(field before the last union member label, whether the error is more than a wrong type)``."""
+    loc = tuple(error.get("loc", ()))
+    labels = [i for i, part in enumerate(loc) if isinstance(part, str) and _UNION_MEMBER.match(part)]
+    if not labels:
+        return None
+    at = labels[-1]
+    specific = at < len(loc) - 1 or not str(error.get("type", "")).endswith("_type")
+    return _field(loc[:at]), specific
+
+
+def _drop_other_union_members(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A union (``float | list[float]``) reports every member's error; when one member has a specific error
+    (a bound, an item), the other members' plain wrong-type errors are noise and are dropped."""
+    splits = [_union_split(e) for e in errors]
+    specific_fields = {split[0] for split in splits if split is not None and split[1]}
     return [
+        error
+        for error, split in zip(errors, splits, strict=True)
+        if split is None or split[1] or split[0] not in specific_fields
+    ]
+
+
+def validation_details(errors: list[dict[str, Any]], prefix: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    details = [
         {
             "field": _field((*prefix, *e.get("loc", ()))),
             "message": e.get("msg", ""),
             "type": e.get("type", ""),
             "input": _plain(e.get("input")),
         }
-        for e in errors
+        for e in _drop_other_union_members(list(errors))
     ]
+    return _collapse_items(details)
+
+
+def _collapse_items(details: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``x.0 .. x.95`` with one message become one detail on ``x`` that lists the indexes."""
+    groups: dict[tuple[str, str, str], list[int]] = {}
+    for detail in details:
+        head, _, last = detail["field"].rpartition(".")
+        if head and last.isdigit():
+            groups.setdefault((head, detail["type"], detail["message"]), []).append(int(last))
+    collapsed: list[dict[str, Any]] = []
+    done: set[tuple[str, str, str]] = set()
+    for detail in details:
+        head, _, last = detail["field"].rpartition(".")
+        key = (head, detail["type"], detail["message"])
+        if head and last.isdigit() and len(groups[key]) > COLLAPSE_AFTER:
+            if key not in done:
+                done.add(key)
+                indexes = groups[key]
+                shown = ", ".join(str(i) for i in indexes[:10]) + (", ..." if len(indexes) > 10 else "")
+                message = f"{detail['message']} (at {len(indexes)} indexes: {shown})"
+                collapsed.append({**detail, "field": head, "message": message})
+            continue
+        collapsed.append(detail)
+    return collapsed
 
 
 class ProblemInputError(Exception):
@@ -67,6 +125,14 @@ def install_error_handlers(app: FastAPI) -> None:
             status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
             content={"detail": validation_details(list(error.errors()))},
         )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, error: StarletteHTTPException) -> Response:
+        if error.status_code == status.HTTP_400_BAD_REQUEST and error.detail == FASTAPI_BODY_PARSE_ERROR:
+            # FastAPI's answer to a body it cannot decode (e.g. not UTF-8): bad input, so a 422 on the body.
+            detail = {"field": "body", "message": "the body is not UTF-8 JSON", "type": "json_invalid", "input": None}
+            return JSONResponse(status_code=status.HTTP_422_UNPROCESSABLE_CONTENT, content={"detail": [detail]})
+        return await http_exception_handler(request, error)
 
     @app.exception_handler(ProblemInputError)
     async def _problem_input(_: Request, error: ProblemInputError) -> JSONResponse:

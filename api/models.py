@@ -3,8 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from api.db import Base
@@ -14,14 +26,34 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+class UtcDateTime(TypeDecorator[dt.datetime]):
+    """A tz-aware timestamp stored in UTC and read back tz-aware (SQLite keeps no offset; PostgreSQL does)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive timestamp {value!r} cannot be stored; give a time zone")
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
 class SiteRow(Base):
     __tablename__ = "sites"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     spec: Mapped[dict] = mapped_column(JSON)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, onupdate=_now)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=_now)
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=_now, onupdate=_now)
 
 
 class ScheduleRecord(Base):
@@ -31,7 +63,7 @@ class ScheduleRecord(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
-    horizon_start: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    horizon_start: Mapped[dt.datetime] = mapped_column(UtcDateTime(), index=True)
     local_date: Mapped[str] = mapped_column(String(10), index=True)
     n_steps: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(20))
@@ -41,7 +73,10 @@ class ScheduleRecord(Base):
     solver_version: Mapped[str] = mapped_column(String(40))
     response: Mapped[dict] = mapped_column(JSON)
     violations: Mapped[list] = mapped_column(JSON)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    problem: Mapped[dict | None] = mapped_column(
+        JSON, nullable=True, doc="The DispatchProblem solved (JSON): the input behind input_hash, for the report."
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=_now)
     rows: Mapped[list[ScheduleRowRecord]] = relationship(
         back_populates="schedule", cascade="all, delete-orphan", order_by="ScheduleRowRecord.step"
     )
@@ -67,7 +102,7 @@ class IdempotencyRecord(Base):
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     request_hash: Mapped[str] = mapped_column(String(64))
     schedule_id: Mapped[int] = mapped_column(ForeignKey("schedules.id", ondelete="CASCADE"))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=_now)
 
 
 __all__ = ["IdempotencyRecord", "ScheduleRecord", "ScheduleRowRecord", "SiteRow", "Text"]

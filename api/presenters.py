@@ -37,11 +37,17 @@ def violations(result: DispatchResult) -> list[ViolationOut]:
 def message(result: DispatchResult, status: ApiStatus) -> str:
     if status == "fallback":
         reason = result.report.message or result.status
+        if result.diagnosis:
+            reason += f"; {len(result.diagnosis)} constraint violations would be needed (see violations)"
         return f"rule-based fallback schedule: {reason}"
     if status == "relaxed":
         return "optimised schedule; soft targets missed (see violations)"
     if status == "feasible":
-        return f"optimised schedule within gap {result.report.mip_gap}"
+        report = result.report
+        return (
+            f"feasible schedule, not proven optimal ({report.termination}): relative gap {report.mip_gap}, "
+            f"objective {report.objective}, best bound {report.best_bound}"
+        )
     return "optimal schedule"
 
 

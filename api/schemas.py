@@ -5,11 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from scenarios.ems import DispatchRequest, SiteSpec
+from scenarios.ems import DispatchRequest, HorizonRequest, SiteSpec
 
 ApiStatus = Literal["optimal", "feasible", "relaxed", "fallback"]
+
+EARLIEST_DAY = dt.date(1900, 1, 1)
+LATEST_DAY = dt.date(2199, 12, 31)
+"""Days a dispatch may plan (the time axis and the database hold these safely in every time zone)."""
 
 
 class SiteCreate(SiteSpec):
@@ -40,7 +44,36 @@ class SolverLimits(BaseModel):
 class DispatchBody(DispatchRequest):
     """``POST /v1/sites/{id}/dispatch``: a day (or horizon), forecasts, initial states, solver limits."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "oneOf": [{"required": ["date"]}, {"required": ["horizon"]}],
+            "examples": [
+                {"date": "2026-07-15"},
+                {
+                    "horizon": {"start": "2026-07-15T12:00:00+08:00", "n_steps": 48},
+                    "series": {"pv_roof.available_kw": [120.0] * 48},
+                    "initial_state": {"battery_soc_frac": {"battery": 0.4}, "month_to_date_peak_kw": 1500.0},
+                    "solver": {"time_limit_s": 20, "mip_rel_gap": 0.001},
+                },
+            ],
+        }
+    )
+
     solver: SolverLimits = Field(default_factory=SolverLimits)
+
+    @field_validator("date")
+    @classmethod
+    def _date_in_range(cls, value: dt.date | None) -> dt.date | None:
+        if value is not None and not EARLIEST_DAY <= value <= LATEST_DAY:
+            raise ValueError(f"must be between {EARLIEST_DAY} and {LATEST_DAY}")
+        return value
+
+    @field_validator("horizon")
+    @classmethod
+    def _start_in_range(cls, value: HorizonRequest | None) -> HorizonRequest | None:
+        if value is not None and not EARLIEST_DAY <= value.start.date() <= LATEST_DAY:
+            raise ValueError(f"start must be between {EARLIEST_DAY} and {LATEST_DAY}")
+        return value
 
 
 class ViolationOut(BaseModel):

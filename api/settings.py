@@ -33,6 +33,12 @@ class Settings(BaseSettings):
     deadline_margin_s: float = Field(
         15.0, gt=0, description="Hard deadline = time limit + margin; a solve still running then is killed [s]."
     )
+    max_scenario_steps: int = Field(
+        62 * 96, ge=1, description="POST /v1/scenarios/run: most steps (days x steps per day x variants) per run."
+    )
+    max_scenario_seconds: float = Field(
+        600.0, gt=0, description="POST /v1/scenarios/run: a run still going after this is killed (504) [s]."
+    )
 
     @field_validator("api_keys", mode="before")
     @classmethod

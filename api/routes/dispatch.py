@@ -9,21 +9,20 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, HTTPException, Response, status
 from fastapi.concurrency import run_in_threadpool
-from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api.auth import ApiKey
-from api.deps import SessionDep, SettingsDep, SlotsDep
+from api.deps import SessionDep, SettingsDep, SiteId, SlotsDep
 from api.errors import ProblemInputError
 from api.models import IdempotencyRecord, ScheduleRecord, ScheduleRowRecord
 from api.presenters import api_status, message, schedule_records, violations
+from api.problem_input import build_problem
 from api.routes.sites import load_site
 from api.schemas import DispatchBody, Provenance, ScheduleOut
 from api.settings import Settings
-from api.solver_process import SolverBusyError, solve_off_loop
+from api.solver_process import ProblemBuildError, SolverBusyError, solve_off_loop
 from optimizer import DispatchProblem, DispatchResult, SolveOptions
-from scenarios.ems import SiteSpec, problem_from_request
 
 router = APIRouter(prefix="/v1/sites", tags=["dispatch"])
 
@@ -83,9 +82,11 @@ def _store(
     key: str | None,
     request_hash: str,
 ) -> ScheduleOut:
-    """Writes the schedule, all its rows, its provenance and the idempotency key in one transaction."""
+    """Writes the schedule, all its rows, its provenance (with the problem itself) and the idempotency key
+    in one transaction."""
     status_label = api_status(result)
     columns, records = schedule_records(result)
+    problem_json = problem.model_dump_json()
     horizon = problem.horizon
     record = ScheduleRecord(
         site_id=site_id,
@@ -94,11 +95,12 @@ def _store(
         n_steps=horizon.n_steps,
         status=status_label,
         gap=result.report.mip_gap,
-        input_hash=hashlib.sha256(problem.model_dump_json().encode()).hexdigest(),
+        input_hash=hashlib.sha256(problem_json.encode()).hexdigest(),
         product_version=product_version(),
         solver_version=f"{result.report.solver} {result.report.solver_version}",
         response={},
         violations=[v.model_dump() for v in violations(result)],
+        problem=json.loads(problem_json),
     )
     session.add(record)
     session.flush()
@@ -134,17 +136,17 @@ def _store(
 
 @router.post("/{site_id}/dispatch", status_code=status.HTTP_201_CREATED)
 async def dispatch(
-    site_id: int,
+    site_id: SiteId,
     body: DispatchBody,
     session: SessionDep,
     settings: SettingsDep,
     slots: SlotsDep,
     response: Response,
     _: ApiKey,
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", min_length=1, max_length=200)] = None,
 ) -> ScheduleOut:
     """Plans the site for a day or horizon. Always answers with a plan whose ``status`` says what it is."""
-    site_row = await run_in_threadpool(load_site, session, site_id)
+    site_spec = (await run_in_threadpool(load_site, session, site_id)).spec
     request_hash = _request_hash(site_id, body)
     if idempotency_key is not None:
         replay = await run_in_threadpool(_replay, session, idempotency_key, request_hash)
@@ -152,28 +154,32 @@ async def dispatch(
             response.status_code = status.HTTP_200_OK
             response.headers["Idempotent-Replayed"] = "true"
             return replay
+    # No database connection is held while solving (up to time limit + margin).
+    await run_in_threadpool(session.close)
     options = _solve_options(body, settings)
+    problem = build_problem(site_spec, body)
     try:
-        site = SiteSpec.model_validate(site_row.spec)
-        problem = problem_from_request(site, body)
-    except (ValidationError, ValueError) as error:
-        raise ProblemInputError.from_exception(error) from error
-    try:
-        result = await solve_off_loop(problem, options, options.time_limit_s + settings.deadline_margin_s, slots)
+        deadline_s = options.time_limit_s + settings.deadline_margin_s
+        result = await solve_off_loop(problem, options, deadline_s, slots)
     except SolverBusyError as error:
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE,
             "all solver slots are busy; retry later",
             headers={"Retry-After": str(settings.retry_after_s)},
         ) from error
+    except ProblemBuildError as error:
+        detail = {"field": "site.assets", "message": f"no model can be built: {error}", "type": "value_error"}
+        raise ProblemInputError([{**detail, "input": None}]) from error
     try:
         return await run_in_threadpool(_store, session, site_id, problem, result, idempotency_key, request_hash)
     except IntegrityError:
         await run_in_threadpool(session.rollback)
-        if idempotency_key is None:
-            raise
-        replay = await run_in_threadpool(_replay, session, idempotency_key, request_hash)
+        # A concurrent request with the same key stored its schedule first: answer with that one.
+        replay = None
+        if idempotency_key is not None:
+            replay = await run_in_threadpool(_replay, session, idempotency_key, request_hash)
         if replay is None:
+            await run_in_threadpool(load_site, session, site_id)  # 404 if the site was deleted during the solve
             raise
         response.status_code = status.HTTP_200_OK
         response.headers["Idempotent-Replayed"] = "true"

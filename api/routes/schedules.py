@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
+from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from sqlalchemy import select
 
 from api.auth import ApiKey
-from api.deps import SessionDep
+from api.deps import MAX_ID, ScheduleId, SessionDep
 from api.models import ScheduleRecord
+from api.report import RendererMissingError, render_html
 from api.schemas import ScheduleOut, ScheduleSummary
 
 router = APIRouter(prefix="/v1/schedules", tags=["schedules"])
@@ -35,31 +38,47 @@ def _csv(out: ScheduleOut) -> str:
 @router.get(
     "/{schedule_id}",
     response_model=ScheduleOut,
-    responses={200: {"content": {"text/csv": {}, "text/html": {}}}},
+    responses={
+        200: {"content": {"text/csv": {}, "text/html": {}}},
+        406: {"description": "text/html asked for but the HTML renderer is not installed."},
+    },
 )
-def read_schedule(schedule_id: int, request: Request, session: SessionDep, _: ApiKey) -> Response:
+def read_schedule(schedule_id: ScheduleId, request: Request, session: SessionDep, _: ApiKey) -> Response:
     """The schedule as JSON (default), CSV (``Accept: text/csv``) or the HTML report (``Accept: text/html``)."""
-    out = ScheduleOut.model_validate(_load(session, schedule_id).response)
+    record = _load(session, schedule_id)
+    out = ScheduleOut.model_validate(record.response)
     accept = request.headers.get("accept", "application/json")
     if "text/csv" in accept:
-        return PlainTextResponse(_csv(out), media_type="text/csv")
+        return PlainTextResponse(
+            _csv(out),
+            media_type="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="schedule-{schedule_id}.csv"'},
+        )
     if "text/html" in accept:
-        from scenarios.report_html import render_stored_schedule_html
-
-        return HTMLResponse(render_stored_schedule_html(out.model_dump(mode="json")))
+        try:
+            return HTMLResponse(render_html(out.model_dump(mode="json"), record.problem))
+        except RendererMissingError as error:
+            raise HTTPException(
+                status.HTTP_406_NOT_ACCEPTABLE,
+                f"the HTML report is not available on this server ({error}); ask for application/json or text/csv",
+            ) from error
     return JSONResponse(out.model_dump(mode="json"))
 
 
 @router.get("")
 def list_schedules(
-    session: SessionDep, _: ApiKey, site_id: int | None = None, date: str | None = None, limit: int = 100
+    session: SessionDep,
+    _: ApiKey,
+    site_id: Annotated[int | None, Query(ge=1, le=MAX_ID, description="Only this site's schedules.")] = None,
+    date: Annotated[dt.date | None, Query(description="Only schedules of this local day (YYYY-MM-DD).")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000, description="At most this many, newest first.")] = 100,
 ) -> list[ScheduleSummary]:
     """Stored schedules, newest first, optionally for one site and one local date (YYYY-MM-DD)."""
-    query = select(ScheduleRecord).order_by(ScheduleRecord.id.desc()).limit(max(1, min(limit, 1000)))
+    query = select(ScheduleRecord).order_by(ScheduleRecord.id.desc()).limit(limit)
     if site_id is not None:
         query = query.where(ScheduleRecord.site_id == site_id)
     if date is not None:
-        query = query.where(ScheduleRecord.local_date == date)
+        query = query.where(ScheduleRecord.local_date == date.isoformat())
     return [
         ScheduleSummary(
             schedule_id=r.id,

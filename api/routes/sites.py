@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Response, status
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from api.auth import ApiKey
-from api.deps import SessionDep
+from api.deps import SessionDep, SiteId
 from api.models import SiteRow
 from api.schemas import SiteCreate, SitePublic, SiteUpdate
 
@@ -17,7 +18,7 @@ def _public(row: SiteRow) -> SitePublic:
     return SitePublic(id=row.id, name=row.name, spec=row.spec, created_at=row.created_at, updated_at=row.updated_at)
 
 
-def load_site(session: SessionDep, site_id: int) -> SiteRow:
+def load_site(session: Session, site_id: int) -> SiteRow:
     row = session.get(SiteRow, site_id)
     if row is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"site {site_id} not found")
@@ -38,12 +39,12 @@ def list_sites(session: SessionDep, _: ApiKey) -> list[SitePublic]:
 
 
 @router.get("/{site_id}")
-def read_site(site_id: int, session: SessionDep, _: ApiKey) -> SitePublic:
+def read_site(site_id: SiteId, session: SessionDep, _: ApiKey) -> SitePublic:
     return _public(load_site(session, site_id))
 
 
 @router.put("/{site_id}")
-def update_site(site_id: int, body: SiteUpdate, session: SessionDep, _: ApiKey) -> SitePublic:
+def update_site(site_id: SiteId, body: SiteUpdate, session: SessionDep, _: ApiKey) -> SitePublic:
     row = load_site(session, site_id)
     row.name = body.name
     row.spec = body.model_dump(mode="json")
@@ -52,7 +53,7 @@ def update_site(site_id: int, body: SiteUpdate, session: SessionDep, _: ApiKey) 
 
 
 @router.delete("/{site_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_site(site_id: int, session: SessionDep, _: ApiKey) -> Response:
+def delete_site(site_id: SiteId, session: SessionDep, _: ApiKey) -> Response:
     session.delete(load_site(session, site_id))
     session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,88 @@
+"""The schedule's HTML view (``Accept: text/html``) rendered in headless Chromium: the dispatch chart is drawn.
+
+Needs Debian's ``chromium`` package (CI installs it: ``apt-get install -y chromium``); skipped without it.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from api.report import RendererMissingError, html_renderer
+from tests.api_fixtures import DAY, HEADERS, api_client, create_site, small_site
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+WINDOW = (1200, 2000)  # tall enough for the KPI table and the first charts
+CHART_TOP = 300  # below the title lines
+MIN_CHART_PIXELS = 15_000  # strongly coloured pixels of a drawn dispatch chart (about 40,000 here; 0 without it)
+
+
+def _screenshot(html: Path, png: Path, profile: Path) -> None:
+    assert CHROMIUM is not None
+    command = [
+        CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--hide-scrollbars",
+        "--virtual-time-budget=10000",  # let plotly draw before the shot
+        f"--user-data-dir={profile}",
+        f"--screenshot={png}",
+        f"--window-size={WINDOW[0]},{WINDOW[1]}",
+        html.as_uri(),
+    ]
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    assert png.exists(), f"chromium wrote no screenshot (exit {completed.returncode}): {completed.stderr[-2000:]}"
+
+
+def _chart_pixels(png: Path) -> tuple[int, int]:
+    """(distinct colours, strongly coloured pixels) below the title: a drawn chart has many of both, a page
+    whose chart failed to draw has text and table lines only (a few coloured KPI deltas)."""
+    image_module = pytest.importorskip("PIL.Image", reason="Pillow checks the screenshot's pixels")
+    with image_module.open(png) as image:
+        region = image.convert("RGB").crop((0, CHART_TOP, WINDOW[0], WINDOW[1]))
+        raw = region.tobytes()  # RGB triples
+    pixels = list(zip(raw[0::3], raw[1::3], raw[2::3], strict=True))
+    coloured = sum(1 for r, g, b in pixels if max(r, g, b) - min(r, g, b) > 100)
+    return len(set(pixels)), coloured
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install -y chromium)")
+def test_html_schedule_renders_its_chart_in_headless_chromium(tmp_path: Path) -> None:
+    try:
+        html_renderer()
+    except RendererMissingError as error:
+        pytest.skip(f"the HTML renderer is missing: {error}")
+    with api_client(tmp_path) as client:
+        out = client.post(
+            f"/v1/sites/{create_site(client, small_site())}/dispatch", json={"date": DAY}, headers=HEADERS
+        )
+        assert out.status_code == 201, out.text
+        response = client.get(f"/v1/schedules/{out.json()['schedule_id']}", headers={**HEADERS, "Accept": "text/html"})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    page = response.text
+    assert "Electricity dispatch" in page and "Storage levels" in page
+    assert "recognisable by their names" not in page  # drawn from the stored problem, not guessed
+    assert "<script src=" not in page.replace("'", '"')  # self-contained: plotly.js inline, no network
+
+    html, png = tmp_path / "schedule.html", tmp_path / "schedule.png"
+    html.write_text(page, encoding="utf-8")
+    _screenshot(html, png, tmp_path / "chromium-profile")
+    colours, coloured = _chart_pixels(png)
+    assert colours > 200, f"only {colours} distinct colours in the chart area"
+    assert coloured > MIN_CHART_PIXELS, f"only {coloured} strongly coloured pixels: the chart was not drawn"
+
+    # The same page without its scripts (plotly never runs) fails the same check: the check sees the chart.
+    bare = tmp_path / "bare.html"
+    bare.write_text(page.replace("<script", "<noscript").replace("</script>", "</noscript>"), encoding="utf-8")
+    _screenshot(bare, tmp_path / "bare.png", tmp_path / "chromium-profile-bare")
+    assert _chart_pixels(tmp_path / "bare.png")[1] < MIN_CHART_PIXELS // 10
