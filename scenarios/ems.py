@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+from forecasting import PvArraySpec, PvSiteSpec, forecast_pv, read_open_meteo_json
 from optimizer import DispatchProblem, Horizon, ObjectiveSpec, Targets
 from optimizer.assets import AnyAsset
 from optimizer.types import FiniteFloat, Fraction, NonNegFloat
@@ -27,7 +28,12 @@ class SiteSpec(BaseModel):
     latitude: float | None = Field(None, ge=-90, le=90)
     longitude: float | None = Field(None, ge=-180, le=180)
     currency: str = "CNY"
+    altitude_m: float = Field(0.0, ge=-500, le=9000)
     assets: list[AnyAsset] = Field(min_length=1)
+    pv_arrays: list[PvArraySpec] = Field(
+        default_factory=list,
+        description="pvlib models of PV assets, each named after a 'pv' asset: used when a request brings weather.",
+    )
     targets: Targets = Field(default_factory=Targets)
     objective: ObjectiveSpec = Field(default_factory=ObjectiveSpec)
 
@@ -41,7 +47,25 @@ class SiteSpec(BaseModel):
         repeated = sorted({n for n in names if names.count(n) > 1})
         if repeated:
             raise ValueError(f"asset names must be unique, repeated: {repeated}")
+        pv_assets = {a.name for a in self.assets if a.kind == "pv"}
+        strays = sorted({a.name for a in self.pv_arrays} - pv_assets)
+        if strays:
+            raise ValueError(f"pv_arrays {strays} are not named after a 'pv' asset (pv assets: {sorted(pv_assets)})")
+        if self.pv_arrays and (self.latitude is None or self.longitude is None):
+            raise ValueError("pv_arrays need the site's latitude and longitude")
         return self
+
+    def pv_site(self) -> PvSiteSpec:
+        """The site's PV arrays as a forecasting site (requires ``pv_arrays``)."""
+        assert self.latitude is not None and self.longitude is not None
+        return PvSiteSpec(
+            name=self.name[:128],
+            latitude_deg=self.latitude,
+            longitude_deg=self.longitude,
+            altitude_m=self.altitude_m,
+            tz=self.timezone,
+            arrays=self.pv_arrays,
+        )
 
 
 def _zone(name: str) -> dt.tzinfo:
@@ -88,6 +112,11 @@ class DispatchRequest(BaseModel):
         default_factory=dict, description="Other asset fields by '<asset>.<field>' for this request only."
     )
     initial_state: InitialState = Field(default_factory=InitialState)
+    weather: dict[str, Any] | None = Field(
+        None,
+        description="Weather forecast in the shape of Open-Meteo's /v1/forecast JSON (hourly or minutely_15); "
+        "the site's pv_arrays are then forecast by pvlib unless 'series' gives their available_kw.",
+    )
 
     @model_validator(mode="after")
     def _one_horizon(self) -> DispatchRequest:
@@ -143,9 +172,25 @@ def field_updates(site: SiteSpec, request: DispatchRequest) -> dict[str, dict[st
     return updates
 
 
+def pv_forecast_updates(site: SiteSpec, request: DispatchRequest, horizon: Horizon) -> dict[str, dict[str, Any]]:
+    """``available_kw`` of each modelled PV asset from the request's weather (pvlib), unless given as a series."""
+    if request.weather is None or not site.pv_arrays:
+        return {}
+    weather = read_open_meteo_json(request.weather)
+    forecast = forecast_pv(site.pv_site(), weather, horizon.index)
+    return {
+        array.name: {"available_kw": forecast[f"{array.name}_kw"].to_numpy().round(3).tolist()}
+        for array in site.pv_arrays
+        if f"{array.name}.available_kw" not in request.series
+    }
+
+
 def problem_from_request(site: SiteSpec, request: DispatchRequest) -> DispatchProblem:
     """The dispatch problem of ``request`` on ``site``; pydantic errors name the asset and field."""
-    updates = field_updates(site, request)
+    horizon = request_horizon(site, request)
+    updates = pv_forecast_updates(site, request, horizon)
+    for name, fields in field_updates(site, request).items():
+        updates.setdefault(name, {}).update(fields)
     assets = [
         type(a).model_validate({**a.model_dump(), **updates.get(a.name, {})}) if a.name in updates else a
         for a in site.assets
@@ -153,7 +198,7 @@ def problem_from_request(site: SiteSpec, request: DispatchRequest) -> DispatchPr
     return DispatchProblem(
         name=site.name,
         currency=site.currency,
-        horizon=request_horizon(site, request),
+        horizon=horizon,
         assets=assets,
         targets=site.targets,
         objective=site.objective,
