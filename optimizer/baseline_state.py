@@ -31,6 +31,12 @@ class BaselineState:
             self.net[name] = np.zeros(self.horizon.n_steps)
         return self.net[name]
 
+    def add_demand(self, column: str, values: float | list[float], bus: str) -> None:
+        """Records a fixed demand series as ``column`` and adds it to ``bus``'s deficit."""
+        demand = self.series(values)
+        self.columns[column] = demand
+        self.bus(bus)[:] += demand
+
     @property
     def net_kw(self) -> np.ndarray:
         return self.bus(ELECTRICITY)

@@ -104,9 +104,7 @@ def build_cooling_demand(spec: CoolingDemandSpec, ctx: BuildContext) -> None:
 
 
 def baseline_cooling_demand(spec: CoolingDemandSpec, state: BaselineState) -> None:
-    demand = state.series(spec.cooling_kw)
-    state.columns[f"{spec.name}.cooling_kw"] = demand
-    state.bus(COOLING)[:] += demand
+    state.add_demand(f"{spec.name}.cooling_kw", spec.cooling_kw, COOLING)
 
 
 # --- chiller ---------------------------------------------------------------------------------

@@ -456,6 +456,4 @@ def build_air_demand(spec: AirDemandSpec, ctx: BuildContext) -> None:
 
 
 def baseline_air_demand(spec: AirDemandSpec, state: BaselineState) -> None:
-    demand = state.series(spec.flow_m3_per_min)
-    state.columns[f"{spec.name}.flow_m3_per_min"] = demand
-    state.bus(COMPRESSED_AIR)[:] += demand
+    state.add_demand(f"{spec.name}.flow_m3_per_min", spec.flow_m3_per_min, COMPRESSED_AIR)

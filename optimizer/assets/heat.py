@@ -77,9 +77,7 @@ def build_heat_demand(spec: HeatDemandSpec, ctx: BuildContext) -> None:
 
 
 def baseline_heat_demand(spec: HeatDemandSpec, state: BaselineState) -> None:
-    demand = state.series(spec.heat_kw)
-    state.columns[f"{spec.name}.heat_kw"] = demand
-    state.bus(HEAT)[:] += demand
+    state.add_demand(f"{spec.name}.heat_kw", spec.heat_kw, HEAT)
 
 
 # --- gas boiler ------------------------------------------------------------------------------

@@ -26,6 +26,4 @@ def build_load(spec: LoadSpec, ctx: BuildContext) -> None:
 
 
 def baseline_load(spec: LoadSpec, state: BaselineState) -> None:
-    power = state.series(spec.power_kw)
-    state.columns[f"{spec.name}.power_kw"] = power
-    state.net_kw += power
+    state.add_demand(f"{spec.name}.power_kw", spec.power_kw, ELECTRICITY)
