@@ -15,6 +15,7 @@ import pyomo.environ as pyo
 
 from optimizer.assets import REGISTRY
 from optimizer.assets.base import ACCOUNTINGS, BuildContext, CostTerm
+from optimizer.cover_cuts import add_cover_cuts
 from optimizer.kpis import emissions_kgco2
 from optimizer.problem import DispatchProblem
 from optimizer.targets import build_targets
@@ -30,8 +31,12 @@ class BuiltModel:
     build_seconds: float
 
 
-def build_model(problem: DispatchProblem) -> BuiltModel:
-    """Builds the MILP/LP of ``problem``; raises ``ValueError`` on inconsistent assets."""
+def build_model(problem: DispatchProblem, *, cover_cuts: bool = True) -> BuiltModel:
+    """Builds the MILP/LP of ``problem``; raises ``ValueError`` on inconsistent assets.
+
+    ``cover_cuts`` adds the implied "units needed" rows (:mod:`optimizer.cover_cuts`);
+    they change no optimum, only the solve time.
+    """
     started = time.perf_counter()
     model = pyo.ConcreteModel(name=problem.name)
     model.T = pyo.Set(initialize=range(problem.horizon.n_steps), ordered=True)
@@ -42,6 +47,8 @@ def build_model(problem: DispatchProblem) -> BuiltModel:
     for finalize in ctx.finalizers:
         finalize(ctx)
     _add_bus_balances(ctx)
+    if cover_cuts:
+        add_cover_cuts(ctx)
     _add_carbon_cost(ctx)
     model.objective = pyo.Objective(expr=sum(term.expr for term in ctx.costs), sense=pyo.minimize)
     return BuiltModel(problem, model, ctx, time.perf_counter() - started)

@@ -28,11 +28,15 @@ class SolveOptions(BaseModel):
     time_limit_s: float = Field(60.0, gt=0, le=3600, description="Wall-clock limit for HiGHS [s].")
     mip_rel_gap: float = Field(1e-4, ge=0, le=1, description="Relative MIP gap at which HiGHS stops.")
     threads: int | None = Field(None, ge=1, description="HiGHS threads; default: HiGHS's choice.")
+    random_seed: int | None = Field(
+        None, ge=0, description="HiGHS's random seed; default: HiGHS's own (0). MIP solve times vary with it."
+    )
 
 
 class ModelSize(BaseModel):
     variables: int
     binaries: int
+    integers: int = Field(0, description="General integer variables (e.g. units running in a group), not binaries.")
     constraints: int
 
 
@@ -54,16 +58,18 @@ class SolverReport(BaseModel):
 
 
 def model_size(model: pyo.ConcreteModel) -> ModelSize:
-    """Counts variables, binaries and constraints per indexed component (cheap on large models)."""
-    variables = binaries = 0
+    """Counts variables, binaries, integers and constraints per indexed component (cheap on large models)."""
+    variables = binaries = integers = 0
     for var in model.component_objects(pyo.Var, active=True, descend_into=True):
         count = len(var)
         variables += count
         first = next(iter(var.values()), None)
         if first is not None and first.is_binary():
             binaries += count
+        elif first is not None and first.is_integer():
+            integers += count
     constraints = sum(len(c) for c in model.component_objects(pyo.Constraint, active=True, descend_into=True))
-    return ModelSize(variables=variables, binaries=binaries, constraints=constraints)
+    return ModelSize(variables=variables, binaries=binaries, integers=integers, constraints=constraints)
 
 
 def _relative_gap(objective: float | None, bound: float | None) -> float | None:
@@ -84,6 +90,7 @@ def solve_model(model: pyo.ConcreteModel, options: SolveOptions) -> SolverReport
             time_limit=options.time_limit_s,
             rel_gap=options.mip_rel_gap,
             threads=options.threads,
+            solver_options={} if options.random_seed is None else {"random_seed": options.random_seed},
             load_solutions=False,
             raise_exception_on_nonoptimal_result=False,
         )

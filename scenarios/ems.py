@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, NonNegativeInt, model_validator
 
 from forecasting import PvArraySpec, PvSiteSpec, forecast_pv, read_open_meteo_json
 from optimizer import DispatchProblem, Horizon, ObjectiveSpec, Targets
@@ -94,6 +94,9 @@ class InitialState(BaseModel):
         default_factory=dict, description="Level by tank or air receiver name (0-1)."
     )
     unit_on: dict[str, bool] = Field(default_factory=dict, description="On/off by chiller or compressor name.")
+    units_on: dict[str, NonNegativeInt] = Field(
+        default_factory=dict, description="Units running by compressor group name (a spec with units > 1)."
+    )
     month_to_date_peak_kw: NonNegFloat | None = Field(None, description="Peak import metered so far this month [kW].")
 
 
@@ -129,6 +132,7 @@ INITIAL_STATE_FIELDS = {
     "battery_soc_frac": "initial_soc_frac",
     "storage_level_frac": "initial_level_frac",
     "unit_on": "initial_on",
+    "units_on": "initial_units_on",
 }
 
 

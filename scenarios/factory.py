@@ -13,8 +13,9 @@ load is the measured steel-plant day in ``data/default_day_shenyang.csv``
 - cold storage: two 500 kW_th chillers (COP 5.8; one makes ice at COP 3.8)
   and a 3,000 kWh_th ice tank; process cooling 200-600 kW_th by day [est];
 - compressed air: two load/unload 24 m3/min units (6.4 kW per m3/min) and two
-  VSD 20 m3/min units, min up 30 min, start cost 5 CNY, 75 % heat recovery
-  [2nd ranges]; 30 m3 receiver; 40-75 m3/min demand on shifts [est];
+  VSD 20 m3/min units, each pair one group entry (``units=2``, identical
+  machines, solved as a count), min up 30 min, start cost 5 CNY, 75 % heat
+  recovery [2nd ranges]; 30 m3 receiver; 40-75 m3/min demand on shifts [est];
 - heat: 1,000 kW_th gas boiler (92 %, 3.6 CNY/Nm3 [est], 2.162 kg/Nm3 [2nd]),
   300 kW_th air-source heat pump (COP 3.0, Taike's target), 1,000 kWh_th hot
   water tank; 150-450 kW_th demand [est];
@@ -141,10 +142,8 @@ def factory_problem(date: dt.date = DEFAULT_DATE, days: int = 1) -> DispatchProb
             name="ice_tank", medium="ice", capacity_kwh=3000.0, charge_power_kw=400.0, discharge_power_kw=600.0
         ),
         AirDemandSpec(name="compressed_air", flow_m3_per_min=air_m3_per_min),
-        CompressorSpec(name="compressor_lu_1", rated_flow_m3_per_min=24.0, control="load_unload", **unit),
-        CompressorSpec(name="compressor_lu_2", rated_flow_m3_per_min=24.0, control="load_unload", **unit),
-        CompressorSpec(name="compressor_vsd_1", rated_flow_m3_per_min=20.0, control="vsd", **unit),
-        CompressorSpec(name="compressor_vsd_2", rated_flow_m3_per_min=20.0, control="vsd", **unit),
+        CompressorSpec(name="compressors_lu", units=2, rated_flow_m3_per_min=24.0, control="load_unload", **unit),
+        CompressorSpec(name="compressors_vsd", units=2, rated_flow_m3_per_min=20.0, control="vsd", **unit),
         AirReceiverSpec(name="air_receiver", capacity_m3=30.0),
         HeatDemandSpec(name="workshop_heat", heat_kw=heat_kw),
         GasBoilerSpec(name="gas_boiler", capacity_kw=1000.0, efficiency=0.92, gas_price_cny_per_nm3=3.6),

@@ -73,7 +73,11 @@ def print_result(result: DispatchResult, console: Console | None = None) -> None
         console.print(f"target {shortfall.target}: required {shortfall.required:,.1f} {shortfall.unit}, {state}")
     console.print(f"[bold green]saving over the rule-based baseline: {result.saving_cny:,.2f} CNY[/bold green]")
     size = report.size
-    size_text = f"{size.variables} variables ({size.binaries} binary), {size.constraints} constraints" if size else ""
+    size_text = (
+        f"{size.variables} variables ({size.binaries} binary, {size.integers} integer), {size.constraints} constraints"
+        if size
+        else ""
+    )
     console.print(
         f"solver {report.solver} {report.solver_version}: {report.termination}, "
         f"objective {_fmt(report.objective, '{:,.2f}')}, gap {_fmt(report.mip_gap, '{:.2e}')}; "

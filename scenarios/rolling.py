@@ -8,9 +8,9 @@ morning, and starts the next day where the previous one ended:
   allowed window against solver round-off); the end-of-day target stays the
   scenario's (``end_*_frac``, or the scenario's initial level when unset), so
   a store is not ratcheted up day after day;
-- switched units (compressors, chillers): on/off at the last step and, where
-  the spec has ``initial_minutes_in_state``, for how long (min up/down times
-  hold across midnight);
+- switched units (compressors, chillers): on/off at the last step (a group's
+  number of units running) and, where the spec has ``initial_minutes_in_state``,
+  for how long (min up/down times hold across midnight);
 - grid demand charge: the month-to-date peak import becomes
   ``max(previous month-to-date peak, the day's peak)``, and 0 on the first day
   of a new month.
@@ -103,13 +103,17 @@ def _on_state(spec: Any, schedule: pd.DataFrame, step_minutes: int) -> dict[str,
     column = f"{spec.name}.on"
     if column not in schedule.columns:
         return {}
-    on = schedule[column].to_numpy() > 0.5
-    state: dict[str, Any] = {"initial_on": bool(on[-1])}
+    on = np.rint(schedule[column].to_numpy())  # units running (0/1 for a single unit)
+    state: dict[str, Any] = {"initial_on": bool(on[-1] > 0)}
+    units = getattr(spec, "units", 1)
+    if units > 1:
+        state["initial_units_on"] = int(on[-1])
     if hasattr(spec, "initial_minutes_in_state"):
         changes = np.flatnonzero(on != on[-1])
         steps = len(on) - (int(changes[-1]) + 1) if changes.size else len(on)
         minutes: float | None = float(steps * step_minutes)
-        if not changes.size and bool(spec.initial_on) == bool(on[-1]):
+        initial = spec.units_on_at_start if units > 1 else int(spec.initial_on)
+        if not changes.size and initial == int(on[-1]):
             # in the same state all period long: add the time before (None = long enough stays so)
             before = spec.initial_minutes_in_state
             minutes = None if before is None else before + minutes

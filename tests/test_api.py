@@ -525,3 +525,21 @@ def test_settings_default_to_a_local_sqlite_file(tmp_path: Path) -> None:
     settings = make_settings(tmp_path)
     assert settings.database_url.startswith("sqlite:///")
     assert Settings.model_fields["database_url"].default == "sqlite:///./dispatch.db"
+
+
+def test_initial_units_running_reach_a_compressor_group() -> None:
+    site_json = small_site()
+    site_json["assets"] += [
+        {"kind": "compressor", "name": "compressors", "units": 3, "rated_flow_m3_per_min": 10.0},
+        {"kind": "air_demand", "name": "air", "flow_m3_per_min": 12.0},
+    ]
+    site = SiteSpec.model_validate(site_json)
+    request = DispatchRequest.model_validate({"date": "2026-07-15", "initial_state": {"units_on": {"compressors": 2}}})
+    problem = problem_from_request(site, request)
+    group = next(a for a in problem.assets if a.name == "compressors")
+    assert group.units_on_at_start == 2
+    result = solve(problem, SolveOptions(time_limit_s=10))
+    # 12 m3/min needs two of the 10 m3/min units at every step; the two running ones go on without a start.
+    assert result.status == "optimal"
+    assert result.schedule["compressors.on"].round(6).eq(2.0).all()
+    assert result.kpis.compressor_starts == pytest.approx(0.0, abs=1e-6)

@@ -176,6 +176,8 @@ def test_a_stored_96_value_series_on_a_dst_day_names_the_site_field(client: Test
         ({"battery_soc_frac": {"no_such_battery": 0.5}}, "body.initial_state.battery_soc_frac.no_such_battery"),
         ({"storage_level_frac": {"battery": 0.5}}, "body.initial_state.storage_level_frac.battery"),
         ({"unit_on": {"grid": True}}, "body.initial_state.unit_on.grid"),
+        ({"units_on": {"grid": 1}}, "body.initial_state.units_on.grid"),
+        ({"units_on": {"grid": -1}}, "body.initial_state.units_on.grid"),
         ({"month_to_date_peak_kw": -1}, "body.initial_state.month_to_date_peak_kw"),
         ({"soc": 0.5}, "body.initial_state.soc"),
     ],

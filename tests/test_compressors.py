@@ -522,3 +522,134 @@ def test_start_is_integral_without_min_up_time() -> None:
     model.most_starts = pyo.Objective(expr=sum(model.c1.start[t] for t in range(4)), sense=pyo.maximize)
     assert solve_model(model, EXACT).status == "optimal"
     assert sum(model.c1.start[t].value for t in range(4)) == pytest.approx(1.0)
+
+
+# --- groups of identical units (units=N) -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("min_down_minutes", "start_cost", "on", "objective"),
+    [
+        # Two units kept on: 24 + 4.8 * (15, 5, 15) = 96, 48, 96.
+        (120.0, 0.0, [2, 2, 2], 240.0),
+        # One unit rests at step 1 (12 + 24 = 36) and restarts at step 2.
+        (0.0, 0.0, [2, 1, 2], 228.0),
+        # ... which still pays with a start cost of 5 (233 < 240).
+        (0.0, 5.0, [2, 1, 2], 233.0),
+    ],
+)
+def test_group_min_down_time_by_hand(
+    min_down_minutes: float, start_cost: float, on: list[int], objective: float
+) -> None:
+    group = unit("c", units=2, min_down_minutes=min_down_minutes, start_cost_cny=start_cost, initial_on=True)
+    result = solve(problem(3, 1.0, group, demand([15.0, 5.0, 15.0])), EXACT)
+    assert col(result, "c.on") == on
+    assert result.kpis.objective_cny == pytest.approx(objective)
+    # Listing the two units one by one gives the same optimum.
+    twins = [
+        unit(f"c{i}", min_down_minutes=min_down_minutes, start_cost_cny=start_cost, initial_on=True) for i in (1, 2)
+    ]
+    assert solve(problem(3, 1.0, *twins, demand([15.0, 5.0, 15.0])), EXACT).kpis.objective_cny == pytest.approx(
+        objective
+    )
+
+
+def test_group_initial_units_must_finish_min_up_time() -> None:
+    # One of two units was started 1 h ago with a 3 h min up time: it runs (unloaded, 12 kW) for 2 more
+    # steps although no air is needed; the resting unit stays off.
+    group = unit("c", units=2, initial_units_on=1, min_up_minutes=180.0, initial_minutes_in_state=60.0)
+    result = solve(problem(3, 1.0, group, demand(0.0)), EXACT)
+    assert col(result, "c.on") == [1, 1, 0]
+    assert result.kpis.objective_cny == pytest.approx(24.0)
+
+
+def test_group_resting_unit_cannot_stand_in_for_one_that_just_stopped() -> None:
+    # Found by the property below. One unit runs, the other has just stopped (0 min ago); min down 3 h.
+    # The running unit must stop at step 1 (unavailable), so neither may start at step 2: the backup
+    # (100 kW full load, 20 + 8 * flow) covers it. 36 + 0 + 60 = 96; swapping the units would give 72.
+    group = unit(
+        "c", units=2, initial_units_on=1, initial_minutes_in_state=0.0, min_down_minutes=180.0, availability=[1, 0, 1]
+    )
+    backup = unit("backup", specific_power_kw_per_m3_per_min=10.0)
+    result = solve(problem(3, 1.0, group, backup, demand([5.0, 0.0, 5.0])), EXACT)
+    assert col(result, "c.on") == [1, 0, 0]
+    assert col(result, "backup.on") == [0, 0, 1]
+    assert result.kpis.objective_cny == pytest.approx(96.0)
+
+
+def test_group_fields_are_checked() -> None:
+    with pytest.raises(ValidationError, match="initial_units_on"):
+        unit(units=2, initial_units_on=3)
+    with pytest.raises(ValidationError, match="units"):
+        unit(units=0)
+
+
+def test_group_baseline_is_its_units_in_turn() -> None:
+    group = unit("c", units=2, control="vsd", min_up_minutes=120.0)
+    twins = [unit(f"c{i}", control="vsd", min_up_minutes=120.0) for i in (1, 2)]
+    flows = [15.0, 5.0, 0.0, 12.0]
+    grouped = solve(problem(4, 1.0, group, demand(flows)), EXACT).baseline_schedule
+    separate = solve(problem(4, 1.0, *twins, demand(flows)), EXACT).baseline_schedule
+    for column in ("on", "start", "flow_m3_per_min", "power_kw"):
+        assert np.allclose(grouped[f"c.{column}"], separate[f"c1.{column}"] + separate[f"c2.{column}"]), column
+
+
+@st.composite
+def groups(draw: st.DrawFn) -> tuple[DispatchProblem, DispatchProblem]:
+    """A fleet with one group of identical units, and the same fleet with the group's units listed one by one."""
+    n_steps = draw(st.integers(3, 6))
+    step_minutes = draw(st.sampled_from([15, 30, 60]))
+    control = draw(st.sampled_from(["load_unload", "vsd"]))
+    n_units = draw(st.integers(2, 3))
+    kwargs: dict[str, object] = {
+        "rated_flow_m3_per_min": 10.0,
+        "specific_power_kw_per_m3_per_min": draw(st.sampled_from([5.5, 7.0])),
+        "control": control,
+        "min_up_minutes": draw(st.sampled_from([0, 30, 60, 120])),
+        "min_down_minutes": draw(st.sampled_from([0, 30, 60, 120])),
+        "start_cost_cny": draw(st.sampled_from([0.0, 5.0])),
+        "initial_minutes_in_state": draw(st.sampled_from([None, 0.0, 30.0])),
+        "heat_recovery_frac": draw(st.sampled_from([0.0, 0.8])),
+        "availability": draw(st.lists(st.sampled_from([0.0, 1.0]), min_size=n_steps, max_size=n_steps)),
+    }
+    if control == "vsd":
+        kwargs["power_curve"] = draw(st.sampled_from([None, CURVE]))
+        kwargs["exact_power_curve"] = draw(st.sampled_from(["auto", "always"]))
+    initially_on = draw(st.integers(0, n_units))
+    if initially_on and kwargs["initial_minutes_in_state"] is not None:
+        keep = minutes_to_steps(float(kwargs["min_up_minutes"]), step_minutes)  # type: ignore[arg-type]
+        kwargs["availability"][:keep] = [1.0] * min(keep, n_steps)  # type: ignore[index]
+    group = CompressorSpec(name="g", units=n_units, initial_units_on=initially_on, **kwargs)
+    listed = [CompressorSpec(name=f"g{i}", initial_on=i < initially_on, **kwargs) for i in range(n_units)]
+    floor = n_units * 10.0 * 0.2 if control == "vsd" else 0.0
+    flow = draw(st.lists(st.floats(0.0, 30.0, allow_nan=False), min_size=n_steps, max_size=n_steps))
+    backup = CompressorSpec(name="backup", rated_flow_m3_per_min=30.0 + floor, specific_power_kw_per_m3_per_min=8.0)
+    rest: list[object] = [backup, AirDemandSpec(name="air", flow_m3_per_min=[round(floor + f, 3) for f in flow])]
+    if draw(st.booleans()):
+        rest.append(AirReceiverSpec(name="rx", capacity_m3=draw(st.sampled_from([20.0, 200.0]))))
+    price = draw(st.lists(st.sampled_from([0.3, 0.7, 1.2]), min_size=n_steps, max_size=n_steps))
+    horizon = Horizon(start=START.to_pydatetime(), step_minutes=step_minutes, n_steps=n_steps)
+    return (
+        DispatchProblem(horizon=horizon, assets=[grid(price), group, *rest]),
+        DispatchProblem(horizon=horizon, assets=[grid(price), *listed, *rest]),
+    )
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(groups())
+def test_group_equals_its_units_listed_one_by_one(case: tuple[DispatchProblem, DispatchProblem]) -> None:
+    grouped_problem, listed_problem = case
+    grouped, listed = solve(grouped_problem, EXACT), solve(listed_problem, EXACT)
+    assert grouped.status == listed.status == "optimal", (grouped.report.message, listed.report.message)
+    assert grouped.kpis.objective_cny == pytest.approx(listed.kpis.objective_cny, rel=1e-6, abs=1e-6)
+    group = next(a for a in grouped_problem.assets if isinstance(a, CompressorSpec) and a.name == "g")
+    s = grouped.schedule
+    on = s["g.on"].round(6).to_numpy()
+    assert set(np.unique(on)) <= set(range(group.units + 1))
+    available = np.asarray(group.availability)
+    assert not np.any((available == 0.0) & (on > 0))
+    flow = s["g.flow_m3_per_min"].to_numpy()
+    assert np.all(flow <= group.rated_flow_m3_per_min * on + 1e-6)
+    expected = [group.power_kw_at(o, f) for o, f in zip(on, flow, strict=True)]
+    assert np.allclose(s["g.power_kw"], expected, atol=1e-5)
+    assert grouped.kpis.max_balance_residual_kw < 1e-6

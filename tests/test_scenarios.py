@@ -373,6 +373,23 @@ def test_switched_units_carry_state_and_time_in_state(tiny: Path) -> None:
     assert state["grid"] == {"month_to_date_peak_kw": 90.0}
 
 
+def test_a_group_carries_its_units_running(tiny: Path) -> None:
+    case = load_scenario(tiny).base()
+    periods = case_periods(case)
+    from optimizer import CompressorSpec
+
+    group = CompressorSpec(name="g", units=3, rated_flow_m3_per_min=10, min_up_minutes=60, initial_on=True)
+    problem = build_problem(case, periods[0])
+    problem = problem.model_copy(update={"assets": [*problem.assets, group]})
+    on = np.full(24, 3.0)
+    on[22:] = 2.0  # one unit stopped for the last 2 hours
+    schedule = pd.DataFrame({"g.on": on}, index=problem.horizon.index)
+    state = carried_state(problem, schedule, periods[1].horizon.index[0], problem)
+    assert state["g"] == {"initial_on": True, "initial_units_on": 2, "initial_minutes_in_state": 120.0}
+    nxt = group.model_copy(update=state["g"])
+    assert nxt.units_on_at_start == 2
+
+
 def test_variant_and_sweep_counts_and_monotonic_storage_value(tmp_path: Path) -> None:
     # end SOC = initial SOC (20 %), so a bigger battery adds options and never forces a purchase
     document = load_scenario(write(tmp_path, TINY.replace("end_soc_frac: 0.8", "end_soc_frac: 0.2")))

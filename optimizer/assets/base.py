@@ -17,6 +17,7 @@ Nothing outside an asset's module writes that asset's constraints.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 from pydantic import BaseModel, ConfigDict, Field
+from pyomo.contrib.fbbt.fbbt import compute_bounds_on_expr
 
 from optimizer.horizon import Horizon
 from optimizer.types import SERIES, as_array
@@ -96,6 +98,16 @@ class EmissionTerm:
 
 
 @dataclass
+class SwitchedSupply:
+    """A bus supply by ``units`` switched units: ``column[t] <= capacity_per_unit[t] * on[t]``."""
+
+    column: str
+    on: Any  # Pyomo var indexed by step: units running (binary for one unit)
+    capacity_per_unit: np.ndarray
+    units: int = 1
+
+
+@dataclass
 class GridPort:
     """What other assets may reference of the grid connection: metered import and its price."""
 
@@ -120,6 +132,7 @@ class BuildContext:
     finalizers: list[Callable[[BuildContext], None]] = field(default_factory=list)
     flags: set[str] = field(default_factory=set)
     import_price_options: list[np.ndarray] = field(default_factory=list)
+    switched_supplies: dict[str, list[SwitchedSupply]] = field(default_factory=lambda: defaultdict(list))
     grid: GridPort | None = None
 
     @property
@@ -188,6 +201,41 @@ class BuildContext:
     ) -> None:
         """Register a fixed per-step input (a load, a price) as a schedule column."""
         self.add_flow(column, np.asarray(values, dtype=float), bus=bus, sign=sign, role=role)
+
+    def add_switched_supply(
+        self, bus: str, column: str, on: Any, capacity_per_unit: float | np.ndarray, units: int = 1
+    ) -> None:
+        """Declare that ``column`` (a supply already on ``bus``) comes from switched units (for cover cuts)."""
+        if (column, 1.0) not in [(c, float(s)) for c, s in self.bus_terms[bus]]:
+            raise ValueError(f"{column!r} is not a supply on the {bus} bus")
+        capacity = np.broadcast_to(np.asarray(capacity_per_unit, dtype=float), (self.n_steps,))
+        self.switched_supplies[bus].append(SwitchedSupply(column, on, capacity, units))
+
+    def flow_bounds(self, column: str, t: int) -> tuple[float, float]:
+        """Bounds of ``column`` at step ``t`` from its data or variable bounds (``-inf``/``inf`` when unknown)."""
+        component = self.flows[column].component
+        if isinstance(component, np.ndarray):
+            return float(component[t]), float(component[t])
+        item = component[t]
+        if getattr(item, "is_variable_type", lambda: False)():
+            low, high = (item.value, item.value) if item.fixed else (item.lb, item.ub)
+        else:
+            low, high = compute_bounds_on_expr(item)
+        return (-math.inf if low is None else float(low), math.inf if high is None else float(high))
+
+    def net_bounds(self, bus: str, t: int, exclude: set[str]) -> tuple[float, float]:
+        """Bounds of ``sum(sign * flow[t])`` over the bus's terms except ``exclude``, from the flows' bounds.
+
+        Used for tight big-M values and cover cuts; ``-inf``/``inf`` where a term is unbounded.
+        """
+        low = high = 0.0
+        for column, sign in self.bus_terms.get(bus, []):
+            if column in exclude:
+                continue
+            lower, upper = self.flow_bounds(column, t)
+            low += sign * (lower if sign > 0 else upper)
+            high += sign * (upper if sign > 0 else lower)
+        return low, high
 
     def flows_with_role(self, role: str) -> list[Flow]:
         return [f for f in self.flows.values() if f.role == role]

@@ -209,15 +209,17 @@ def build_chiller(spec: ChillerSpec, ctx: BuildContext) -> None:
 
     block.cooling_kw = pyo.Var(steps, bounds=lambda _, t: (0.0, cap * allowed[t]))
     electricity = {t: block.cooling_kw[t] / spec.chilled_water_cop for t in steps}
+    max_power_kw = cap * allowed / spec.chilled_water_cop
     ctx.add_flow(f"{n}.cooling_kw", block.cooling_kw, bus=COOLING, sign=+1, role=COOLING_PRODUCTION)
     if spec.has_ice_mode:
         assert spec.ice_cop is not None
         cap_ice = spec.ice_capacity_kw
         block.ice_kw = pyo.Var(steps, bounds=lambda _, t: (0.0, cap_ice * allowed[t]))
         electricity = {t: electricity[t] + block.ice_kw[t] / spec.ice_cop for t in steps}
+        max_power_kw = max_power_kw + cap_ice * allowed / spec.ice_cop
         ctx.add_flow(f"{n}.ice_kw", block.ice_kw, bus=ICE, sign=+1, role=COOLING_PRODUCTION)
 
-    block.power_kw = pyo.Var(steps, bounds=(0.0, None))
+    block.power_kw = pyo.Var(steps, bounds=lambda _, t: (0.0, float(max_power_kw[t])))
     block.power_balance = pyo.Constraint(steps, rule=lambda b, t: b.power_kw[t] == electricity[t])
     ctx.add_flow(f"{n}.power_kw", block.power_kw, bus=ELECTRICITY, sign=-1, role=COOLING_ELECTRICITY)
 
@@ -233,6 +235,7 @@ def build_chiller(spec: ChillerSpec, ctx: BuildContext) -> None:
     )
     ctx.add_flow(f"{n}.on", unit.on)
     ctx.add_flow(f"{n}.starts", unit.start)
+    ctx.add_switched_supply(COOLING, f"{n}.cooling_kw", unit.on, cap * allowed)
     # add_linear_cost multiplies by dt_h; a start is counted per step, not per hour.
     ctx.add_linear_cost("start_up", f"{n}.starts", np.full(ctx.n_steps, spec.start_cost_cny / ctx.dt_h))
     low = spec.min_load_frac

@@ -125,6 +125,8 @@ def build_gas_boiler(spec: GasBoilerSpec, ctx: BuildContext) -> None:
         )
         ctx.add_flow(f"{n}.on", unit.on)
     ctx.add_flow(f"{n}.heat_kw", block.heat_kw, bus=HEAT, sign=+1)
+    if spec.min_load_frac > 0:
+        ctx.add_switched_supply(HEAT, f"{n}.heat_kw", block.on, spec.capacity_kw)
     ctx.add_flow(f"{n}.gas_nm3_per_h", block.gas_nm3_per_h, role=GAS_USE)
     ctx.add_linear_cost("gas", f"{n}.gas_nm3_per_h", ctx.series(spec.gas_price_cny_per_nm3))
     ctx.add_emission("location", "gas", f"{n}.gas_nm3_per_h", np.full(ctx.n_steps, spec.location_kgco2_per_nm3))
@@ -168,7 +170,7 @@ def build_heat_pump(spec: HeatPumpSpec, ctx: BuildContext) -> None:
     cop = ctx.series(spec.cop)
     block = ctx.block(n)
     block.heat_kw = pyo.Var(ctx.steps, bounds=(0.0, spec.capacity_kw))
-    block.electricity_kw = pyo.Var(ctx.steps, bounds=(0.0, None))
+    block.electricity_kw = pyo.Var(ctx.steps, bounds=lambda _, t: (0.0, spec.capacity_kw / float(cop[t])))
     block.conversion = pyo.Constraint(ctx.steps, rule=lambda b, t: b.electricity_kw[t] * float(cop[t]) == b.heat_kw[t])
     ctx.add_flow(f"{n}.heat_kw", block.heat_kw, bus=HEAT, sign=+1)
     ctx.add_flow(f"{n}.electricity_kw", block.electricity_kw, bus=ELECTRICITY, sign=-1, role=ELECTRIC_LOAD)
