@@ -11,8 +11,9 @@ against the rule-based baseline. Measured, never asserted.
 The formulation study solves the day in four formulations, each with several
 HiGHS random seeds (a MIP's time varies with the seed, so one run is one
 sample): identical compressors as groups (``units=2``, the shipped default) or
-listed one by one, with or without the cover cuts of
-:mod:`optimizer.cover_cuts`. All four reach the same optimum.
+listed one by one, with or without the implied cuts (the cover cuts of
+:mod:`optimizer.cover_cuts` and the grid's flow-through rows). All four reach
+the same optimum.
 
     python -m benchmarks.factory                 # day and week
     python -m benchmarks.factory --quick         # day only (CI)
@@ -124,16 +125,16 @@ def formulation_study(seeds: int = 8) -> list[dict[str, object]]:
     """The day in four formulations, each solved with HiGHS random seeds 0..seeds-1."""
     grouped = factory_problem()
     variants = {
-        "groups + cover cuts (default)": (grouped, True),
-        "groups, no cover cuts": (grouped, False),
-        "units listed + cover cuts": (listed_one_by_one(grouped), True),
-        "units listed, no cover cuts (before)": (listed_one_by_one(grouped), False),
+        "groups + implied cuts (default)": (grouped, True),
+        "groups, no implied cuts": (grouped, False),
+        "units listed + implied cuts": (listed_one_by_one(grouped), True),
+        "units listed, no implied cuts (before)": (listed_one_by_one(grouped), False),
     }
     rows = []
     for label, (problem, cuts) in variants.items():
         highs, walls, objectives, builds = [], [], [], []
         for seed in range(seeds):
-            built = build_model(problem, cover_cuts=cuts)
+            built = build_model(problem, implied_cuts=cuts)
             report = solve_model(built.model, SolveOptions(time_limit_s=600, mip_rel_gap=GAP, random_seed=seed))
             assert report.status == "optimal" and report.highs_seconds is not None and report.size is not None
             highs.append(report.highs_seconds)

@@ -33,7 +33,7 @@ class Violation(BaseModel):
 
 def diagnose_infeasibility(problem: DispatchProblem, options: SolveOptions) -> list[Violation]:
     """The constraints an elastic re-solve has to violate, largest first."""
-    built = build_model(problem, cover_cuts=False)  # implied rows would only blur which balance fails
+    built = build_model(problem, implied_cuts=False)  # implied rows would only blur which balance fails
     model = built.model
     model.objective.deactivate()
     constraints = list(model.component_data_objects(pyo.Constraint, active=True, descend_into=True))

@@ -31,23 +31,24 @@ class BuiltModel:
     build_seconds: float
 
 
-def build_model(problem: DispatchProblem, *, cover_cuts: bool = True) -> BuiltModel:
+def build_model(problem: DispatchProblem, *, implied_cuts: bool = True) -> BuiltModel:
     """Builds the MILP/LP of ``problem``; raises ``ValueError`` on inconsistent assets.
 
-    ``cover_cuts`` adds the implied "units needed" rows (:mod:`optimizer.cover_cuts`);
-    they change no optimum, only the solve time.
+    ``implied_cuts`` adds rows that every integral solution satisfies anyway but the LP
+    relaxation does not (``BuildContext.implied_cuts``): they change no optimum, only
+    the solve time.
     """
     started = time.perf_counter()
     model = pyo.ConcreteModel(name=problem.name)
     model.T = pyo.Set(initialize=range(problem.horizon.n_steps), ordered=True)
-    ctx = BuildContext(problem=problem, model=model)
+    ctx = BuildContext(problem=problem, model=model, implied_cuts=implied_cuts)
     for spec in sorted(problem.assets, key=lambda a: REGISTRY[a.kind].build_order):
         REGISTRY[spec.kind].build(spec, ctx)
     build_targets(ctx)
     for finalize in ctx.finalizers:
         finalize(ctx)
     _add_bus_balances(ctx)
-    if cover_cuts:
+    if implied_cuts:
         add_cover_cuts(ctx)
     _add_carbon_cost(ctx)
     model.objective = pyo.Objective(expr=sum(term.expr for term in ctx.costs), sense=pyo.minimize)

@@ -10,7 +10,9 @@ An asset builder receives its spec and a :class:`BuildContext`. It adds a Pyomo
   KPIs recomputed from the schedule use exactly the objective's coefficients;
 - emission terms per accounting method (location- or market-based);
 - finalizers, run after every asset is built, for constraints that need the
-  whole picture (e.g. green purchases may not exceed metered import).
+  whole picture (e.g. green purchases may not exceed metered import);
+- switched supplies (units with an on/off state feeding a bus), for the cover
+  cuts of :mod:`optimizer.cover_cuts`.
 
 Nothing outside an asset's module writes that asset's constraints.
 """
@@ -133,6 +135,7 @@ class BuildContext:
     flags: set[str] = field(default_factory=set)
     import_price_options: list[np.ndarray] = field(default_factory=list)
     switched_supplies: dict[str, list[SwitchedSupply]] = field(default_factory=lambda: defaultdict(list))
+    implied_cuts: bool = True  # add rows implied at integral points that tighten the LP relaxation
     grid: GridPort | None = None
 
     @property

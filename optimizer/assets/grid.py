@@ -11,12 +11,16 @@ Demand charge: a day-ahead plan only pays for *raising* the month's peak, so
 Simultaneous import and export: a binary ``exporting[t]`` is added only on steps
 where exporting pays at least as much as the cheapest way to import (TOU price
 plus carbon cost, or a green contract's price), which is where the LP could
-otherwise buy and sell at once (``exclusive_import_export="auto"``).
+otherwise buy and sell at once (``exclusive_import_export="auto"``). On those
+steps two implied rows, ``export <= on-site supplies`` and ``import <= on-site
+draws``, keep the LP relaxation from doing the same at a fractional binary; on
+the full-factory day they lift the root LP bound from 10,707 to 10,833 CNY
+(optimum 10,854) and halve the solve time.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -170,6 +174,33 @@ def _forbid_simultaneous_import_export(
     block.export_when_exporting = pyo.Constraint(
         block.B, rule=lambda b, t: b.export_kw[t] <= spec.export_limit_kw * b.exporting[t]
     )
+    if ctx.implied_cuts:
+        _add_flow_through_cuts(spec, block, ctx)
+
+
+def _add_flow_through_cuts(spec: GridSpec, block: pyo.Block, ctx: BuildContext) -> None:
+    """Export comes from on-site supplies, import goes to on-site draws (on the steps with a binary).
+
+    Implied at integral ``exporting[t]`` (exporting: import is 0, so export is the site's supplies
+    minus its draws; importing: export is 0), but not by the LP relaxation, which would otherwise
+    buy and sell at once at a fractional ``exporting[t]`` wherever export pays more than import.
+    Valid only where every other term on the bus is non-negative, so steps with a possibly
+    negative term are skipped.
+    """
+    grid_columns = {f"{spec.name}.import_kw", f"{spec.name}.export_kw"}
+    others = [(c, sign) for c, sign in ctx.bus_terms[ELECTRICITY] if c not in grid_columns]
+    steps = [t for t in block.B if all(ctx.flow_bounds(c, t)[0] >= 0.0 for c, _ in others)]
+
+    def total(t: int, supplies: bool) -> Any:
+        return sum(abs(sign) * _value(ctx, c, t) for c, sign in others if (sign > 0) == supplies)
+
+    block.export_from_site = pyo.Constraint(steps, rule=lambda b, t: b.export_kw[t] <= total(t, True))
+    block.import_to_site = pyo.Constraint(steps, rule=lambda b, t: b.import_kw[t] <= total(t, False))
+
+
+def _value(ctx: BuildContext, column: str, t: int) -> Any:
+    component = ctx.flows[column].component
+    return float(component[t]) if isinstance(component, np.ndarray) else component[t]
 
 
 def baseline_grid(spec: GridSpec, state: BaselineState) -> None:
