@@ -10,7 +10,6 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import pyomo.environ as pyo
 
 from optimizer.assets import REGISTRY
@@ -55,17 +54,12 @@ def build_model(problem: DispatchProblem, *, implied_cuts: bool = True) -> Built
     return BuiltModel(problem, model, ctx, time.perf_counter() - started)
 
 
-def _value(ctx: BuildContext, column: str, t: int) -> Any:
-    component = ctx.flows[column].component
-    return float(component[t]) if isinstance(component, np.ndarray) else component[t]
-
-
 def _add_bus_balances(ctx: BuildContext) -> None:
     """``<bus>_balance[t]``: supplies minus draws registered on the bus equal zero."""
     for bus, terms in ctx.bus_terms.items():
 
         def rule(_: pyo.ConcreteModel, t: int, terms: list[tuple[str, float]] = terms) -> Any:
-            return sum(sign * _value(ctx, column, t) for column, sign in terms) == 0.0
+            return sum(sign * ctx.flow_at(column, t) for column, sign in terms) == 0.0
 
         ctx.model.add_component(f"{bus}_balance", pyo.Constraint(ctx.steps, rule=rule))
 

@@ -257,8 +257,16 @@ def gantt_figure(run: ScenarioRun, window: pd.DatetimeIndex) -> go.Figure | None
     def label_of(column: str) -> str:
         return column.removesuffix(".on").replace(".ice_mode", " (ice mode)")
 
-    for k, column in enumerate(columns):
-        on = run.schedule.loc[window, column].to_numpy() > 0.5
+    # A group of identical units (its on column counts the units running) gets one lane per unit: lane k is
+    # on while at least k units run.
+    lanes = []
+    for column in columns:
+        units = max(1, round(float(run.schedule[column].max())))
+        for k in range(1, units + 1):
+            label = label_of(column) if units == 1 else f"{label_of(column)} #{k}"
+            lanes.append((label, run.schedule.loc[window, column].to_numpy() > k - 0.5))
+
+    for k, (label, on) in enumerate(lanes):
         xs: list[Any] = []
         start = None
         for t in range(len(on) + 1):
@@ -267,7 +275,6 @@ def gantt_figure(run: ScenarioRun, window: pd.DatetimeIndex) -> go.Figure | None
             elif (t == len(on) or not on[t]) and start is not None:
                 xs += [window[start], window[t - 1] + step, None]
                 start = None
-        label = label_of(column)
         fig.add_trace(
             go.Scatter(
                 x=xs,
@@ -282,9 +289,9 @@ def gantt_figure(run: ScenarioRun, window: pd.DatetimeIndex) -> go.Figure | None
     _shade_bands(fig, run.bands, window, step)
     fig.update_layout(
         title="Units on/off (compressors, chillers, switched loads)",
-        height=max(220, 60 + 32 * len(columns)),
+        height=max(220, 60 + 32 * len(lanes)),
         margin={"t": 60, "l": 160, "r": 40, "b": 40},
-        yaxis={"categoryorder": "array", "categoryarray": list(reversed([label_of(c) for c in columns]))},
+        yaxis={"categoryorder": "array", "categoryarray": list(reversed([label for label, _ in lanes]))},
     )
     return fig
 

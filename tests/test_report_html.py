@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from optimizer import (
@@ -122,3 +124,19 @@ def test_stored_api_schedule_with_and_without_metadata(solved: tuple) -> None:
     payload["report_metadata"] = json.loads(json.dumps(schedule_metadata(problem)))
     full = render_stored_schedule_html(payload)
     assert "stored without report metadata" not in full and "Compressed air" in full
+
+
+def test_gantt_gives_a_group_one_lane_per_unit(solved: tuple) -> None:
+    problem, result = solved
+    run = run_from_result(result, problem)
+    schedule = run.schedule.copy()
+    schedule["compressor.on"] = [0.0, 1.0, 2.0, 2.0, 1.0, 0.0] * 16  # as if a group of two
+    run = dataclasses.replace(run, schedule=schedule)
+    gantt = gantt_figure(run, schedule.index)
+    assert gantt is not None
+    assert [t.name for t in gantt.data] == ["compressor #1", "compressor #2"]
+    step = pd.Timedelta(minutes=15)
+    first = list(gantt.data[0].x[:2])  # lane 1: steps 1-4 (at least one unit on)
+    second = list(gantt.data[1].x[:2])  # lane 2: steps 2-3
+    assert [pd.Timestamp(x) for x in first] == [schedule.index[1], schedule.index[4] + step]
+    assert [pd.Timestamp(x) for x in second] == [schedule.index[2], schedule.index[3] + step]

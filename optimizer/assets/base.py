@@ -205,6 +205,11 @@ class BuildContext:
         """Register a fixed per-step input (a load, a price) as a schedule column."""
         self.add_flow(column, np.asarray(values, dtype=float), bus=bus, sign=sign, role=role)
 
+    def flow_at(self, column: str, t: int) -> Any:
+        """A flow at step ``t``: its Pyomo var/expression, or a float for data."""
+        component = self.flows[column].component
+        return float(component[t]) if isinstance(component, np.ndarray) else component[t]
+
     def add_switched_supply(
         self, bus: str, column: str, on: Any, capacity_per_unit: float | np.ndarray, units: int = 1
     ) -> None:

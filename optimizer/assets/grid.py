@@ -192,15 +192,10 @@ def _add_flow_through_cuts(spec: GridSpec, block: pyo.Block, ctx: BuildContext) 
     steps = [t for t in block.B if all(ctx.flow_bounds(c, t)[0] >= 0.0 for c, _ in others)]
 
     def total(t: int, supplies: bool) -> Any:
-        return sum(abs(sign) * _value(ctx, c, t) for c, sign in others if (sign > 0) == supplies)
+        return sum(abs(sign) * ctx.flow_at(c, t) for c, sign in others if (sign > 0) == supplies)
 
     block.export_from_site = pyo.Constraint(steps, rule=lambda b, t: b.export_kw[t] <= total(t, True))
     block.import_to_site = pyo.Constraint(steps, rule=lambda b, t: b.import_kw[t] <= total(t, False))
-
-
-def _value(ctx: BuildContext, column: str, t: int) -> Any:
-    component = ctx.flows[column].component
-    return float(component[t]) if isinstance(component, np.ndarray) else component[t]
 
 
 def baseline_grid(spec: GridSpec, state: BaselineState) -> None:
