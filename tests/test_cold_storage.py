@@ -264,6 +264,27 @@ def test_min_up_and_down_times(rule: dict) -> None:
     assert energy_cost(result) == pytest.approx(plan["energy"])
 
 
+@pytest.mark.parametrize(("minutes_in_state", "on", "energy"), [(None, [1, 1, 1], 60.0), (0.0, [0, 0, 1], 120.0)])
+def test_min_down_time_carried_from_before_the_horizon(
+    minutes_in_state: float | None, on: list[int], energy: float
+) -> None:
+    # 100 kW_th per hour at 1 CNY/kWh. The good chiller (COP 5: 20 CNY a step) was stopped just now and
+    # must rest 2 h, so the poor one (COP 2: 50 CNY a step) covers steps 0-1: 50 + 50 + 20 = 120 CNY.
+    # Stopped long enough (the default), the good one runs throughout: 3 x 20 = 60 CNY.
+    good = ChillerSpec(
+        name="chiller",
+        cooling_capacity_kw=500,
+        chilled_water_cop=5,
+        min_down_minutes=120,
+        initial_minutes_in_state=minutes_in_state,
+    )
+    poor = ChillerSpec(name="poor", cooling_capacity_kw=500, chilled_water_cop=2)
+    demand = CoolingDemandSpec(name="process", cooling_kw=100.0)
+    result = run(hourly(3), priced_grid([1.0, 1.0, 1.0]), good, poor, demand)
+    assert col(result, "chiller.on") == pytest.approx(on, abs=TOL)
+    assert energy_cost(result) == pytest.approx(energy)
+
+
 # --- ice mode ---------------------------------------------------------------------------------
 
 

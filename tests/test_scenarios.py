@@ -357,18 +357,20 @@ def test_switched_units_carry_state_and_time_in_state(tiny: Path) -> None:
     case = load_scenario(tiny).base()
     periods = case_periods(case)
     problem = build_problem(case, periods[0]).model_copy()
-    from optimizer import CompressorSpec
+    from optimizer import ChillerSpec, CompressorSpec
 
     unit = CompressorSpec(name="c1", rated_flow_m3_per_min=10, min_up_minutes=60, initial_on=True)
-    problem = problem.model_copy(update={"assets": [*problem.assets, unit]})
+    chiller = ChillerSpec(name="ch", cooling_capacity_kw=100, chilled_water_cop=5, min_down_minutes=120)
+    problem = problem.model_copy(update={"assets": [*problem.assets, unit, chiller]})
     on = np.zeros(24)
     on[20:] = 1.0  # on for the last 4 hours
     schedule = pd.DataFrame(
-        {"c1.on": on, "battery.soc_kwh": np.full(24, 55.0), "grid.import_kw": np.full(24, 90.0)},
+        {"c1.on": on, "ch.on": 1.0 - on, "battery.soc_kwh": np.full(24, 55.0), "grid.import_kw": np.full(24, 90.0)},
         index=problem.horizon.index,
     )
     state = carried_state(problem, schedule, periods[1].horizon.index[0], problem)
     assert state["c1"] == {"initial_on": True, "initial_minutes_in_state": 240.0}
+    assert state["ch"] == {"initial_on": False, "initial_minutes_in_state": 240.0}
     assert state["battery"] == {"initial_soc_frac": 0.55, "end_soc_frac": 0.8}
     assert state["grid"] == {"month_to_date_peak_kw": 90.0}
 

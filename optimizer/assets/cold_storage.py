@@ -68,7 +68,7 @@ import pyomo.environ as pyo
 from pydantic import Field, field_validator, model_validator
 
 from optimizer.assets.base import AssetSpec, BuildContext
-from optimizer.assets.commitment import add_commitment, minutes_to_steps
+from optimizer.assets.commitment import add_commitment, minutes_to_steps, steps_in_state
 from optimizer.assets.grid import GridSpec
 from optimizer.assets.storage import add_level_balance
 from optimizer.baseline_state import BaselineState
@@ -133,6 +133,9 @@ class ChillerSpec(AssetSpec):
     min_up_minutes: NonNegFloat = Field(0.0, description="Shortest run once started [min].")
     min_down_minutes: NonNegFloat = Field(0.0, description="Shortest stop once stopped [min].")
     initial_on: bool = Field(False, description="Running just before the horizon starts (a run at step 0 is no start).")
+    initial_minutes_in_state: NonNegFloat | None = Field(
+        None, description="How long the chiller has been in its initial state [min]; default: long enough."
+    )
     availability_frac: NonNegSeries | None = Field(
         None, description="Share of the capacity available per step (0 = out of service, 1 = all); default: 1."
     )
@@ -231,6 +234,7 @@ def build_chiller(spec: ChillerSpec, ctx: BuildContext) -> None:
         min_up_steps=minutes_to_steps(spec.min_up_minutes, ctx.horizon.step_minutes),
         min_down_steps=minutes_to_steps(spec.min_down_minutes, ctx.horizon.step_minutes),
         initial_on=spec.initial_on,
+        initial_steps_in_state=steps_in_state(spec.initial_minutes_in_state, ctx.horizon.step_minutes),
         available=allowed,
     )
     ctx.add_flow(f"{n}.on", unit.on)

@@ -39,6 +39,11 @@ def minutes_to_steps(minutes: float, step_minutes: int) -> int:
     return max(1, math.ceil(minutes / step_minutes - 1e-9))
 
 
+def steps_in_state(minutes: float | None, step_minutes: int) -> int | None:
+    """Time already spent in the initial state as whole steps (rounded down); ``None`` stays "long enough"."""
+    return None if minutes is None else math.floor(minutes / step_minutes + 1e-9)
+
+
 @dataclass
 class Commitment:
     """The Pyomo components of a unit's on/off state."""

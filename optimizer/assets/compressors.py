@@ -63,7 +63,6 @@ left when the unit's rule runs and the rest is dumped.
 from __future__ import annotations
 
 import itertools
-import math
 from typing import Literal
 
 import numpy as np
@@ -71,7 +70,7 @@ import pyomo.environ as pyo
 from pydantic import Field, model_validator
 
 from optimizer.assets.base import AssetSpec, BuildContext
-from optimizer.assets.commitment import add_commitment, minutes_to_steps
+from optimizer.assets.commitment import add_commitment, minutes_to_steps, steps_in_state
 from optimizer.assets.storage import add_level_balance
 from optimizer.baseline_state import BaselineState
 from optimizer.buses import COMPRESSED_AIR, ELECTRICITY, HEAT
@@ -238,9 +237,7 @@ class CompressorSpec(AssetSpec):
 
     def steps_in_initial_state(self, step_minutes: int) -> int | None:
         """Whole steps already spent in the initial state (rounded down), ``None`` for long enough."""
-        if self.initial_minutes_in_state is None:
-            return None
-        return math.floor(self.initial_minutes_in_state / step_minutes + 1e-9)
+        return steps_in_state(self.initial_minutes_in_state, step_minutes)
 
 
 def build_compressor(spec: CompressorSpec, ctx: BuildContext) -> None:
