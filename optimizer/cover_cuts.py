@@ -14,7 +14,7 @@ fewest available units whose capacities reach what is left::
 The row is implied by the bus balance and each unit's ``flow <= capacity * on``
 (a knapsack cover), so it changes no optimum; it only makes the LP bound
 tighter, which HiGHS does not always find by itself (on the full-factory day
-it cuts the root gap on the compressors and the solve time). Cuts are left out
+the compressors' on/off becomes nearly integral in the LP relaxation). Cuts are left out
 where nothing is needed or where even all units cannot cover the need (the
 problem is then infeasible and the diagnosis should point at the balance).
 """
@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import pyomo.environ as pyo
 
 from optimizer.assets.base import BuildContext
@@ -72,4 +71,4 @@ def add_cover_cuts(ctx: BuildContext) -> None:
 
 def _units_available(on: pyo.Var, units: int) -> int:
     upper = on.value if on.fixed else on.ub
-    return units if upper is None else int(np.floor(upper + 1e-9))
+    return units if upper is None else math.floor(upper + 1e-9)

@@ -14,8 +14,8 @@ plus carbon cost, or a green contract's price), which is where the LP could
 otherwise buy and sell at once (``exclusive_import_export="auto"``). On those
 steps two implied rows, ``export <= on-site supplies`` and ``import <= on-site
 draws``, keep the LP relaxation from doing the same at a fractional binary; on
-the full-factory day they lift the root LP bound from 10,707 to 10,833 CNY
-(optimum 10,854) and halve the solve time.
+the full-factory day they lift the LP relaxation's bound from 10,707 to 10,833
+CNY (optimum 10,854; solve times in ``benchmarks/results/factory.md``).
 """
 
 from __future__ import annotations
