@@ -13,6 +13,8 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from optimizer.errors import SpecError
+
 log = logging.getLogger("api")
 
 
@@ -63,11 +65,22 @@ def _drop_other_union_members(errors: list[dict[str, Any]]) -> list[dict[str, An
     ]
 
 
+def _spec_field(error: dict[str, Any]) -> tuple[str, ...]:
+    """The field a cross-field check names (a typed :class:`SpecError` in the error's context)."""
+    cause = (error.get("ctx") or {}).get("error")
+    return tuple(cause.field.split(".")) if isinstance(cause, SpecError) and cause.field else ()
+
+
+def _spec_message(error: dict[str, Any]) -> str:
+    cause = (error.get("ctx") or {}).get("error")
+    return cause.message if isinstance(cause, SpecError) else error.get("msg", "")
+
+
 def validation_details(errors: list[dict[str, Any]], prefix: tuple[str, ...] = ()) -> list[dict[str, Any]]:
     details = [
         {
-            "field": _field((*prefix, *e.get("loc", ()))),
-            "message": e.get("msg", ""),
+            "field": _field((*prefix, *e.get("loc", ()), *_spec_field(e))),
+            "message": _spec_message(e),
             "type": e.get("type", ""),
             "input": _plain(e.get("input")),
         }

@@ -35,12 +35,8 @@ def html_renderer() -> Callable[..., str]:
 def render_html(payload: dict[str, Any], problem: dict[str, Any] | None = None) -> str:
     """The HTML report of a stored schedule response (``ScheduleOut`` as JSON).
 
-    With the stored problem the report places every column on its bus (heat, cooling, air too) and shades
-    the tariff bands; without it (schedules stored before problems were kept) the renderer guesses from
-    the column names."""
-    renderer = html_renderer()
-    if problem is None:
-        return renderer(payload)
-    from optimizer import DispatchProblem
-
-    return renderer(payload, DispatchProblem.model_validate(problem))
+    With the response's ``report_metadata`` the report places every column on its bus (heat, cooling, air
+    too) and shades the tariff bands; without it (schedules stored before it was kept) the renderer guesses
+    from the column names."""
+    del problem  # the stored response's report_metadata (the optimizer's description of its result) suffices
+    return html_renderer()(payload)

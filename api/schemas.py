@@ -7,7 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from scenarios.ems import DispatchRequest, HorizonRequest, SiteSpec
+from scenarios.ems import DispatchRequest, HorizonRequest
+from scenarios.site import Site
 
 ApiStatus = Literal["optimal", "feasible", "relaxed", "fallback"]
 
@@ -16,11 +17,11 @@ LATEST_DAY = dt.date(2199, 12, 31)
 """Days a dispatch may plan (the time axis and the database hold these safely in every time zone)."""
 
 
-class SiteCreate(SiteSpec):
-    """A new site."""
+class SiteCreate(Site):
+    """A new site: the same model as a scenario file's ``site:`` block."""
 
 
-class SiteUpdate(SiteSpec):
+class SiteUpdate(Site):
     """A full replacement of a site's definition."""
 
 
@@ -52,7 +53,7 @@ class DispatchBody(DispatchRequest):
                 {
                     "horizon": {"start": "2026-07-15T12:00:00+08:00", "n_steps": 48},
                     "series": {"pv_roof.available_kw": [120.0] * 48},
-                    "initial_state": {"battery_soc_frac": {"battery": 0.4}, "month_to_date_peak_kw": 1500.0},
+                    "initial_state": {"battery": {"initial_soc_frac": 0.4}, "grid": {"month_to_date_peak_kw": 1500.0}},
                     "solver": {"time_limit_s": 20, "mip_rel_gap": 0.001},
                 },
             ],
@@ -119,4 +120,7 @@ class ScheduleOut(BaseModel):
     solver: dict[str, Any]
     provenance: Provenance
     columns: list[str]
+    report_metadata: dict[str, Any] | None = Field(
+        None, description="Per column: bus, sign and role; store capacities; TOU band per step (for reports)."
+    )
     schedule: list[dict[str, Any]] = Field(description="One record per step: interval_start and every setpoint.")

@@ -10,18 +10,22 @@ from __future__ import annotations
 import asyncio
 import multiprocessing as mp
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any, Literal, TypeVar
 
 from optimizer import DispatchProblem, DispatchResult, SolveOptions, fallback, solve
+from optimizer.errors import Issue, ProblemError, SpecError
 
 _CONTEXT = mp.get_context("forkserver")
 # Imported once in the forkserver, so each child starts warm (a missing module is skipped by multiprocessing).
 # "__main__" (multiprocessing's default) too: every child re-runs the parent's main script (e.g. the `dispatch`
 # or `uvicorn` console script), and that is only cheap when the forkserver has already imported what it imports.
-_CONTEXT.set_forkserver_preload(["__main__", "optimizer", "scenarios.ems", "scenarios.pipeline", "api.what_if"])
+_CONTEXT.set_forkserver_preload(
+    ["__main__", "optimizer", "scenarios.ems", "scenarios.pipeline", "api.what_if", "forecasting"]
+)
 T = TypeVar("T")
 
 
@@ -113,29 +117,99 @@ def run_in_child(target: Callable[..., Any], args: tuple[Any, ...], deadline_s: 
     return ChildOutcome("ok" if kind == "ok" else "error", payload, process.exitcode)
 
 
-def _solve_child(problem_json: str, options_json: str) -> DispatchResult:
-    return solve(DispatchProblem.model_validate_json(problem_json), SolveOptions.model_validate_json(options_json))
+class PlanInputError(Exception):
+    """The request (or the stored site) cannot make a problem: the typed issues, found in the child."""
+
+    def __init__(self, issues: list[Issue]) -> None:
+        super().__init__("; ".join(str(i) for i in issues))
+        self.issues = issues
 
 
-def run_with_deadline(problem: DispatchProblem, options: SolveOptions, deadline_s: float) -> DispatchResult:
-    """The solver's result, or the rule-based fallback if the child fails, dies or is still running at the deadline."""
-    outcome = run_in_child(_solve_child, (problem.model_dump_json(), options.model_dump_json()), deadline_s)
-    if outcome.kind == "ok":
-        return outcome.payload
-    if outcome.kind == "timeout":
-        reason = f"solve killed at its {deadline_s:g} s deadline"
-    elif outcome.kind == "died":
-        reason = f"solver process died (exit code {outcome.exitcode})"
-    else:
-        reason = f"solver process failed: {outcome.payload}"
-    return _fallback(problem, reason)
+@dataclass
+class Plan:
+    """A compiled problem and its result (the solver's, or the rule-based fallback)."""
+
+    problem: DispatchProblem
+    result: DispatchResult
 
 
-async def solve_off_loop(
-    problem: DispatchProblem, options: SolveOptions, deadline_s: float, slots: SolveSlots
-) -> DispatchResult:
-    """Solves in a child process; raises :class:`SolverBusyError` when every slot is taken."""
-    return await call_off_loop(slots, run_with_deadline, problem, options, deadline_s)
+def _plan_child(site_json: str, request_json: str, options_json: str, conn: Connection) -> None:
+    """Compiles (pvlib included) and solves in the child; sends the problem first, so that the parent can fall
+    back to the rule-based schedule if the solve is killed."""
+    from scenarios.ems import DispatchRequest, request_problem
+    from scenarios.site import Site
+
+    try:
+        problem = request_problem(
+            Site.model_validate_json(site_json), DispatchRequest.model_validate_json(request_json)
+        )
+    except ProblemError as error:
+        conn.send(("issues", error.issues))
+        return
+    conn.send(("problem", problem.model_dump_json()))
+    try:
+        result = solve(problem, SolveOptions.model_validate_json(options_json))
+    except SpecError as error:  # a rule that needs the whole problem (e.g. a chiller's bands without a tariff)
+        conn.send(("issues", [error.issue()]))
+        return
+    conn.send(("ok", result))
+
+
+def plan_with_deadline(site_json: str, request_json: str, options: SolveOptions, deadline_s: float) -> Plan:
+    """Compile and solve in a child process with a deadline; the rule-based fallback when the solve fails, dies or
+    runs past it. Raises :class:`PlanInputError` for issues of the input, :class:`ProblemBuildError` when not even
+    a problem could be compiled in time."""
+    receiver, sender = _CONTEXT.Pipe(duplex=False)
+    process = _CONTEXT.Process(
+        target=_child_main_streaming, args=(_plan_child, (site_json, request_json, options.model_dump_json()), sender)
+    )
+    process.start()
+    sender.close()
+    problem: DispatchProblem | None = None
+    reason = f"solve killed at its {deadline_s:g} s deadline"
+    deadline = time.monotonic() + deadline_s
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or not receiver.poll(left):
+                break
+            kind, payload = receiver.recv()
+            if kind == "problem":
+                problem = DispatchProblem.model_validate_json(payload)
+            elif kind == "ok":
+                assert problem is not None
+                return Plan(problem, payload)
+            elif kind == "issues":
+                raise PlanInputError(payload)
+            else:
+                reason = f"solver process failed: {payload}"
+                break
+    except (EOFError, OSError):
+        reason = "solver process died"
+    finally:
+        if process.is_alive():
+            process.kill()
+        process.join(timeout=5)
+        receiver.close()
+    if problem is None:
+        raise ProblemBuildError(f"no problem could be compiled ({reason})")
+    return Plan(problem, _fallback(problem, reason))
+
+
+def _child_main_streaming(target: Callable[..., Any], args: tuple[Any, ...], conn: Connection) -> None:
+    try:
+        target(*args, conn)
+    except BaseException as error:  # noqa: BLE001 - anything the child hits is reported to the parent
+        conn.send(("error", f"{type(error).__name__}: {error}"))
+    finally:
+        conn.close()
+
+
+async def plan_off_loop(
+    site_json: str, request_json: str, options: SolveOptions, deadline_s: float, slots: SolveSlots
+) -> Plan:
+    """:func:`plan_with_deadline` in a worker thread under a solver slot (:class:`SolverBusyError` if none)."""
+    return await call_off_loop(slots, plan_with_deadline, site_json, request_json, options, deadline_s)
 
 
 async def call_off_loop(slots: SolveSlots, function: Callable[..., T], *args: Any) -> T:

@@ -115,7 +115,7 @@ def factory_site() -> dict[str, Any]:
     problem = factory_problem()
     return {
         "name": "shenyang full factory",
-        "timezone": "Asia/Shanghai",
+        "tz": "Asia/Shanghai",
         "assets": [a.model_dump(mode="json") for a in problem.assets],
         "targets": problem.targets.model_dump(mode="json"),
         "objective": problem.objective.model_dump(mode="json"),
@@ -129,7 +129,7 @@ def small_site() -> dict[str, Any]:
         PvSpec(name="pv", available_kw=150.0),
         BatterySpec(name="battery", capacity_kwh=400.0, charge_power_kw=200.0, discharge_power_kw=200.0),
     ]
-    return {"name": "small", "timezone": "Asia/Shanghai", "assets": [a.model_dump(mode="json") for a in assets]}
+    return {"name": "small", "tz": "Asia/Shanghai", "assets": [a.model_dump(mode="json") for a in assets]}
 
 
 def call(client: httpx.Client, site_id: int, body: dict[str, Any]) -> tuple[float, int, dict[str, Any] | None]:

@@ -8,6 +8,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from optimizer.assets import REGISTRY
 from optimizer.assets.base import BuildContext
 from optimizer.baseline import run_baseline
 from optimizer.diagnose import Violation, diagnose_infeasibility
@@ -17,6 +18,37 @@ from optimizer.problem import DispatchProblem
 from optimizer.solve import SolveOptions, SolverReport, solve_model
 
 SHORTFALL_TOLERANCE = 1e-6
+
+
+@dataclass(frozen=True)
+class ColumnInfo:
+    """Where a schedule column sits: its bus and sign (+1 supplies, -1 draws, None off any bus), its KPI role,
+    and for a store's level column its capacity."""
+
+    bus: str | None = None
+    sign: float = 1.0
+    role: str | None = None
+    capacity: float | None = None
+
+
+def column_info(ctx: BuildContext) -> dict[str, ColumnInfo]:
+    """Bus, sign, role and capacity of every schedule column, as the builders registered them."""
+    capacities: dict[str, float] = {}
+    for spec in ctx.problem.assets:
+        for rule in REGISTRY[spec.kind].state:
+            capacities |= rule.capacities(spec)
+    on_bus = {column: (bus, float(sign)) for bus, terms in ctx.bus_terms.items() for column, sign in terms}
+    return {
+        column: ColumnInfo(*on_bus.get(column, (None, 1.0)), flow.role, capacities.get(column))
+        for column, flow in ctx.flows.items()
+    }
+
+
+def tariff_bands(ctx: BuildContext) -> pd.Series | None:
+    """The TOU band of each step (from the grid's tariff), None without one."""
+    if ctx.grid is None or ctx.grid.bands is None:
+        return None
+    return pd.Series(ctx.grid.bands, index=ctx.horizon.index, name="band")
 
 
 @dataclass
@@ -37,6 +69,8 @@ class DispatchResult:
     baseline_kpis: Kpis
     baseline_warnings: list[str] = field(default_factory=list)
     diagnosis: list[Violation] = field(default_factory=list)
+    columns: dict[str, ColumnInfo] = field(default_factory=dict)
+    bands: pd.Series | None = None
 
     @property
     def saving_cny(self) -> float:
@@ -80,6 +114,8 @@ def solve(problem: DispatchProblem, options: SolveOptions | None = None) -> Disp
             baseline_schedule=baseline_schedule,
             baseline_kpis=baseline_kpis,
             baseline_warnings=warnings,
+            columns=column_info(built.ctx),
+            bands=tariff_bands(built.ctx),
         )
     diagnosis = diagnose_infeasibility(problem, options) if report.status == "infeasible" else []
     return _fallback_result(built, report, baseline_schedule, baseline_kpis, warnings, diagnosis)
@@ -111,4 +147,6 @@ def _fallback_result(
         baseline_kpis=baseline_kpis,
         baseline_warnings=warnings,
         diagnosis=diagnosis,
+        columns=column_info(built.ctx),
+        bands=tariff_bands(built.ctx),
     )

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from optimizer.assets import AnyAsset
+from optimizer.errors import SpecError
 from optimizer.horizon import Horizon
 from optimizer.types import Fraction, NonNegFloat, series_length
 
@@ -77,17 +78,25 @@ class DispatchProblem(BaseModel):
         names = [a.name for a in self.assets]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
-            raise ValueError(f"asset names must be unique, repeated: {duplicates}")
+            raise SpecError(
+                f"asset names must be unique, repeated: {duplicates}", field="assets", code="duplicate_name"
+            )
         n_steps = self.horizon.n_steps
-        for i, asset in enumerate(self.assets):
+        for asset in self.assets:
             for field, value in asset.series_fields().items():
                 length = series_length(value)
                 if length is not None and length != n_steps:
-                    raise ValueError(
-                        f"assets[{i}] ({asset.name}).{field} has {length} values, the horizon has {n_steps} steps"
+                    raise SpecError(
+                        f"has {length} values, the horizon has {n_steps} steps",
+                        asset=asset.name,
+                        field=field,
+                        code="series_length",
                     )
             try:
                 asset.check_horizon(self.horizon)
+            except SpecError as err:
+                err.asset = asset.name
+                raise
             except ValueError as err:
-                raise ValueError(f"assets[{i}] ({asset.name}): {err}") from err
+                raise SpecError(str(err), asset=asset.name) from err
         return self

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from optimizer.errors import SpecError
 from optimizer.horizon import Horizon
 from optimizer.types import FiniteFloat
 
@@ -35,7 +36,7 @@ class TouPeriod(BaseModel):
     @model_validator(mode="after")
     def _check_months(self) -> TouPeriod:
         if self.months is not None and any(m < 1 or m > 12 for m in self.months):
-            raise ValueError(f"months must be between 1 and 12, got {self.months}")
+            raise SpecError(f"must be between 1 and 12, got {self.months}", field="months")
         return self
 
     def minute_range(self) -> tuple[int, int]:
@@ -59,7 +60,7 @@ class TouTariff(BaseModel):
         named = {p.band for p in self.periods} | {self.default_band}
         missing = sorted(named - set(self.band_prices_cny_per_kwh))
         if missing:
-            raise ValueError(f"bands without a price: {missing}")
+            raise SpecError(f"bands without a price: {missing}", field="band_prices_cny_per_kwh")
         return self
 
     def band_table(self) -> tuple[list[str], np.ndarray]:

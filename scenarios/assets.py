@@ -20,14 +20,26 @@ back to the file line.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import typing
 from typing import Annotated, Any, Literal, Union
 
 import pandas as pd
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, create_model
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    create_model,
+    model_validator,
+)
 from pydantic.fields import FieldInfo
 
 from optimizer.assets import REGISTRY, AssetSpec
+from optimizer.assets.entry import kind_entry
+from optimizer.errors import SpecError
 from optimizer.tariff import TouTariff, liaoning_tou
 from optimizer.types import SERIES, PositiveFloat
 
@@ -117,27 +129,48 @@ def _file_model(kind: str, spec_type: type[AssetSpec]) -> type[BaseModel]:
             hint = Union[hint, TariffPreset]  # noqa: UP007
         fields[name] = _copy_field(info, hint)
     model_name = spec_type.__name__.removesuffix("Spec") + "Asset"
+
+    def whole_spec_checks(entry: BaseModel) -> BaseModel:
+        """The spec's own cross-field checks, at once when nothing is left to resolve per run."""
+        written = entry.model_dump(exclude_unset=True)
+        if any(isinstance(v, str) and (v.startswith(INPUT_PREFIX) or f in times) for f, v in written.items()):
+            return entry  # references and clock times resolve per run: checked when a run compiles it
+        resolved = {f: v.tariff() if isinstance(v := getattr(entry, f), TariffPreset) else written[f] for f in written}
+        try:
+            spec_type.model_validate(resolved)
+        except ValidationError as error:  # only cross-field checks can fail here: report the typed one
+            causes = [(e.get("ctx") or {}).get("error") for e in error.errors()]
+            raise next((c for c in causes if isinstance(c, SpecError)), error) from None
+        return entry
+
+    times = set(time_fields(spec_type))
     model = create_model(
         model_name,
         __config__=ConfigDict(extra="forbid", title=model_name),
         __doc__=(spec_type.__doc__ or kind).strip() + " (scenario file: series may be $inputs references)",
+        __validators__={"whole_spec_checks": model_validator(mode="after")(whole_spec_checks)},
         **fields,
     )
     model.__module__ = __name__
     return model
 
 
-FILE_MODELS: dict[str, type[BaseModel]] = {kind: _file_model(kind, t.spec) for kind, t in REGISTRY.items()}
-"""One file model per registered asset kind."""
+@functools.cache
+def _file_model_of(kind: str, spec_type: type[AssetSpec]) -> type[BaseModel]:
+    model = _file_model(kind, spec_type)
+    globals().setdefault(model.__name__, model)  # importable by name, so cases pickle to worker processes
+    return model
 
-FileAsset = Annotated[
-    Union[tuple(FILE_MODELS.values())],  # noqa: UP007
-    Field(discriminator="kind"),
-]
-"""An asset entry in a scenario file, discriminated by ``kind``."""
 
-for _model in FILE_MODELS.values():
-    globals()[_model.__name__] = _model
+def file_models() -> dict[str, type[BaseModel]]:
+    """kind -> the file model of every registered asset kind (kinds registered later included)."""
+    return {kind: _file_model_of(kind, t.spec) for kind, t in REGISTRY.items()}
+
+
+FileAsset = kind_entry(file_models, "asset")
+"""An asset entry in a site (scenario file or API), chosen by ``kind`` when it validates."""
+
+file_models()  # the built-in kinds' models exist at import (worker processes unpickle them by name)
 
 
 def input_refs(asset: BaseModel) -> dict[str, str]:

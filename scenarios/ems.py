@@ -1,8 +1,11 @@
-"""The EMS's morning request as a scenario: a stored site plus a horizon, series and initial states.
+"""The EMS's morning request as compile arguments: a stored :class:`~scenarios.site.Site` plus a period,
+inputs, measured states and overrides.
 
-``problem_from_request`` is the one place that turns a site and a dispatch
-request into a :class:`~optimizer.DispatchProblem`; the HTTP API calls it and
-holds no optimisation logic of its own.
+:func:`request_problem` turns a site and a :class:`DispatchRequest` into a
+:class:`~optimizer.DispatchProblem` through :func:`scenarios.compile.compile_problem`
+(the same path as scenario files). Its errors are :class:`~optimizer.errors.Issue`
+objects; :func:`request_field` says which field of the request (or of the stored
+site) each one concerns, so the API can name it in a 422.
 """
 
 from __future__ import annotations
@@ -10,68 +13,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, NonNegativeInt, model_validator
+import pandas as pd
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from forecasting import PvArraySpec, PvSiteSpec, forecast_pv, read_open_meteo_json
-from optimizer import DispatchProblem, Horizon, ObjectiveSpec, Targets
-from optimizer.assets import AnyAsset
-from optimizer.types import FiniteFloat, Fraction, NonNegFloat
-
-
-class SiteSpec(BaseModel):
-    """A factory site: where it is and what it has (the scenario's site part)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = Field(min_length=1, max_length=200)
-    timezone: str = Field("Asia/Shanghai", description="IANA time zone of the site's clocks and tariff.")
-    latitude: float | None = Field(None, ge=-90, le=90)
-    longitude: float | None = Field(None, ge=-180, le=180)
-    currency: str = "CNY"
-    altitude_m: float = Field(0.0, ge=-500, le=9000)
-    assets: list[AnyAsset] = Field(min_length=1)
-    pv_arrays: list[PvArraySpec] = Field(
-        default_factory=list,
-        description="pvlib models of PV assets, each named after a 'pv' asset: used when a request brings weather.",
-    )
-    targets: Targets = Field(default_factory=Targets)
-    objective: ObjectiveSpec = Field(default_factory=ObjectiveSpec)
-
-    @model_validator(mode="after")
-    def _check(self) -> SiteSpec:
-        try:
-            dt.datetime.now(tz=dt.UTC).astimezone(_zone(self.timezone))
-        except Exception as error:
-            raise ValueError(f"timezone {self.timezone!r} is not an IANA time zone") from error
-        names = [a.name for a in self.assets]
-        repeated = sorted({n for n in names if names.count(n) > 1})
-        if repeated:
-            raise ValueError(f"asset names must be unique, repeated: {repeated}")
-        pv_assets = {a.name for a in self.assets if a.kind == "pv"}
-        strays = sorted({a.name for a in self.pv_arrays} - pv_assets)
-        if strays:
-            raise ValueError(f"pv_arrays {strays} are not named after a 'pv' asset (pv assets: {sorted(pv_assets)})")
-        if self.pv_arrays and (self.latitude is None or self.longitude is None):
-            raise ValueError("pv_arrays need the site's latitude and longitude")
-        return self
-
-    def pv_site(self) -> PvSiteSpec:
-        """The site's PV arrays as a forecasting site (requires ``pv_arrays``)."""
-        assert self.latitude is not None and self.longitude is not None
-        return PvSiteSpec(
-            name=self.name[:128],
-            latitude_deg=self.latitude,
-            longitude_deg=self.longitude,
-            altitude_m=self.altitude_m,
-            tz=self.timezone,
-            arrays=self.pv_arrays,
-        )
-
-
-def _zone(name: str) -> dt.tzinfo:
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(name)
+from optimizer import DispatchProblem, Horizon
+from optimizer.assets import REGISTRY
+from optimizer.errors import Issue, ProblemError
+from optimizer.types import FiniteFloat
+from scenarios.assets import input_refs
+from scenarios.compile import SeriesByName, State, compile_problem
+from scenarios.rolling import Period
+from scenarios.site import Site
 
 
 class HorizonRequest(BaseModel):
@@ -84,29 +36,23 @@ class HorizonRequest(BaseModel):
     n_steps: int = Field(ge=1, le=7 * 96)
 
 
-class InitialState(BaseModel):
-    """Measured states at the horizon start, by asset name."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    battery_soc_frac: dict[str, Fraction] = Field(default_factory=dict, description="SOC by battery name (0-1).")
-    storage_level_frac: dict[str, Fraction] = Field(
-        default_factory=dict, description="Level by tank or air receiver name (0-1)."
-    )
-    unit_on: dict[str, bool] = Field(default_factory=dict, description="On/off by chiller or compressor name.")
-    units_on: dict[str, NonNegativeInt] = Field(
-        default_factory=dict, description="Units running by compressor group name (a spec with units > 1)."
-    )
-    month_to_date_peak_kw: NonNegFloat | None = Field(None, description="Peak import metered so far this month [kW].")
-
-
 class DispatchRequest(BaseModel):
-    """One day-ahead (or intraday) dispatch request for a stored site."""
+    """One day-ahead (or intraday) dispatch request for a stored site.
+
+    ``initial_state`` has the shape of a scenario file's: by asset name, the
+    state fields its kind declares (``initial_soc_frac``, ``initial_level_frac``,
+    ``initial_on``, ``initial_units_on``, ``initial_minutes_in_state``,
+    ``month_to_date_peak_kw``).
+    """
 
     model_config = ConfigDict(extra="forbid")
 
     date: dt.date | None = Field(None, description="Local day to plan (92/96/100 quarter-hours).")
     horizon: HorizonRequest | None = None
+    inputs: dict[str, list[FiniteFloat]] = Field(
+        default_factory=dict,
+        description="Values of the site's $inputs references by input name: one value per step.",
+    )
     series: dict[str, list[FiniteFloat]] = Field(
         default_factory=dict,
         description="Forecasts by '<asset>.<field>', e.g. 'pv_roof.available_kw': one value per step.",
@@ -114,11 +60,15 @@ class DispatchRequest(BaseModel):
     overrides: dict[str, Any] = Field(
         default_factory=dict, description="Other asset fields by '<asset>.<field>' for this request only."
     )
-    initial_state: InitialState = Field(default_factory=InitialState)
+    initial_state: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Measured state at the start, by asset name: e.g. {'battery': {'initial_soc_frac': 0.4}}.",
+    )
     weather: dict[str, Any] | None = Field(
         None,
         description="Weather forecast in the shape of Open-Meteo's /v1/forecast JSON (hourly or minutely_15); "
-        "the site's pv_arrays are then forecast by pvlib unless 'series' gives their available_kw.",
+        "each 'pv' asset named like one of the site's pv_arrays is then forecast by pvlib, unless 'series' "
+        "gives its available_kw.",
     )
 
     @model_validator(mode="after")
@@ -128,82 +78,161 @@ class DispatchRequest(BaseModel):
         return self
 
 
-INITIAL_STATE_FIELDS = {
-    "battery_soc_frac": "initial_soc_frac",
-    "storage_level_frac": "initial_level_frac",
-    "unit_on": "initial_on",
-    "units_on": "initial_units_on",
-}
-
-
-def request_horizon(site: SiteSpec, request: DispatchRequest) -> Horizon:
+def request_period(site: Site, request: DispatchRequest) -> Period:
+    """The period a request plans: a local day, or an explicit horizon."""
     if request.date is not None:
-        return Horizon.day(request.date, site.timezone)
+        return Period(Horizon.day(request.date, site.tz), (request.date,))
     assert request.horizon is not None
-    return Horizon(
+    horizon = Horizon(
         start=request.horizon.start,
         step_minutes=request.horizon.step_minutes,
         n_steps=request.horizon.n_steps,
-        tz=site.timezone,
+        tz=site.tz,
     )
+    dates = tuple(dict.fromkeys(d.date() for d in horizon.index.tz_localize(None).normalize()))
+    return Period(horizon, dates)
 
 
-def field_updates(site: SiteSpec, request: DispatchRequest) -> dict[str, dict[str, Any]]:
-    """Per asset name, the fields the request sets (series, overrides, initial states)."""
+def request_sources(site: Site, request: DispatchRequest) -> dict[tuple[str, str], str]:
+    """``(asset, field) -> the request field that sets it`` (``body.series.pv.available_kw``, ...)."""
+    sources: dict[tuple[str, str], str] = {}
+    for asset in site.assets:
+        for field, ref in input_refs(asset).items():
+            if ref in request.inputs:
+                sources[asset.name, field] = f"body.inputs.{ref}"
+    for group in ("series", "overrides"):
+        for path in getattr(request, group):
+            asset, _, field = path.partition(".")
+            sources[asset, field] = f"body.{group}.{path}"
+    for asset, fields in request.initial_state.items():
+        for field in fields:
+            sources[asset, field] = f"body.initial_state.{asset}.{field}"
+    return sources
+
+
+def _path_issues(site: Site, request: DispatchRequest) -> list[Issue]:
+    """Unknown assets, fields that are not the asset's (or not state fields), in the request."""
     by_name = {a.name: a for a in site.assets}
-    updates: dict[str, dict[str, Any]] = {}
+    issues: list[Issue] = []
 
-    def put(path: str, value: Any, source: str) -> None:
-        asset, _, field = path.partition(".")
-        if asset not in by_name or not field:
-            raise ValueError(f"{source} '{path}': no asset named {asset!r} (site has {sorted(by_name)})")
-        if field not in type(by_name[asset]).model_fields or field in ("name", "kind"):
-            raise ValueError(f"{source} '{path}': {by_name[asset].kind} has no settable field {field!r}")
-        updates.setdefault(asset, {})[field] = value
+    def check(where: str, asset: str, field: str, allowed: tuple[str, ...] | None) -> None:
+        if asset not in by_name:
+            issues.append(
+                Issue(
+                    f"no asset named {asset!r}; the site has {sorted(by_name)}",
+                    None,
+                    where,
+                    None,
+                    "unknown_asset",
+                    asset,
+                )
+            )
+            return
+        kind = by_name[asset].kind
+        fields = REGISTRY[kind].spec.model_fields
+        if field not in fields or field in ("name", "kind") or (allowed is not None and field not in allowed):
+            what = "state field" if allowed is not None else "settable field"
+            hint = f" (state fields: {', '.join(allowed)})" if allowed else ""
+            issues.append(
+                Issue(
+                    f"{kind} asset {asset!r} has no {what} {field!r}{hint}", None, where, None, "unknown_field", field
+                )
+            )
 
-    for path, values in request.series.items():
-        put(path, values, "series")
-    for path, value in request.overrides.items():
-        put(path, value, "overrides")
-    state = request.initial_state
-    for group, field in INITIAL_STATE_FIELDS.items():
-        for name, value in getattr(state, group).items():
-            put(f"{name}.{field}", value, f"initial_state.{group}")
-    if state.month_to_date_peak_kw is not None:
-        for asset in site.assets:
-            if asset.kind == "grid":
-                put(f"{asset.name}.month_to_date_peak_kw", state.month_to_date_peak_kw, "initial_state")
+    for group in ("series", "overrides"):
+        for path in getattr(request, group):
+            asset, _, field = path.partition(".")
+            check(f"body.{group}.{path}", asset, field, None)
+    for asset, fields in request.initial_state.items():
+        allowed = REGISTRY[by_name[asset].kind].state_fields if asset in by_name else ()
+        for field in fields:
+            check(f"body.initial_state.{asset}.{field}", asset, field, allowed)
+    return issues
+
+
+def request_updates(site: Site, request: DispatchRequest, period: Period) -> State:
+    """Fields the request sets by asset name: pvlib forecasts from its weather, then series and overrides."""
+    updates: State = {}
+    if request.weather is not None:
+        updates |= _weather_updates(site, request, period)
+    for group in ("series", "overrides"):
+        for path, value in getattr(request, group).items():
+            asset, _, field = path.partition(".")
+            updates.setdefault(asset, {})[field] = value
     return updates
 
 
-def pv_forecast_updates(site: SiteSpec, request: DispatchRequest, horizon: Horizon) -> dict[str, dict[str, Any]]:
-    """``available_kw`` of each modelled PV asset from the request's weather (pvlib), unless given as a series."""
-    if request.weather is None or not site.pv_arrays:
+def _weather_updates(site: Site, request: DispatchRequest, period: Period) -> State:
+    """``available_kw`` of each 'pv' asset named like a site PV array, forecast by pvlib from the request's weather
+    (unless ``series`` gives it)."""
+    from forecasting import forecast_pv, read_open_meteo_json
+
+    pv_assets = {a.name for a in site.assets if a.kind == "pv"}
+    named = [a for a in site.pv_arrays if a.name in pv_assets]
+    if not named:
+        arrays = [a.name for a in site.pv_arrays] or "none"
+        message = (
+            "weather needs site.pv_arrays named after the 'pv' assets they model "
+            f"(pv assets: {sorted(pv_assets)}, arrays: {arrays})"
+        )
+        raise ProblemError([Issue(message, None, "body.weather", code="no_pv_array")])
+    arrays = [a for a in named if f"{a.name}.available_kw" not in request.series]
+    if not arrays:
         return {}
-    weather = read_open_meteo_json(request.weather)
-    forecast = forecast_pv(site.pv_site(), weather, horizon.index)
-    return {
-        array.name: {"available_kw": forecast[f"{array.name}_kw"].to_numpy().round(3).tolist()}
-        for array in site.pv_arrays
-        if f"{array.name}.available_kw" not in request.series
-    }
+    chosen = site.model_copy(update={"pv_arrays": arrays})
+    try:
+        forecast = forecast_pv(chosen.pv_site(), read_open_meteo_json(request.weather), period.horizon.index)
+    except ValueError as error:
+        raise ProblemError([Issue(str(error), None, "body.weather")]) from error
+    return {a.name: {"available_kw": forecast[a.column].to_numpy().round(3).tolist()} for a in arrays}
 
 
-def problem_from_request(site: SiteSpec, request: DispatchRequest) -> DispatchProblem:
-    """The dispatch problem of ``request`` on ``site``; pydantic errors name the asset and field."""
-    horizon = request_horizon(site, request)
-    updates = pv_forecast_updates(site, request, horizon)
-    for name, fields in field_updates(site, request).items():
-        updates.setdefault(name, {}).update(fields)
-    assets = [
-        type(a).model_validate({**a.model_dump(), **updates.get(a.name, {})}) if a.name in updates else a
-        for a in site.assets
-    ]
-    return DispatchProblem(
+def request_problem(site: Site, request: DispatchRequest) -> DispatchProblem:
+    """The dispatch problem of ``request`` on ``site``; :class:`ProblemError` names assets, fields and steps."""
+    issues = _path_issues(site, request)
+    if issues:
+        raise ProblemError(issues)
+    try:
+        period = request_period(site, request)
+    except ValueError as error:
+        field = "body.date" if request.date is not None else "body.horizon"
+        raise ProblemError([Issue(str(error), None, field)]) from error
+    return compile_problem(
+        site,
+        period,
+        inputs=SeriesByName(request.inputs),
+        state=request.initial_state,
+        updates=request_updates(site, request, period),
         name=site.name,
-        currency=site.currency,
-        horizon=horizon,
-        assets=assets,
-        targets=site.targets,
-        objective=site.objective,
     )
+
+
+def request_field(site: Site, request: DispatchRequest, issue: Issue) -> str:
+    """The field of the request (``body.…``) or of the stored site (``site.assets.<name>.<field>``) an issue
+    concerns."""
+    if issue.asset is None:
+        if issue.field is not None and issue.field.startswith("body."):
+            return issue.field
+        if issue.field is not None and issue.field.startswith("inputs."):
+            return f"body.{issue.field}"
+        return f"site.{issue.field}" if issue.field else "site"
+    sources = request_sources(site, request)
+    top = (issue.field or "").split(".")[0]
+    source = sources.get((issue.asset, top))
+    if source is not None:
+        rest = (issue.field or "")[len(top) :]
+        return source + rest + (f".{issue.step}" if issue.step is not None and not rest else "")
+    for other in issue.related:  # a check between fields: the one the request set
+        if (issue.asset, other) in sources:
+            return sources[issue.asset, other]
+    if issue.code == "value_error":  # a check on the whole asset, which the stored site passed: the request's change
+        changed = [path for (asset, _), path in sources.items() if asset == issue.asset]
+        if changed:
+            return changed[0]
+    return ".".join(p for p in ("site.assets", issue.asset, issue.field) if p)
+
+
+def horizon_description(period: Period) -> str:
+    """``96 x 15 min from 2026-07-15T00:00:00+08:00``."""
+    horizon = period.horizon
+    return f"{horizon.n_steps} x {horizon.step_minutes} min from {pd.Timestamp(horizon.index[0]).isoformat()}"

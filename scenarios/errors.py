@@ -21,6 +21,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from optimizer.errors import SpecError
+
 Path_ = tuple[str | int, ...]
 
 
@@ -232,7 +234,12 @@ def validation_details(error: ValidationError, data: Any) -> list[tuple[Path_, s
     """``(path in data, message, the pydantic error chosen)`` per distinct field, in the error's order."""
     by_path: dict[Path_, list[dict[str, Any]]] = {}
     for raw in error.errors(include_url=False):
-        by_path.setdefault(resolve_loc(data, raw["loc"]), []).append(raw)
+        path = resolve_loc(data, raw["loc"])
+        cause = (raw.get("ctx") or {}).get("error")
+        if isinstance(cause, SpecError) and cause.field:  # a cross-field check names its field
+            path = (*path, *(int(p) if p.isdigit() else p for p in cause.field.split(".")))
+            raw = {**raw, "msg": cause.message}
+        by_path.setdefault(path, []).append(raw)
     out: list[tuple[Path_, str, dict[str, Any]]] = []
     for path, errors in by_path.items():
         # several extra fields in one mapping: report each

@@ -3,7 +3,7 @@
 ``forecasting`` is imported here only, and only when a scenario uses a
 ``weather:`` or ``history:`` input, so scenarios with CSV or inline inputs run
 without it. PV arrays are ``forecasting.specs.PvArraySpec`` entries written in
-``site.pv_arrays`` (validated here, errors mapped to the file's lines).
+``site.pv_arrays`` (validated with the site).
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import ValidationError
 
 from scenarios.inputs import InputError, input_path
 from scenarios.loader import Case
@@ -24,14 +23,13 @@ from scenarios.spec import LoadHistoryInput, WeatherPvInput
 MISSING = "needs the forecasting package ({what}), which cannot be imported here: {error}"
 
 
-def _forecasting_pv() -> tuple[Any, Any, Any]:
+def _forecasting_pv() -> tuple[Any, Any]:
     try:
         from forecasting import weather
         from forecasting.pv import forecast_pv
-        from forecasting.specs import PvSiteSpec
     except ImportError as error:
         raise InputError(MISSING.format(what="forecasting.pv.forecast_pv", error=error)) from error
-    return forecast_pv, PvSiteSpec, weather
+    return forecast_pv, weather
 
 
 def _format_of(path: Path, declared: str) -> str:
@@ -44,7 +42,7 @@ def _format_of(path: Path, declared: str) -> str:
 @functools.lru_cache(maxsize=8)
 def _read_weather(path: str, mtime: float, fmt: str, tz: str) -> Any:
     del mtime  # cache key only
-    _, _, weather = _forecasting_pv()
+    _, weather = _forecasting_pv()
     if fmt == "epw":
         return weather.read_epw(path)
     if fmt == "open_meteo":
@@ -53,37 +51,15 @@ def _read_weather(path: str, mtime: float, fmt: str, tz: str) -> Any:
 
 
 def pv_site(case: Case, names: list[str] | None) -> Any:
-    """The ``forecasting`` site spec of the case's PV arrays (``names``: a subset)."""
-    _, pv_site_spec, _ = _forecasting_pv()
+    """The ``forecasting`` site spec of the case's PV arrays (``names``: a subset; validated with the site)."""
     site = case.scenario.site
-    arrays = [a for a in site.pv_arrays if names is None or a.get("name") in names]
-    positions = [i for i, a in enumerate(site.pv_arrays) if names is None or a.get("name") in names]
-    try:
-        return pv_site_spec(
-            name=site.name[:128],
-            latitude_deg=site.latitude,
-            longitude_deg=site.longitude,
-            altitude_m=site.altitude_m,
-            tz=site.tz,
-            arrays=arrays,
-        )
-    except ValidationError as error:
-        issues = []
-        for raw in error.errors(include_url=False):
-            loc = list(raw["loc"])
-            if loc[:1] == ["arrays"] and len(loc) > 1 and isinstance(loc[1], int):
-                path = ("site", "pv_arrays", positions[loc[1]], *[p for p in loc[2:] if isinstance(p, (str, int))])
-            else:
-                path = ("site", "pv_arrays")
-            issues.append(case.issue(path, str(raw["msg"]).removeprefix("Value error, ")))
-        from scenarios.errors import ScenarioError
-
-        raise ScenarioError(issues) from error
+    chosen = site.model_copy(update={"pv_arrays": [a for a in site.pv_arrays if names is None or a.name in names]})
+    return chosen.pv_site()
 
 
 def forecast_pv_kw(source: WeatherPvInput, case: Case, index: pd.DatetimeIndex) -> np.ndarray:
     """Total AC power of the chosen arrays on ``index`` [kW], before the input's scale and offset."""
-    forecast_pv, _, weather_module = _forecasting_pv()
+    forecast_pv, weather_module = _forecasting_pv()
     path = input_path(case.base_dir, source.weather)
     if not path.is_file():
         raise InputError(f"file not found: {path}", "weather")
@@ -99,8 +75,6 @@ def forecast_pv_kw(source: WeatherPvInput, case: Case, index: pd.DatetimeIndex) 
             warnings.simplefilter("ignore")
             frame = forecast_pv(site, weather, index)
     except ValueError as error:
-        if type(error).__name__ == "ScenarioError":
-            raise
         raise InputError(f"{source.weather}: {error}", "weather") from error
     return frame["total_kw"].to_numpy(dtype=float)
 

@@ -21,7 +21,6 @@ import dataclasses
 import datetime as dt
 import multiprocessing
 import os
-import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -29,187 +28,100 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ValidationError
 
 from optimizer import DispatchProblem, DispatchResult, Kpis, solve
-from optimizer.assets import REGISTRY
-from scenarios.assets import TariffPreset, clock_fields, clock_time_on, input_refs
-from scenarios.errors import Path_, ScenarioError
+from optimizer.dispatch import ColumnInfo
+from optimizer.errors import Issue, ProblemError
+from scenarios.assets import input_refs
+from scenarios.compile import State, compile_problem
+from scenarios.errors import ScenarioError
 from scenarios.inputs import Inputs
 from scenarios.kpis import combine_kpis
 from scenarios.loader import Case
 from scenarios.rolling import Period, carried_state, make_periods, new_month_state
-from scenarios.spec import EMISSION_FACTOR_FIELDS, HorizonSpec
+from scenarios.spec import HorizonSpec
 
-State = dict[str, dict[str, Any]]
 Progress = Callable[[int], None]
 
 
 # --- problem building --------------------------------------------------------------------------
 
-
-@dataclass(frozen=True)
-class FlowInfo:
-    """Where a schedule column sits: its bus and sign (+1 supplies, -1 draws) and its KPI role."""
-
-    bus: str | None
-    sign: float
-    role: str | None
+FlowInfo = ColumnInfo
+"""Where a schedule column sits (bus, sign, role, capacity): the optimizer's own description of its result."""
 
 
-def _asset_fields(case: Case, asset: BaseModel, state: State | None) -> dict[str, Any]:
-    """The written fields of an asset entry with site defaults, initial state and carried state applied."""
-    scenario = case.scenario
-    fields = asset.model_dump(exclude_unset=True)
-    fields["kind"] = asset.kind  # type: ignore[attr-defined]
-    kind = fields["kind"]
-    for factor, targets in EMISSION_FACTOR_FIELDS.items():
-        value = getattr(scenario.site.emission_factors, factor)
-        for target_kind, target_field in targets:
-            if value is not None and kind == target_kind and target_field not in fields:
-                fields[target_field] = value
-    fields |= scenario.initial_state.get(asset.name, {})  # type: ignore[attr-defined]
-    if state:
-        fields |= state.get(asset.name, {})  # type: ignore[attr-defined]
-    for name in type(asset).model_fields:
-        value = getattr(asset, name)
-        if isinstance(value, TariffPreset):
-            fields[name] = value.tariff()
-    return fields
-
-
-def _series_hint(error: dict[str, Any], refs: dict[str, str], index: pd.DatetimeIndex) -> str:
-    """For a bad value in a series from an input: which input, which step, which time."""
-    loc = error["loc"]
-    if not loc or loc[0] not in refs:
-        return ""
-    steps = [p for p in loc[1:] if isinstance(p, int)]
-    where = f" at step {steps[0]} ({index[steps[0]]:%Y-%m-%d %H:%M})" if steps and steps[0] < len(index) else ""
-    return f" (from $inputs.{refs[loc[0]]}{where})"
-
-
-def _spec(case: Case, i: int, kind: str, fields: dict[str, Any], refs: dict[str, str], index: pd.DatetimeIndex) -> Any:
-    try:
-        return REGISTRY[kind].spec.model_validate(fields)
-    except ValidationError as error:
-        issues = case.validation_issues(error, ("site", "assets", i), lambda raw: _series_hint(raw, refs, index))
-        raise ScenarioError(issues) from error
-
-
-def _asset_specs(
-    case: Case, i: int, asset: BaseModel, period: Period, state: State | None, inputs: Inputs
-) -> list[Any]:
-    """The optimizer specs of one asset entry on ``period`` (one per day for clock-time windows)."""
-    scenario = case.scenario
-    horizon = period.horizon
-    index = horizon.index
-    kind: str = asset.kind  # type: ignore[attr-defined]
-    name: str = asset.name  # type: ignore[attr-defined]
-    fields = _asset_fields(case, asset, state)
-    refs = input_refs(asset)
-    for field_name, ref in refs.items():
-        fields[field_name] = inputs.values(ref, index)
-    clocks = clock_fields(asset)
-    if not clocks:
-        return [_spec(case, i, kind, fields, refs, index)]
-    specs = []
-    for k, day in enumerate(period.dates):
-        dated = dict(fields)
-        for field_name in clocks:
-            dated[field_name] = clock_time_on(day, getattr(asset, field_name), scenario.site.tz)
-        times = [pd.Timestamp(dated[n]) for n in clocks]
-        if min(times) < pd.Timestamp(horizon.start) or max(times) > horizon.end:
-            continue
-        if len(period.dates) > 1:
-            dated["name"] = f"{name}_d{k + 1}"
-        specs.append(_spec(case, i, kind, dated, refs, index))
-    if not specs:
-        shown = ", ".join(f"{n} {getattr(asset, n)}" for n in clocks)
-        raise case.error(("site", "assets", i, clocks[0]), f"{shown} does not lie in the horizon {period.label}")
-    return specs
+def case_state(case: Case, state: State | None) -> State:
+    """The case's initial state with a carried ``state`` on top, by asset name."""
+    merged = {name: dict(fields) for name, fields in case.scenario.initial_state.items()}
+    for name, fields in (state or {}).items():
+        merged.setdefault(name, {}).update(fields)
+    return merged
 
 
 def build_problem(
     case: Case, period: Period, state: State | None = None, inputs: Inputs | None = None
 ) -> DispatchProblem:
-    """The dispatch problem of ``case`` on ``period``; ``state`` overrides initial fields by asset name."""
-    inputs = inputs or Inputs(case)
+    """The dispatch problem of ``case`` on ``period`` through the one compile path; ``state`` overrides initial
+    fields by asset name. Issues raise :class:`ScenarioError` at the file lines."""
     scenario = case.scenario
-    horizon = period.horizon
-    specs: list[Any] = []
-    origins: list[Path_] = []
-    issues: list[Any] = []
-    for i, asset in enumerate(scenario.site.assets):
-        try:
-            built = _asset_specs(case, i, asset, period, state, inputs)
-        except ScenarioError as error:
-            issues += error.issues
-            continue
-        specs += built
-        origins += [("site", "assets", i)] * len(built)
-    if issues:
-        raise ScenarioError(issues)
+    source = _CollectingInputs(inputs or Inputs(case))
     try:
-        return DispatchProblem(
+        problem = compile_problem(
+            scenario.site,
+            period,
+            inputs=source,
+            state=case_state(case, state),
             name=f"{scenario.name}:{case.label}:{period.label}",
-            currency=scenario.site.currency,
-            horizon=horizon,
-            assets=specs,
-            targets=scenario.site.targets,
-            objective=scenario.site.objective,
         )
-    except ValidationError as error:
-        raise ScenarioError(_problem_issues(case, error, origins, period)) from error
+    except ProblemError as error:
+        raise ScenarioError(source.issues + [file_issue(case, i, period) for i in error.issues]) from error
+    if source.issues:
+        raise ScenarioError(source.issues)
+    return problem
 
 
-_ASSET_IN_MESSAGE = re.compile(r"assets\[(\d+)\] \(([^)]*)\)(?:\.([a-z_0-9]+))?:? ?")
+class _CollectingInputs:
+    """Reads inputs, keeping the issues of those that fail (at their file lines) so the other assets are still
+    checked; a failed input reads as zeros until the issues are raised."""
+
+    def __init__(self, inputs: Inputs) -> None:
+        self.inputs = inputs
+        self.issues: list[Any] = []
+
+    def values(self, name: str, index: pd.DatetimeIndex) -> np.ndarray:
+        try:
+            return self.inputs.values(name, index)
+        except ScenarioError as error:
+            self.issues += [i for i in error.issues if i not in self.issues]
+            return np.zeros(len(index))
 
 
-def _problem_issues(case: Case, error: ValidationError, origins: list[Path_], period: Period) -> list[Any]:
-    issues = []
-    for raw in error.errors(include_url=False):
-        message = str(raw["msg"]).removeprefix("Value error, ")
-        match = _ASSET_IN_MESSAGE.search(message)
-        path: Path_ = ("site",)
-        if match is not None:
-            path = origins[int(match.group(1))]
-            if match.group(3):
-                path = (*path, match.group(3))
-            message = message[match.end() :] if match.start() == 0 else message
-        issues.append(case.issue(path, f"{message} (on {period.label})"))
-    return issues
+_BOUNDS = frozenset({"greater_than", "greater_than_equal", "less_than", "less_than_equal"})
 
 
-def flow_info(problem: DispatchProblem) -> dict[str, FlowInfo]:
-    """Bus, sign and role of every schedule column of ``problem`` (builds the model once, no solve)."""
-    from optimizer.model import build_model
-
-    ctx = build_model(problem).ctx
-    info: dict[str, FlowInfo] = {column: FlowInfo(None, 1.0, flow.role) for column, flow in ctx.flows.items()}
-    for bus, terms in ctx.bus_terms.items():
-        for column, sign in terms:
-            info[column] = FlowInfo(bus, float(sign), info[column].role if column in info else None)
-    return info
-
-
-def storage_capacities(problem: DispatchProblem) -> dict[str, float]:
-    """Level columns of stores (``<name>.soc_kwh``, ``.level_kwh``, ``.level_m3``) -> capacity [kWh or m3]."""
-    out: dict[str, float] = {}
-    for spec in problem.assets:
-        capacity = getattr(spec, "capacity_kwh", None) or getattr(spec, "capacity_m3", None)
-        if capacity:
-            for column in ("soc_kwh", "level_kwh", "level_m3"):
-                out[f"{spec.name}.{column}"] = float(capacity)
-    return out
-
-
-def tariff_bands(problem: DispatchProblem) -> pd.Series | None:
-    """TOU band name per step, from the first asset with a tariff (the grid); None without one."""
-    for spec in problem.assets:
-        tariff = getattr(spec, "tariff", None)
-        if tariff is not None and hasattr(tariff, "bands"):
-            return tariff.bands(problem.horizon.index)
-    return None
+def file_issue(case: Case, issue: Issue, period: Period) -> Any:
+    """An issue of the compile path at its line in the scenario file (the asset entry, its field, or the
+    ``initial_state`` entry that set it), with the input and time behind a bad series value."""
+    scenario = case.scenario
+    parts: tuple[str | int, ...] = tuple(int(p) if p.isdigit() else p for p in (issue.field or "").split(".") if p)
+    message = issue.message
+    if issue.code in _BOUNDS and isinstance(issue.value, (int, float)):
+        message = f"{issue.value!r}: {message[:1].lower()}{message[1:]}"
+    if issue.code == "series_length" or len(period.dates) > 1:
+        message += f" (on {period.label})"
+    if issue.asset is None:
+        return case.issue(("site", *parts) if parts else ("site",), message)
+    field = str(parts[0]) if parts else None
+    if field is not None and field in scenario.initial_state.get(issue.asset, {}):
+        return case.issue(("initial_state", issue.asset, field), message)
+    refs = {a.name: input_refs(a) for a in scenario.site.assets}.get(issue.asset, {})
+    if field in refs:
+        index = period.horizon.index
+        when = ""
+        if issue.step is not None and 0 <= issue.step < len(index):
+            when = f" at step {issue.step} ({index[issue.step]:%Y-%m-%d %H:%M})"
+        message += f" (from $inputs.{refs[field]}{when})"
+    return case.issue((*case.asset_path(issue.asset), *parts), message)
 
 
 # --- results -----------------------------------------------------------------------------------
@@ -323,6 +235,11 @@ def _record(period: Period, result: DispatchResult) -> DayRecord:
     )
 
 
+def capacities_of(result: DispatchResult) -> dict[str, float]:
+    """Level column -> capacity of every store in a result [kWh, kWh_th or m3]."""
+    return {c: info.capacity for c, info in result.columns.items() if info.capacity is not None}
+
+
 def run_from_result(result: DispatchResult, problem: DispatchProblem, label: str | None = None) -> ScenarioRun:
     """One solved problem as a :class:`ScenarioRun` (e.g. for the API's HTML view of a schedule)."""
     index = problem.horizon.index
@@ -340,9 +257,9 @@ def run_from_result(result: DispatchResult, problem: DispatchProblem, label: str
         days=[_record(period, result)],
         daily_kpis=[result.kpis],
         daily_baseline_kpis=[result.baseline_kpis],
-        flows=flow_info(problem),
-        capacities=storage_capacities(problem),
-        bands=tariff_bands(problem),
+        flows=result.columns,
+        capacities=capacities_of(result),
+        bands=result.bands,
         seconds=result.report.build_seconds + result.report.solve_seconds,
     )
 
@@ -403,14 +320,14 @@ def run_case(
             first_problem = problem
             if fresh_month:
                 problem = build_problem(case, period, new_month_state(problem), inputs)
-            flows = flow_info(problem)
-            capacities = storage_capacities(problem)
         result = solve(problem, options)
+        if k == 0:
+            flows = result.columns
+            capacities = capacities_of(result)
         results.append(result)
         records.append(_record(period, result))
-        day_bands = tariff_bands(problem)
-        if day_bands is not None:
-            bands.append(day_bands)
+        if result.bands is not None:
+            bands.append(result.bands)
         if k + 1 < len(periods):
             state = carried_state(problem, result.schedule, periods[k + 1].horizon.index[0], first_problem)
         if progress is not None:

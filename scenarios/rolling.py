@@ -15,11 +15,9 @@ morning, and starts the next day where the previous one ended:
   ``max(previous month-to-date peak, the day's peak)``, and 0 on the first day
   of a new month.
 
-State is found by field and column names (``initial_soc_frac`` with
-``<name>.soc_kwh``, ``initial_level_frac`` with ``<name>.level_kwh`` or
-``.level_m3``, ``initial_on`` with ``<name>.on``, ``month_to_date_peak_kw``
-with ``<name>.import_kw``), so any asset type that follows these conventions
-is carried without a change here.
+What carries is declared by each asset kind's registry entry
+(:attr:`optimizer.assets.AssetType.state`, rules in :mod:`optimizer.state`), so a
+new asset kind is carried without a change here.
 """
 
 from __future__ import annotations
@@ -28,17 +26,12 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from optimizer import DispatchProblem, Horizon
+from optimizer.assets import REGISTRY
+from optimizer.state import CarryContext, MonthPeakState
 from scenarios.spec import HorizonSpec
-
-LEVEL_FIELDS = {
-    # state field: (level columns, capacity fields, window fields (low, high) or None, end-target field)
-    "initial_soc_frac": (("soc_kwh",), ("capacity_kwh",), ("soc_min_frac", "soc_max_frac"), "end_soc_frac"),
-    "initial_level_frac": (("level_kwh", "level_m3"), ("capacity_kwh", "capacity_m3"), None, "end_level_frac"),
-}
 
 
 @dataclass(frozen=True)
@@ -78,58 +71,6 @@ def make_periods(spec: HorizonSpec, tz: str) -> list[Period]:
     return [Period(horizon, tuple(dates))]
 
 
-def _last(schedule: pd.DataFrame, column: str) -> float | None:
-    if column not in schedule.columns or schedule.empty:
-        return None
-    value = float(schedule[column].iloc[-1])
-    return value if np.isfinite(value) else None
-
-
-def _level_state(spec: Any, schedule: pd.DataFrame, field: str, first: Any) -> dict[str, Any]:
-    columns, capacity_fields, window, end_field = LEVEL_FIELDS[field]
-    level = next((v for c in columns if (v := _last(schedule, f"{spec.name}.{c}")) is not None), None)
-    capacity = next((getattr(spec, f) for f in capacity_fields if getattr(spec, f, None)), None)
-    if level is None or not capacity:
-        return {}
-    low, high = (getattr(spec, window[0]), getattr(spec, window[1])) if window else (0.0, 1.0)
-    state: dict[str, Any] = {field: float(np.clip(level / capacity, low, high))}
-    if hasattr(spec, end_field) and first is not None:
-        target = getattr(first, end_field, None)
-        state[end_field] = getattr(first, field) if target is None else target
-    return state
-
-
-def _on_state(spec: Any, schedule: pd.DataFrame, step_minutes: int) -> dict[str, Any]:
-    column = f"{spec.name}.on"
-    if column not in schedule.columns:
-        return {}
-    on = np.rint(schedule[column].to_numpy())  # units running (0/1 for a single unit)
-    state: dict[str, Any] = {"initial_on": bool(on[-1] > 0)}
-    units = getattr(spec, "units", 1)
-    if units > 1:
-        state["initial_units_on"] = int(on[-1])
-    if hasattr(spec, "initial_minutes_in_state"):
-        changes = np.flatnonzero(on != on[-1])
-        steps = len(on) - (int(changes[-1]) + 1) if changes.size else len(on)
-        minutes: float | None = float(steps * step_minutes)
-        initial = spec.units_on_at_start if units > 1 else int(spec.initial_on)
-        if not changes.size and initial == int(on[-1]):
-            # in the same state all period long: add the time before (None = long enough stays so)
-            before = spec.initial_minutes_in_state
-            minutes = None if before is None else before + minutes
-        state["initial_minutes_in_state"] = minutes
-    return state
-
-
-def _peak_state(spec: Any, schedule: pd.DataFrame, new_month: bool) -> dict[str, Any]:
-    column = f"{spec.name}.import_kw"
-    if column not in schedule.columns:
-        return {}
-    if new_month:
-        return {"month_to_date_peak_kw": 0.0}
-    return {"month_to_date_peak_kw": max(float(spec.month_to_date_peak_kw), float(schedule[column].max()))}
-
-
 def carried_state(
     problem: DispatchProblem,
     schedule: pd.DataFrame,
@@ -138,22 +79,19 @@ def carried_state(
 ) -> dict[str, dict[str, Any]]:
     """Field values, by asset name, that start the next period where ``schedule`` ended.
 
+    Each asset kind's state rules (its registry entry) say what carries.
     ``first`` is the run's first problem: its initial levels (or end targets)
     are the end-of-period targets of every later period.
     """
-    last_start = problem.horizon.index[-1]
-    new_month = (next_start.year, next_start.month) != (last_start.year, last_start.month)
     first_specs = {a.name: a for a in first.assets} if first is not None else {}
     state: dict[str, dict[str, Any]] = {}
     for spec in problem.assets:
+        ctx = CarryContext(
+            problem.horizon.index[-1], next_start, problem.horizon.step_minutes, first_specs.get(spec.name)
+        )
         fields: dict[str, Any] = {}
-        for field in LEVEL_FIELDS:
-            if hasattr(spec, field):
-                fields |= _level_state(spec, schedule, field, first_specs.get(spec.name))
-        if hasattr(spec, "initial_on"):
-            fields |= _on_state(spec, schedule, problem.horizon.step_minutes)
-        if hasattr(spec, "month_to_date_peak_kw"):
-            fields |= _peak_state(spec, schedule, new_month)
+        for rule in REGISTRY[spec.kind].state:
+            fields |= rule.carry(spec, schedule, ctx)
         if fields:
             state[spec.name] = fields
     return state
@@ -161,4 +99,9 @@ def carried_state(
 
 def new_month_state(problem: DispatchProblem) -> dict[str, dict[str, Any]]:
     """State that only resets the month-to-date peaks (a run that starts a later month afresh)."""
-    return {a.name: {"month_to_date_peak_kw": 0.0} for a in problem.assets if hasattr(a, "month_to_date_peak_kw")}
+    return {
+        spec.name: rule.reset()
+        for spec in problem.assets
+        for rule in REGISTRY[spec.kind].state
+        if isinstance(rule, MonthPeakState)
+    }

@@ -10,15 +10,15 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import re
-import zoneinfo
 from typing import Annotated, Any, Literal, Union
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
-from optimizer import ObjectiveSpec, SolveOptions, Targets
+from optimizer import SolveOptions
 from optimizer.types import FiniteFloat
 from scenarios.assets import FileAsset
+from scenarios.site import Site
 
 NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_\-]*$"
 SCHEMA_VERSION = 1
@@ -139,86 +139,6 @@ InputSource = Annotated[
         custom_error_message="an input needs one of: values (inline), csv, weather (PV forecast), history (load), sum",
     ),
 ]
-
-
-# --- site --------------------------------------------------------------------------------------
-
-
-class EmissionFactors(_Strict):
-    """Site-wide emission factors, applied to assets that do not set their own."""
-
-    grid_location_kgco2_per_kwh: FiniteFloat | None = Field(
-        None, ge=0, description="Grid average, location-based [kgCO2/kWh] (China 2023: 0.5306)."
-    )
-    grid_market_kgco2_per_kwh: FiniteFloat | None = Field(
-        None, ge=0, description="Residual factor, market-based [kgCO2/kWh] (China 2023 excl. non-fossil: 0.6096)."
-    )
-    gas_kgco2_per_nm3: FiniteFloat | None = Field(None, ge=0, description="Natural gas [kgCO2/Nm3] (2.162).")
-    purchased_heat_kgco2_per_gj: FiniteFloat | None = Field(
-        None, ge=0, description="Purchased heat or steam [kgCO2/GJ] (110)."
-    )
-
-
-EMISSION_FACTOR_FIELDS: dict[str, list[tuple[str, str]]] = {
-    "grid_location_kgco2_per_kwh": [("grid", "location_kgco2_per_kwh")],
-    "grid_market_kgco2_per_kwh": [("grid", "market_kgco2_per_kwh")],
-    "gas_kgco2_per_nm3": [("gas_boiler", "location_kgco2_per_nm3"), ("gas_boiler", "market_kgco2_per_nm3")],
-    "purchased_heat_kgco2_per_gj": [
-        ("purchased_heat", "location_kgco2_per_gj"),
-        ("purchased_heat", "market_kgco2_per_gj"),
-    ],
-}
-"""Site factor -> the (asset kind, field) pairs it is the default for."""
-
-
-def _check_tz(value: str) -> str:
-    try:
-        zoneinfo.ZoneInfo(value)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as error:
-        raise ValueError(f"{value!r} is not an IANA time zone (e.g. Asia/Shanghai)") from error
-    return value
-
-
-class Site(_Strict):
-    """Where the factory is and what it has."""
-
-    name: str = Field(description="Site name, for reports.")
-    latitude: FiniteFloat = Field(ge=-90, le=90, description="[deg north].")
-    longitude: FiniteFloat = Field(ge=-180, le=180, description="[deg east].")
-    altitude_m: FiniteFloat = Field(0.0, description="[m above sea level].")
-    tz: str = Field("Asia/Shanghai", description="IANA time zone of local clock times (tariff bands, days).")
-    currency: str = Field("CNY", description="Currency of every price (labels only).")
-    pv_arrays: list[dict[str, Any]] = Field(
-        default_factory=list,
-        description=(
-            "PV arrays for weather inputs, as forecasting.specs.PvArraySpec: name, dc_kwp, mount "
-            "({kind: fixed, tilt_deg, azimuth_deg} or {kind: single_axis, gcr, max_angle_deg}), bifacial, ..."
-        ),
-    )
-    emission_factors: EmissionFactors = Field(default_factory=EmissionFactors)
-    assets: list[FileAsset] = Field(min_length=1, description="Optimizer asset specs, discriminated by kind.")
-    targets: Targets = Field(default_factory=Targets, description="Targets, enforced over each day run.")
-    objective: ObjectiveSpec = Field(default_factory=ObjectiveSpec)
-
-    @field_validator("tz")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        return _check_tz(value)
-
-    @model_validator(mode="after")
-    def _unique_names(self) -> Site:
-        names = [a.name for a in self.assets]
-        repeated = sorted({n for n in names if names.count(n) > 1})
-        if repeated:
-            raise ValueError(f"asset names must be unique, repeated: {', '.join(repeated)}")
-        return self
-
-    def asset(self, name: str) -> Any:
-        """The asset entry called ``name``."""
-        for asset in self.assets:
-            if asset.name == name:
-                return asset
-        raise KeyError(name)
 
 
 # --- horizon -----------------------------------------------------------------------------------
@@ -354,11 +274,14 @@ class ScenarioFile(_Strict):
     @field_validator("initial_state")
     @classmethod
     def _state_fields(cls, value: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        from optimizer.assets import REGISTRY
+
+        state_fields = {f for t in REGISTRY.values() for f in t.state_fields}
         for asset, fields in value.items():
             for field in fields:
-                if not (field.startswith("initial_") or field == "month_to_date_peak_kw"):
+                if field not in state_fields:
                     raise ValueError(
-                        f"{asset}.{field} is not a state field (initial_* or month_to_date_peak_kw); "
+                        f"{asset}.{field} is not a state field ({', '.join(sorted(state_fields))}); "
                         "set design values in site.assets"
                     )
         return value

@@ -61,7 +61,7 @@ def small_site(
     ]
     site: dict[str, Any] = {
         "name": name,
-        "timezone": timezone,
+        "tz": timezone,
         "latitude": 41.8,
         "longitude": 123.4,
         "assets": [a.model_dump(mode="json") for a in assets],
@@ -75,7 +75,7 @@ def site_from_problem(problem: DispatchProblem, name: str | None = None, timezon
     """A site body from a scenario's problem (e.g. :func:`scenarios.factory.factory_problem`)."""
     return {
         "name": name or problem.name,
-        "timezone": timezone,
+        "tz": timezone,
         "assets": [a.model_dump(mode="json") for a in problem.assets],
         "targets": problem.targets.model_dump(mode="json"),
         "objective": problem.objective.model_dump(mode="json"),

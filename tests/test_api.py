@@ -11,6 +11,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import io
+import json
 import re
 from pathlib import Path
 
@@ -25,11 +26,12 @@ from api.models import IdempotencyRecord, ScheduleRecord, ScheduleRowRecord
 from api.presenters import api_status, message, violations
 from api.report import RendererMissingError, html_renderer
 from api.settings import Settings
-from api.solver_process import run_with_deadline
+from api.solver_process import ProblemBuildError, plan_with_deadline
 from optimizer import DispatchProblem, SolveOptions, solve
 from optimizer.kpis import TargetShortfall
-from scenarios.ems import DispatchRequest, SiteSpec, problem_from_request
+from scenarios.ems import DispatchRequest, request_problem
 from scenarios.factory import factory_problem
+from scenarios.site import Site
 from tests.api_fixtures import (
     API_KEY,
     DAY,
@@ -155,7 +157,7 @@ def test_site_create_read_update_list_delete(client: TestClient) -> None:
     site = created.json()
     assert site["name"] == "north"
     assert [a["name"] for a in site["spec"]["assets"]] == ["grid", "load", "pv", "battery"]
-    assert site["spec"]["timezone"] == "Asia/Shanghai"
+    assert site["spec"]["tz"] == "Asia/Shanghai"
     assert dt.datetime.fromisoformat(site["created_at"]).tzinfo is not None
     other = create_site(client, small_site("south"))
 
@@ -181,7 +183,7 @@ def test_full_factory_site_round_trips(client: TestClient) -> None:
     body = site_from_problem(factory_problem(), name="shenyang")
     created = client.post("/v1/sites", json=body, headers=HEADERS)
     assert created.status_code == 201, created.text
-    assert SiteSpec.model_validate(created.json()["spec"]) == SiteSpec.model_validate(body)
+    assert Site.model_validate(created.json()["spec"]) == Site.model_validate(body)
 
 
 # --- dispatch: statuses --------------------------------------------------------------------------------------
@@ -232,7 +234,7 @@ def test_same_input_gives_the_same_input_hash(client: TestClient) -> None:
     first, second = dispatch(client, site_id).json(), dispatch(client, site_id).json()
     assert first["schedule_id"] != second["schedule_id"]
     assert first["provenance"]["input_hash"] == second["provenance"]["input_hash"]
-    other = dispatch(client, site_id, {"date": DAY, "initial_state": {"battery_soc_frac": {"battery": 0.2}}})
+    other = dispatch(client, site_id, {"date": DAY, "initial_state": {"battery": {"initial_soc_frac": 0.2}}})
     assert other.json()["provenance"]["input_hash"] != first["provenance"]["input_hash"]
 
 
@@ -241,7 +243,7 @@ def test_dispatch_explicit_horizon_with_inline_forecasts_and_initial_states(clie
     body = {
         "horizon": {"start": "2026-07-15T12:00:00+08:00", "step_minutes": 15, "n_steps": 48},
         "series": {"pv.available_kw": pv_profile(96)[48:], "load.power_kw": [250.0] * 48},
-        "initial_state": {"battery_soc_frac": {"battery": 0.3}, "month_to_date_peak_kw": 900.0},
+        "initial_state": {"battery": {"initial_soc_frac": 0.3}, "grid": {"month_to_date_peak_kw": 900.0}},
         "solver": {"time_limit_s": 5, "mip_rel_gap": 0.001},
     }
     response = dispatch(client, site_id, body)
@@ -334,8 +336,8 @@ def test_feasible_on_the_full_factory_with_a_short_time_limit(client: TestClient
 
 def test_status_labels_from_the_presenter() -> None:
     """Each label on a constructed result (``feasible`` cannot be forced reliably through the solver)."""
-    site = SiteSpec.model_validate(small_site())
-    problem = problem_from_request(site, DispatchRequest(date=dt.date(2026, 7, 15)))
+    site = Site.model_validate(small_site())
+    problem = request_problem(site, DispatchRequest(date=dt.date(2026, 7, 15)))
     optimal = solve(problem, SolveOptions(time_limit_s=10))
     assert api_status(optimal) == "optimal"
 
@@ -355,11 +357,15 @@ def test_status_labels_from_the_presenter() -> None:
 
 
 def test_deadline_kill_and_child_failure_in_the_solver_process() -> None:
-    problem = problem_from_request(SiteSpec.model_validate(small_site()), DispatchRequest(date=dt.date(2026, 7, 15)))
-    killed = run_with_deadline(problem, SolveOptions(time_limit_s=5), deadline_s=0.001)
-    assert killed.schedule_source == "fallback"
-    assert killed.report.message == "solve killed at its 0.001 s deadline"
-    solved = run_with_deadline(problem, SolveOptions(time_limit_s=5), deadline_s=30)
+    site, request = json.dumps(small_site()), DispatchRequest(date=dt.date(2026, 7, 15)).model_dump_json()
+    # the factory day takes longer to solve than to compile: killed after the problem arrived, so a fallback
+    slow_site = json.dumps(site_from_problem(factory_problem()))
+    killed = plan_with_deadline(slow_site, request, SolveOptions(time_limit_s=60, mip_rel_gap=1e-9), deadline_s=3.0)
+    assert killed.result.schedule_source == "fallback"
+    assert killed.result.report.message == "solve killed at its 3 s deadline"
+    with pytest.raises(ProblemBuildError, match="no problem could be compiled"):
+        plan_with_deadline(site, request, SolveOptions(time_limit_s=5), deadline_s=0.001)
+    solved = plan_with_deadline(site, request, SolveOptions(time_limit_s=5), deadline_s=30).result
     assert (solved.schedule_source, solved.status) == ("optimizer", "optimal")
 
 
@@ -368,7 +374,7 @@ def test_a_site_no_model_can_be_built_for_is_422_not_500(client: TestClient) -> 
     site["assets"].append({**site["assets"][0], "name": "second_grid"})
     site_id = create_site(client, site)
     response = dispatch(client, site_id)
-    assert field_names(response) == ["site.assets"]
+    assert field_names(response) == ["site.assets.second_grid.kind"]
     assert "only one grid connection" in response.json()["detail"][0]["message"]
 
 
@@ -533,9 +539,11 @@ def test_initial_units_running_reach_a_compressor_group() -> None:
         {"kind": "compressor", "name": "compressors", "units": 3, "rated_flow_m3_per_min": 10.0},
         {"kind": "air_demand", "name": "air", "flow_m3_per_min": 12.0},
     ]
-    site = SiteSpec.model_validate(site_json)
-    request = DispatchRequest.model_validate({"date": "2026-07-15", "initial_state": {"units_on": {"compressors": 2}}})
-    problem = problem_from_request(site, request)
+    site = Site.model_validate(site_json)
+    request = DispatchRequest.model_validate(
+        {"date": "2026-07-15", "initial_state": {"compressors": {"initial_units_on": 2}}}
+    )
+    problem = request_problem(site, request)
     group = next(a for a in problem.assets if a.name == "compressors")
     assert group.units_on_at_start == 2
     result = solve(problem, SolveOptions(time_limit_s=10))

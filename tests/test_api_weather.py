@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from scenarios.ems import DispatchRequest, SiteSpec, problem_from_request
+from optimizer.errors import ProblemError
+from scenarios.ems import DispatchRequest, request_problem
+from scenarios.site import Site
 from tests.api_fixtures import HEADERS, api_client, create_site, small_site
 
 WEATHER = json.loads((Path(__file__).parent / "data" / "forecasting" / "open_meteo_shenyang_hourly.json").read_text())
@@ -21,8 +23,8 @@ def site_with_array() -> dict:
 
 
 def test_weather_drives_the_pv_available_power() -> None:
-    site = SiteSpec.model_validate(site_with_array())
-    problem = problem_from_request(site, DispatchRequest.model_validate({"date": "2026-07-15", "weather": WEATHER}))
+    site = Site.model_validate(site_with_array())
+    problem = request_problem(site, DispatchRequest.model_validate({"date": "2026-07-15", "weather": WEATHER}))
     available = next(a for a in problem.assets if a.name == "pv").available_kw
     assert isinstance(available, list) and len(available) == 96
     # Night zeros, and a July noon output of a 500 kWp south array between 30 % and 100 % of its rating.
@@ -32,14 +34,18 @@ def test_weather_drives_the_pv_available_power() -> None:
     explicit = DispatchRequest.model_validate(
         {"date": "2026-07-15", "weather": WEATHER, "series": {"pv.available_kw": [1.0] * 96}}
     )
-    assert next(a for a in problem_from_request(site, explicit).assets if a.name == "pv").available_kw == [1.0] * 96
+    assert next(a for a in request_problem(site, explicit).assets if a.name == "pv").available_kw == [1.0] * 96
 
 
-def test_pv_arrays_must_name_a_pv_asset() -> None:
+def test_weather_needs_an_array_named_after_a_pv_asset() -> None:
     site = site_with_array()
-    site["pv_arrays"] = [{**ARRAY, "name": "roof"}]
-    with pytest.raises(ValueError, match="not named after a 'pv' asset"):
-        SiteSpec.model_validate(site)
+    site["pv_arrays"] = [{**ARRAY, "name": "roof"}]  # a valid site (a scenario's weather input may add it up)
+    request = DispatchRequest.model_validate({"date": "2026-07-15", "weather": WEATHER})
+    with pytest.raises(ProblemError) as raised:
+        request_problem(Site.model_validate(site), request)
+    [issue] = raised.value.issues
+    assert (issue.field, issue.code) == ("body.weather", "no_pv_array")
+    assert "named after the 'pv' assets" in issue.message
 
 
 def test_dispatch_with_weather_over_http(tmp_path: Path) -> None:

@@ -147,7 +147,7 @@ def test_fleet_energy_above_what_can_be_charged_is_rejected() -> None:
 
 def test_window_outside_the_horizon_is_rejected() -> None:
     load = EnergyWindowLoadSpec(name="dryer", energy_kwh=10, window_start=at(4), window_end=at(7), max_power_kw=80)
-    with pytest.raises(ValidationError, match=r"assets\[1\] \(dryer\): window_end .* outside the horizon"):
+    with pytest.raises(ValidationError, match=r"dryer\.window_end .* outside the horizon"):
         DispatchProblem(horizon=horizon(6), assets=[grid(PRICES), load])
 
 
@@ -259,7 +259,7 @@ def test_flexible_load_properties(p: dict) -> None:
         inside = (steps >= a) & (steps < b)
         assert dryer.sum() == pytest.approx(p["window_energy"], rel=1e-6, abs=1e-6)
         assert np.all(np.abs(dryer[~inside]) <= 1e-9)
-        assert np.all((dryer >= -1e-9) & (dryer <= p["max_kw"] + 1e-6))
+        assert np.all((dryer >= -1e-7) & (dryer <= p["max_kw"] + 1e-6))  # HiGHS primal tolerance
         # Block load: started exactly once, in its window, power = the profile from that start.
         start = schedule["batch.start"].to_numpy()
         assert start.sum() == pytest.approx(1.0, abs=1e-6)

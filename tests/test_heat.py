@@ -312,7 +312,7 @@ def test_boiler_efficiency_range() -> None:
 
 
 def test_series_length_checked() -> None:
-    with pytest.raises(ValidationError, match=r"hp\)\.cop has 3 values"):
+    with pytest.raises(ValidationError, match=r"hp\.cop has 3 values"):
         DispatchProblem(horizon=horizon(2), assets=[HeatPumpSpec(name="hp", capacity_kw=10, cop=[3, 3, 3])])
 
 

@@ -121,7 +121,7 @@ def test_stored_api_schedule_with_and_without_metadata(solved: tuple) -> None:
     guessed = render_stored_schedule_html(json.loads(json.dumps(payload)))
     assert "Schedule 7 of site 2" in guessed and "stored without report metadata" in guessed
     assert "Electricity dispatch" in guessed
-    payload["report_metadata"] = json.loads(json.dumps(schedule_metadata(problem)))
+    payload["report_metadata"] = json.loads(json.dumps(schedule_metadata(result, problem.currency)))
     full = render_stored_schedule_html(payload)
     assert "stored without report metadata" not in full and "Compressed air" in full
 
@@ -140,3 +140,37 @@ def test_gantt_gives_a_group_one_lane_per_unit(solved: tuple) -> None:
     second = list(gantt.data[1].x[:2])  # lane 2: steps 2-3
     assert [pd.Timestamp(x) for x in first] == [schedule.index[1], schedule.index[4] + step]
     assert [pd.Timestamp(x) for x in second] == [schedule.index[2], schedule.index[3] + step]
+
+
+def test_labels_descriptions_and_links_are_escaped_in_schedule_and_comparison_pages(solved: tuple) -> None:
+    from scenarios.report_html import comparison_table_html, kpi_table_html
+
+    problem, result = solved
+    evil = "<script>alert('x')</script>"
+    run = run_from_result(result, problem)
+    base = dataclasses.replace(run, label="base", description="")
+    other = dataclasses.replace(
+        run, scenario=f"site {evil}", label=f"variant {evil}", description=f"described {evil}", parameters={"p": evil}
+    )
+    escaped = "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"
+    page = render_schedule_html(other)
+    assert evil not in page and "<script>alert" not in page
+    assert (
+        f"<title>site {escaped}: variant {escaped}</title>" in page
+        and f"<h1>site {escaped}: variant {escaped}</h1>" in page
+    )
+    assert f"described {escaped}" in page and f"p = {escaped}" in page
+    page = render_schedule_html(other, title=f"title {evil}")
+    assert "<script>alert" not in page and f"<h1>title {escaped}</h1>" in page
+    comparison = render_comparison_html(
+        [base, other], title=f"compare {evil}", links={f"variant {evil}": "x' onclick='alert(1).html"}
+    )
+    assert "<script>alert" not in comparison and "onclick='alert" not in comparison
+    assert f"<h1>compare {escaped}</h1>" in comparison and f"<th>variant {escaped}</th>" in comparison
+    assert f"<b>variant {escaped}</b>: described {escaped}" in comparison
+    assert f'<a href="x&#39; onclick=&#39;alert(1).html">variant {escaped}</a>' in comparison
+    # the figures stay HTML (plotly.js inline once, one plotly div per figure); the tables too
+    assert comparison.count('class="plotly-graph-div"') == 1 and "<script src=" not in comparison
+    table = comparison_table_html([base, other])
+    assert table.startswith("<table>") and f"variant {escaped}" in table and "vs base" in table
+    assert kpi_table_html(run.kpis, run.baseline_kpis, "<b>CNY</b>").count("[&lt;b&gt;CNY&lt;/b&gt;]") >= 1

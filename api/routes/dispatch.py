@@ -17,12 +17,15 @@ from api.deps import SessionDep, SettingsDep, SiteId, SlotsDep
 from api.errors import ProblemInputError
 from api.models import IdempotencyRecord, ScheduleRecord, ScheduleRowRecord
 from api.presenters import api_status, message, schedule_records, violations
-from api.problem_input import build_problem
 from api.routes.sites import load_site
 from api.schemas import DispatchBody, Provenance, ScheduleOut
 from api.settings import Settings
-from api.solver_process import ProblemBuildError, SolverBusyError, solve_off_loop
+from api.solver_process import PlanInputError, ProblemBuildError, SolverBusyError, plan_off_loop
+from api.what_if import finite_json
 from optimizer import DispatchProblem, DispatchResult, SolveOptions
+from scenarios.ems import DispatchRequest, request_field
+from scenarios.report_stored import schedule_metadata
+from scenarios.site import Site
 
 router = APIRouter(prefix="/v1/sites", tags=["dispatch"])
 
@@ -125,6 +128,7 @@ def _store(
             created_at=record.created_at,
         ),
         columns=columns,
+        report_metadata=finite_json(schedule_metadata(result, problem.currency)),
         schedule=records,
     )
     record.response = json.loads(out.model_dump_json())
@@ -132,6 +136,28 @@ def _store(
         session.add(IdempotencyRecord(key=key, request_hash=request_hash, schedule_id=record.id))
     session.commit()
     return out
+
+
+def _details(site_spec: dict, request: DispatchRequest, error: PlanInputError) -> list[dict]:
+    """A 422's details: each issue at the request field (or stored site field) it concerns."""
+    site = Site.model_validate(site_spec)
+    details = []
+    for issue in error.issues:
+        field = request_field(site, request, issue)
+        message = issue.message
+        if issue.asset is not None and issue.code != "series_length" and field.startswith("body."):
+            message = f"{issue.asset}: {message}"
+        if field.startswith("site.assets."):
+            message = f"the site's {issue.asset}.{issue.field} {message}"
+            if issue.code == "series_length":
+                message += f": send body.series.{issue.asset}.{issue.field} with one value per step of the horizon"
+        detail = {"field": field, "message": message, "type": issue.code, "input": _scalar(issue.value)}
+        details.append(detail | ({"step": issue.step} if issue.step is not None else {}))
+    return details
+
+
+def _scalar(value: object) -> object:
+    return value if isinstance(value, (int, float, str, bool)) else None
 
 
 @router.post("/{site_id}/dispatch", status_code=status.HTTP_201_CREATED)
@@ -157,19 +183,22 @@ async def dispatch(
     # No database connection is held while solving (up to time limit + margin).
     await run_in_threadpool(session.close)
     options = _solve_options(body, settings)
-    problem = build_problem(site_spec, body)
+    request = DispatchRequest.model_validate(body.model_dump(exclude={"solver"}))
     try:
         deadline_s = options.time_limit_s + settings.deadline_margin_s
-        result = await solve_off_loop(problem, options, deadline_s, slots)
+        plan = await plan_off_loop(json.dumps(site_spec), request.model_dump_json(), options, deadline_s, slots)
     except SolverBusyError as error:
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE,
             "all solver slots are busy; retry later",
             headers={"Retry-After": str(settings.retry_after_s)},
         ) from error
+    except PlanInputError as error:
+        raise ProblemInputError(_details(site_spec, request, error)) from error
     except ProblemBuildError as error:
         detail = {"field": "site.assets", "message": f"no model can be built: {error}", "type": "value_error"}
         raise ProblemInputError([{**detail, "input": None}]) from error
+    problem, result = plan.problem, plan.result
     try:
         return await run_in_threadpool(_store, session, site_id, problem, result, idempotency_key, request_hash)
     except IntegrityError:

@@ -27,7 +27,7 @@ def load_site(session: Session, site_id: int) -> SiteRow:
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 def create_site(body: SiteCreate, session: SessionDep, _: ApiKey) -> SitePublic:
-    row = SiteRow(name=body.name, spec=body.model_dump(mode="json"))
+    row = SiteRow(name=body.name, spec=body.model_dump(mode="json", exclude_unset=True))
     session.add(row)
     session.commit()
     return _public(row)
@@ -47,7 +47,7 @@ def read_site(site_id: SiteId, session: SessionDep, _: ApiKey) -> SitePublic:
 def update_site(site_id: SiteId, body: SiteUpdate, session: SessionDep, _: ApiKey) -> SitePublic:
     row = load_site(session, site_id)
     row.name = body.name
-    row.spec = body.model_dump(mode="json")
+    row.spec = body.model_dump(mode="json", exclude_unset=True)
     session.commit()
     return _public(row)
 

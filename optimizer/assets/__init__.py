@@ -1,107 +1,171 @@
 """Asset types: one module each, registered here.
 
 A new asset type is one new module (spec + builder + baseline rule) and one
-line in :data:`REGISTRY`.
+entry in :data:`REGISTRY` (or :func:`register_asset_kind` from outside the package).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Annotated, Any, Union
-
-from pydantic import Field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 from optimizer.assets import cold_storage as cold
 from optimizer.assets import compressors as air
 from optimizer.assets import fleet_charging, flexible_load, heat
 from optimizer.assets.base import AssetSpec, BuildContext
 from optimizer.assets.battery import BatterySpec, baseline_battery, build_battery
+from optimizer.assets.entry import kind_entry
 from optimizer.assets.green_contract import GreenContractSpec, baseline_green_contract, build_green_contract
 from optimizer.assets.grid import GridSpec, baseline_grid, build_grid
 from optimizer.assets.load import LoadSpec, baseline_load, build_load
 from optimizer.assets.pv import PvSpec, baseline_pv, build_pv
 from optimizer.baseline_state import BaselineState
+from optimizer.state import CommitmentState, LevelState, MonthPeakState, StateRule
 
 
 @dataclass(frozen=True)
 class AssetType:
-    """How to build an asset into the model and how the rule-based baseline runs it.
+    """Everything the rest of the code needs to know about an asset kind, declared in one place.
 
     ``build_order``: assets that others reference (the grid) are built first.
     ``baseline_order``: sources and loads first, storage next, then the grid
     takes the remainder, then contracts reclassify the grid's import.
+    ``state``: what carries from one period to the next (and which fields a
+    measured initial state may set), see :mod:`optimizer.state`.
+    ``emission_defaults``: site-wide emission factor -> the spec fields it is
+    the default for (a site's ``emission_factors.gas_kgco2_per_nm3`` fills a
+    boiler's ``location_kgco2_per_nm3`` and ``market_kgco2_per_nm3``).
     """
 
     spec: type[AssetSpec]
     build: Callable[[Any, BuildContext], None]
     baseline: Callable[[Any, BaselineState], None]
-    build_order: int
-    baseline_order: float
+    build_order: int = 1
+    baseline_order: float = 0
+    state: tuple[StateRule, ...] = ()
+    emission_defaults: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
+    @property
+    def state_fields(self) -> tuple[str, ...]:
+        """Spec fields that hold state (settable as a measured or carried initial state)."""
+        return tuple(f for rule in self.state for f in rule.fields)
+
+
+_STORE = LevelState("level_kwh", "capacity_kwh", "initial_level_frac", "end_level_frac")
+_UNITS = CommitmentState()
+GRID_FACTORS = {
+    "grid_location_kgco2_per_kwh": ("location_kgco2_per_kwh",),
+    "grid_market_kgco2_per_kwh": ("market_kgco2_per_kwh",),
+}
+GAS_FACTORS = {"gas_kgco2_per_nm3": ("location_kgco2_per_nm3", "market_kgco2_per_nm3")}
+HEAT_FACTORS = {"purchased_heat_kgco2_per_gj": ("location_kgco2_per_gj", "market_kgco2_per_gj")}
 
 REGISTRY: dict[str, AssetType] = {
-    "grid": AssetType(GridSpec, build_grid, baseline_grid, build_order=0, baseline_order=3),
-    "pv": AssetType(PvSpec, build_pv, baseline_pv, build_order=1, baseline_order=0),
-    "load": AssetType(LoadSpec, build_load, baseline_load, build_order=1, baseline_order=0),
-    "battery": AssetType(BatterySpec, build_battery, baseline_battery, build_order=1, baseline_order=2),
-    "compressor": AssetType(air.CompressorSpec, air.build_compressor, air.baseline_compressor, 1, 1),
-    "air_receiver": AssetType(air.AirReceiverSpec, air.build_air_receiver, air.baseline_air_receiver, 1, 1),
-    "air_demand": AssetType(air.AirDemandSpec, air.build_air_demand, air.baseline_air_demand, 1, 0),
-    "cooling_demand": AssetType(cold.CoolingDemandSpec, cold.build_cooling_demand, cold.baseline_cooling_demand, 1, 0),
-    "chiller": AssetType(cold.ChillerSpec, cold.build_chiller, cold.baseline_chiller, 1, 1),
-    "cold_tank": AssetType(cold.ColdTankSpec, cold.build_cold_tank, cold.baseline_cold_tank, 1, 1),
+    "grid": AssetType(
+        GridSpec,
+        build_grid,
+        baseline_grid,
+        build_order=0,
+        baseline_order=3,
+        state=(MonthPeakState(),),
+        emission_defaults=GRID_FACTORS,
+    ),
+    "pv": AssetType(PvSpec, build_pv, baseline_pv),
+    "load": AssetType(LoadSpec, build_load, baseline_load),
+    "battery": AssetType(
+        BatterySpec,
+        build_battery,
+        baseline_battery,
+        baseline_order=2,
+        state=(
+            LevelState("soc_kwh", "capacity_kwh", "initial_soc_frac", "end_soc_frac", ("soc_min_frac", "soc_max_frac")),
+        ),
+    ),
+    "compressor": AssetType(
+        air.CompressorSpec,
+        air.build_compressor,
+        air.baseline_compressor,
+        baseline_order=1,
+        state=(CommitmentState(groups=True),),
+    ),
+    "air_receiver": AssetType(
+        air.AirReceiverSpec,
+        air.build_air_receiver,
+        air.baseline_air_receiver,
+        baseline_order=1,
+        state=(LevelState("level_m3", "capacity_m3", "initial_level_frac", "end_level_frac"),),
+    ),
+    "air_demand": AssetType(air.AirDemandSpec, air.build_air_demand, air.baseline_air_demand),
+    "cooling_demand": AssetType(cold.CoolingDemandSpec, cold.build_cooling_demand, cold.baseline_cooling_demand),
+    "chiller": AssetType(
+        cold.ChillerSpec, cold.build_chiller, cold.baseline_chiller, baseline_order=1, state=(_UNITS,)
+    ),
+    "cold_tank": AssetType(
+        cold.ColdTankSpec, cold.build_cold_tank, cold.baseline_cold_tank, baseline_order=1, state=(_STORE,)
+    ),
     "green_contract": AssetType(
         GreenContractSpec, build_green_contract, baseline_green_contract, build_order=2, baseline_order=4
     ),
     # Heat bus baseline: demand, then recovered heat (compressors, 1), heat pump, boilers, purchased heat.
-    "heat_demand": AssetType(
-        heat.HeatDemandSpec, heat.build_heat_demand, heat.baseline_heat_demand, build_order=1, baseline_order=0
-    ),
-    "heat_pump": AssetType(
-        heat.HeatPumpSpec, heat.build_heat_pump, heat.baseline_heat_pump, build_order=1, baseline_order=1.5
-    ),
+    "heat_demand": AssetType(heat.HeatDemandSpec, heat.build_heat_demand, heat.baseline_heat_demand),
+    "heat_pump": AssetType(heat.HeatPumpSpec, heat.build_heat_pump, heat.baseline_heat_pump, baseline_order=1.5),
     "heat_tank": AssetType(
-        heat.HeatTankSpec, heat.build_heat_tank, heat.baseline_heat_tank, build_order=1, baseline_order=1
+        heat.HeatTankSpec, heat.build_heat_tank, heat.baseline_heat_tank, baseline_order=1, state=(_STORE,)
     ),
     "gas_boiler": AssetType(
-        heat.GasBoilerSpec, heat.build_gas_boiler, heat.baseline_gas_boiler, build_order=1, baseline_order=2
+        heat.GasBoilerSpec,
+        heat.build_gas_boiler,
+        heat.baseline_gas_boiler,
+        baseline_order=2,
+        emission_defaults=GAS_FACTORS,
     ),
     "purchased_heat": AssetType(
         heat.PurchasedHeatSpec,
         heat.build_purchased_heat,
         heat.baseline_purchased_heat,
-        build_order=1,
         baseline_order=3,
+        emission_defaults=HEAT_FACTORS,
     ),
     "energy_window_load": AssetType(
         flexible_load.EnergyWindowLoadSpec,
         flexible_load.build_energy_window_load,
         flexible_load.baseline_energy_window_load,
-        build_order=1,
-        baseline_order=0,
     ),
     "block_load": AssetType(
-        flexible_load.BlockLoadSpec,
-        flexible_load.build_block_load,
-        flexible_load.baseline_block_load,
-        build_order=1,
-        baseline_order=0,
+        flexible_load.BlockLoadSpec, flexible_load.build_block_load, flexible_load.baseline_block_load
     ),
     "fleet_charging": AssetType(
         fleet_charging.FleetChargingSpec,
         fleet_charging.build_fleet_charging,
         fleet_charging.baseline_fleet_charging,
-        build_order=1,
-        baseline_order=0,
     ),
 }
 
-AnyAsset = Annotated[
-    Union[tuple(t.spec for t in REGISTRY.values())],  # noqa: UP007
-    Field(discriminator="kind"),
-]
-"""Any registered asset spec, discriminated by its ``kind`` field."""
+
+def register_asset_kind(kind: str, asset_type: AssetType) -> None:
+    """Adds an asset kind (e.g. from a plug-in or a test): every model that takes assets accepts it at once.
+
+    ``asset_type.spec`` must have ``kind: Literal[kind]``.
+    """
+    declared = asset_type.spec.model_fields.get("kind")
+    if declared is None or declared.default != kind:
+        raise ValueError(f"{asset_type.spec.__name__} must declare kind: Literal[{kind!r}] = {kind!r}")
+    REGISTRY[kind] = asset_type
+
+
+def unregister_asset_kind(kind: str) -> None:
+    """Removes a kind added by :func:`register_asset_kind`."""
+    REGISTRY.pop(kind, None)
+
+
+def spec_models() -> dict[str, type[AssetSpec]]:
+    """kind -> spec class, in registry order."""
+    return {kind: t.spec for kind, t in REGISTRY.items()}
+
+
+AnyAsset = kind_entry(spec_models, "asset")
+"""Any registered asset spec, chosen by its ``kind`` field when it validates."""
 
 __all__ = [
     "REGISTRY",
@@ -113,4 +177,7 @@ __all__ = [
     "GridSpec",
     "LoadSpec",
     "PvSpec",
+    "register_asset_kind",
+    "spec_models",
+    "unregister_asset_kind",
 ]

@@ -20,6 +20,7 @@ from optimizer.assets.base import AssetSpec, BuildContext
 from optimizer.assets.storage import ExclusiveMode, add_level_balance, exclude_simultaneous_when_needed
 from optimizer.baseline_state import BaselineState
 from optimizer.buses import ELECTRICITY
+from optimizer.errors import SpecError
 from optimizer.types import Efficiency, Fraction, NonNegFloat, PositiveFloat
 
 
@@ -48,17 +49,23 @@ class BatterySpec(AssetSpec):
     @model_validator(mode="after")
     def _soc_window_consistent(self) -> BatterySpec:
         if self.soc_min_frac > self.soc_max_frac:
-            raise ValueError(f"soc_min_frac {self.soc_min_frac} is above soc_max_frac {self.soc_max_frac}")
+            raise SpecError(
+                f"{self.soc_min_frac} is above soc_max_frac {self.soc_max_frac}",
+                field="soc_min_frac",
+                related=("soc_max_frac",),
+            )
         checks = {"initial_soc_frac": self.initial_soc_frac, "end_soc_frac": self.end_soc_frac}
         if self.reserve_hours:
             checks["reserve_soc_frac"] = self.reserve_soc_frac
         for field, value in checks.items():
             if value is not None and not self.soc_min_frac - 1e-9 <= value <= self.soc_max_frac + 1e-9:
-                raise ValueError(
-                    f"{field} {value} is outside the SOC window [{self.soc_min_frac}, {self.soc_max_frac}]"
+                raise SpecError(
+                    f"{value} is outside the SOC window [{self.soc_min_frac}, {self.soc_max_frac}]",
+                    field=field,
+                    related=("soc_min_frac", "soc_max_frac"),
                 )
         if any(h < 0 or h > 23 for h in self.reserve_hours):
-            raise ValueError(f"reserve_hours must be clock hours 0-23, got {self.reserve_hours}")
+            raise SpecError(f"must be clock hours 0-23, got {self.reserve_hours}", field="reserve_hours")
         return self
 
 

@@ -73,6 +73,7 @@ from optimizer.assets.grid import GridSpec
 from optimizer.assets.storage import add_level_balance
 from optimizer.baseline_state import BaselineState
 from optimizer.buses import COOLING, ELECTRICITY, ICE
+from optimizer.errors import SpecError
 from optimizer.types import Fraction, NonNegFloat, NonNegSeries, PositiveFloat
 
 # Roles of flows on (or about) the cooling bus.
@@ -156,12 +157,16 @@ class ChillerSpec(AssetSpec):
     def _ice_mode_consistent(self) -> ChillerSpec:
         if self.ice_cop is not None:
             if self.ice_cop > self.chilled_water_cop:
-                raise ValueError(
-                    f"ice_cop {self.ice_cop} is above chilled_water_cop {self.chilled_water_cop}: "
-                    "making ice runs at a lower evaporating temperature and cannot be more efficient"
+                raise SpecError(
+                    f"{self.ice_cop} is above chilled_water_cop {self.chilled_water_cop}: "
+                    "making ice runs at a lower evaporating temperature and cannot be more efficient",
+                    field="ice_cop",
                 )
             if self.ice_capacity_derate_frac >= 1.0:
-                raise ValueError("ice_capacity_derate_frac must be below 1 (ice mode would have no capacity)")
+                raise SpecError(
+                    "must be below 1 (ice mode would have no capacity)",
+                    field="ice_capacity_derate_frac",
+                )
         return self
 
     @property
@@ -190,15 +195,17 @@ def banned_steps(spec: ChillerSpec, ctx: BuildContext) -> np.ndarray:
         return np.zeros(ctx.n_steps, dtype=bool)
     if ctx.grid is None or ctx.grid.bands is None:
         source = "there is no grid" if ctx.grid is None else f"grid {ctx.grid.name!r} has prices per step, no tariff"
-        raise ValueError(
-            f"chiller {spec.name!r}: off_in_bands {spec.off_in_bands} needs TOU bands from a grid tariff, but {source}"
+        raise SpecError(
+            f"{spec.off_in_bands} needs TOU bands from a grid tariff, but {source}",
+            asset=spec.name,
+            field="off_in_bands",
         )
     grid_spec = next(a for a in ctx.problem.assets if a.name == ctx.grid.name)
     assert isinstance(grid_spec, GridSpec) and grid_spec.tariff is not None
     known = set(grid_spec.tariff.band_prices_cny_per_kwh)
     unknown = sorted(set(spec.off_in_bands) - known)
     if unknown:
-        raise ValueError(f"chiller {spec.name!r}: off_in_bands {unknown} are not bands of the tariff {sorted(known)}")
+        raise SpecError(f"{unknown} are not bands of the tariff {sorted(known)}", asset=spec.name, field="off_in_bands")
     return np.isin(ctx.grid.bands, spec.off_in_bands)
 
 

@@ -32,6 +32,7 @@ import numpy as np
 import pyomo.environ as pyo
 
 from optimizer.assets.base import BuildContext
+from optimizer.errors import SpecError
 
 
 def minutes_to_steps(minutes: float, step_minutes: int) -> int:
@@ -81,7 +82,9 @@ def add_commitment(
     block.stop = pyo.Var(steps, bounds=(0.0, units))
     prev0 = float(initial_on)
     if not 0 <= prev0 <= units:
-        raise ValueError(f"{block.name}: {prev0:g} units on initially, but the group has {units}")
+        raise SpecError(
+            f"{prev0:g} units on initially, but the group has {units}", asset=block.name, field="initial_units_on"
+        )
     block.transition = pyo.Constraint(
         steps,
         rule=lambda b, t: b.on[t] - (prev0 if t == 0 else b.on[t - 1]) == b.start[t] - b.stop[t],
@@ -125,6 +128,11 @@ def add_commitment(
     if available is not None:
         for t in np.flatnonzero(np.asarray(available) <= 0.0):
             if (block.on[int(t)].lb or 0) > 0:
-                raise ValueError(f"{block.name} must stay on at step {int(t)} (min up time) but is unavailable")
+                raise SpecError(
+                    f"must stay on at step {int(t)} (min up time) but is unavailable",
+                    asset=block.name,
+                    field="availability",
+                    step=int(t),
+                )
             block.on[int(t)].fix(0.0)
     return Commitment(block.on, block.start, block.stop)

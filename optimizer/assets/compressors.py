@@ -74,6 +74,7 @@ from optimizer.assets.commitment import add_commitment, minutes_to_steps, steps_
 from optimizer.assets.storage import add_level_balance
 from optimizer.baseline_state import BaselineState
 from optimizer.buses import COMPRESSED_AIR, ELECTRICITY, HEAT
+from optimizer.errors import SpecError
 from optimizer.types import FiniteFloat, Fraction, NonNegFloat, NonNegSeries, PositiveFloat
 
 COMPRESSOR_ON = "compressor_on"
@@ -162,43 +163,52 @@ class CompressorSpec(AssetSpec):
     @model_validator(mode="after")
     def _consistent(self) -> CompressorSpec:
         if self.initial_units_on is not None and self.initial_units_on > self.units:
-            raise ValueError(f"initial_units_on ({self.initial_units_on}) exceeds units ({self.units})")
+            raise SpecError(f"{self.initial_units_on} exceeds units ({self.units})", field="initial_units_on")
         values = [self.availability] if isinstance(self.availability, (int, float)) else self.availability
         for t, value in enumerate(values):
             if value not in (0.0, 1.0):
-                raise ValueError(f"availability must be 0 (off) or 1 (may run) per step, got {value} at step {t}")
+                raise SpecError(
+                    f"must be 0 (off) or 1 (may run) per step, got {value} at step {t}",
+                    field="availability",
+                    step=t,
+                )
         if self.control == "load_unload":
             if self.power_curve is not None:
-                raise ValueError("power_curve applies to vsd control only; load_unload uses unloaded_power_frac")
+                raise SpecError(
+                    "applies to vsd control only; load_unload uses unloaded_power_frac", field="power_curve"
+                )
             return self
         self._check_curve(self.curve_points())
         return self
 
     def _check_curve(self, points: list[tuple[float, float]]) -> None:
         if len(points) < 2:
-            raise ValueError("power_curve needs at least two (flow_frac, power_frac) breakpoints")
+            raise SpecError("needs at least two (flow_frac, power_frac) breakpoints", field="power_curve")
         flows = [f for f, _ in points]
         if any(b <= a for a, b in itertools.pairwise(flows)):
-            raise ValueError(f"power_curve flow fractions must increase strictly, got {flows}")
+            raise SpecError(f"flow fractions must increase strictly, got {flows}", field="power_curve")
         if flows[0] < 0.0 or flows[0] > self.min_flow_frac + FLOW_TOLERANCE:
-            raise ValueError(
-                f"power_curve must start at or below min_flow_frac {self.min_flow_frac} (and not below 0), "
-                f"it starts at flow fraction {flows[0]}"
+            raise SpecError(
+                f"must start at or below min_flow_frac {self.min_flow_frac} (and not below 0), "
+                f"it starts at flow fraction {flows[0]}",
+                field="power_curve",
             )
         if abs(points[-1][0] - 1.0) > FLOW_TOLERANCE or abs(points[-1][1] - 1.0) > FLOW_TOLERANCE:
-            raise ValueError(
-                f"power_curve must end at (1.0, 1.0), full flow at full-load power, it ends at {points[-1]}"
+            raise SpecError(
+                f"must end at (1.0, 1.0), full flow at full-load power, it ends at {points[-1]}",
+                field="power_curve",
             )
         if any(p < 0.0 or p > 1.0 + FLOW_TOLERANCE for _, p in points):
-            raise ValueError(f"power_curve power fractions must be within 0-1 of full-load power, got {points}")
+            raise SpecError(f"power fractions must be within 0-1 of full-load power, got {points}", field="power_curve")
         slopes = [(p1 - p0) / (f1 - f0) for (f0, p0), (f1, p1) in itertools.pairwise(points)]
         for i in range(1, len(slopes)):
             if slopes[i] < slopes[i - 1] - CONVEXITY_TOLERANCE:
-                raise ValueError(
-                    f"power_curve is not convex: the slope between breakpoints {i} and {i + 1} ({slopes[i]:.4g}) is "
+                raise SpecError(
+                    f"is not convex: the slope between breakpoints {i} and {i + 1} ({slopes[i]:.4g}) is "
                     f"below the slope between breakpoints {i - 1} and {i} ({slopes[i - 1]:.4g}); the model bounds "
                     "power from below by each segment, which is only right for a convex curve (slopes that never "
-                    "decrease) - use a convex fit"
+                    "decrease) - use a convex fit",
+                    field="power_curve",
                 )
 
     def curve_points(self) -> list[tuple[float, float]]:

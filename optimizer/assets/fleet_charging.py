@@ -25,6 +25,7 @@ from optimizer.assets.flexible_load import ENERGY_TOLERANCE_KWH, run_from_start,
 from optimizer.assets.load import ELECTRIC_LOAD
 from optimizer.baseline_state import BaselineState
 from optimizer.buses import ELECTRICITY
+from optimizer.errors import SpecError
 from optimizer.horizon import Horizon
 from optimizer.types import Efficiency, NonNegFloat, PositiveFloat
 
@@ -51,17 +52,22 @@ class FleetChargingSpec(AssetSpec):
     @model_validator(mode="after")
     def _feasible(self) -> FleetChargingSpec:
         if self.available_until <= self.available_from:
-            raise ValueError(f"available_until {self.available_until.isoformat()} must be after available_from")
+            raise SpecError(
+                f"{self.available_until.isoformat()} must be after available_from",
+                field="available_until",
+            )
         if self.deadline is not None and not self.available_from < self.deadline <= self.available_until:
-            raise ValueError(
-                f"deadline {self.deadline.isoformat()} must be after available_from and at most available_until"
+            raise SpecError(
+                f"{self.deadline.isoformat()} must be after available_from and at most available_until",
+                field="deadline",
             )
         hours = (self.charge_by - self.available_from).total_seconds() / 3600.0
         most = self.max_power_kw * hours * self.charging_efficiency
         if self.energy_kwh > most + ENERGY_TOLERANCE_KWH:
-            raise ValueError(
-                f"energy_kwh {self.energy_kwh:g} cannot be charged in time: at most max_power_kw {self.max_power_kw:g} "
-                f"x {hours:g} h x charging_efficiency {self.charging_efficiency:g} = {most:g} kWh"
+            raise SpecError(
+                f"{self.energy_kwh:g} cannot be charged in time: at most max_power_kw {self.max_power_kw:g} "
+                f"x {hours:g} h x charging_efficiency {self.charging_efficiency:g} = {most:g} kWh",
+                field="energy_kwh",
             )
         return self
 

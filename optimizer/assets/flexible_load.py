@@ -33,6 +33,7 @@ from optimizer.assets.commitment import add_commitment
 from optimizer.assets.load import ELECTRIC_LOAD
 from optimizer.baseline_state import BaselineState
 from optimizer.buses import ELECTRICITY
+from optimizer.errors import SpecError
 from optimizer.horizon import Horizon
 from optimizer.types import NonNegFloat, PositiveFloat
 
@@ -48,13 +49,15 @@ def step_boundary(horizon: Horizon, when: dt.datetime, field: str) -> int:
     steps = (pd.Timestamp(when) - start).total_seconds() / 60.0 / horizon.step_minutes
     k = round(steps)
     if abs(steps - k) > 1e-9:
-        raise ValueError(
-            f"{field} {when.isoformat()} is not on a step boundary "
-            f"(the horizon has {horizon.step_minutes}-minute steps from {start.isoformat()})"
+        raise SpecError(
+            f"{when.isoformat()} is not on a step boundary "
+            f"(the horizon has {horizon.step_minutes}-minute steps from {start.isoformat()})",
+            field=field,
         )
     if not 0 <= k <= horizon.n_steps:
-        raise ValueError(
-            f"{field} {when.isoformat()} is outside the horizon {start.isoformat()} to {horizon.end.isoformat()}"
+        raise SpecError(
+            f"{when.isoformat()} is outside the horizon {start.isoformat()} to {horizon.end.isoformat()}",
+            field=field,
         )
     return k
 
@@ -91,14 +94,15 @@ class EnergyWindowLoadSpec(AssetSpec):
     def _feasible(self) -> EnergyWindowLoadSpec:
         hours = _hours(self.window_start, self.window_end)
         if hours <= 0:
-            raise ValueError(f"window_end {self.window_end.isoformat()} must be after window_start")
+            raise SpecError(f"{self.window_end.isoformat()} must be after window_start", field="window_end")
         if self.min_power_kw > self.max_power_kw:
-            raise ValueError(f"min_power_kw {self.min_power_kw:g} is above max_power_kw {self.max_power_kw:g}")
+            raise SpecError(f"{self.min_power_kw:g} is above max_power_kw {self.max_power_kw:g}", field="min_power_kw")
         most = self.max_power_kw * hours
         if self.energy_kwh > most + ENERGY_TOLERANCE_KWH:
-            raise ValueError(
-                f"energy_kwh {self.energy_kwh:g} cannot be drawn in the window: at most max_power_kw "
-                f"{self.max_power_kw:g} x {hours:g} h = {most:g} kWh"
+            raise SpecError(
+                f"{self.energy_kwh:g} cannot be drawn in the window: at most max_power_kw "
+                f"{self.max_power_kw:g} x {hours:g} h = {most:g} kWh",
+                field="energy_kwh",
             )
         return self
 
@@ -109,9 +113,10 @@ class EnergyWindowLoadSpec(AssetSpec):
             per_step_max = self.max_power_kw * horizon.dt_h
             counts = range(1, int(mask.sum()) + 1)
             if not any(k * per_step_min <= self.energy_kwh + 1e-9 <= k * per_step_max + 2e-9 for k in counts):
-                raise ValueError(
-                    f"energy_kwh {self.energy_kwh:g} cannot be drawn with min_power_kw {self.min_power_kw:g} and "
-                    f"max_power_kw {self.max_power_kw:g} in whole steps of {horizon.step_minutes} min"
+                raise SpecError(
+                    f"{self.energy_kwh:g} cannot be drawn with min_power_kw {self.min_power_kw:g} and "
+                    f"max_power_kw {self.max_power_kw:g} in whole steps of {horizon.step_minutes} min",
+                    field="energy_kwh",
                 )
 
 
@@ -169,9 +174,9 @@ class BlockLoadSpec(AssetSpec):
     @model_validator(mode="after")
     def _ordered(self) -> BlockLoadSpec:
         if self.latest_start < self.earliest_start:
-            raise ValueError(
-                f"latest_start {self.latest_start.isoformat()} is before earliest_start "
-                f"{self.earliest_start.isoformat()}"
+            raise SpecError(
+                f"{self.latest_start.isoformat()} is before earliest_start {self.earliest_start.isoformat()}",
+                field="latest_start",
             )
         return self
 
@@ -181,9 +186,10 @@ class BlockLoadSpec(AssetSpec):
         last = step_boundary(horizon, self.latest_start, "latest_start")
         length = len(self.profile_kw)
         if last + length > horizon.n_steps:
-            raise ValueError(
-                f"latest_start {self.latest_start.isoformat()} leaves no room for the {length}-step profile_kw "
-                f"before the horizon end {horizon.end.isoformat()}"
+            raise SpecError(
+                f"{self.latest_start.isoformat()} leaves no room for the {length}-step profile_kw "
+                f"before the horizon end {horizon.end.isoformat()}",
+                field="latest_start",
             )
         return range(first, last + 1)
 

@@ -22,6 +22,7 @@ from pydantic import Field, model_validator
 from optimizer.assets.base import AssetSpec, BuildContext
 from optimizer.assets.grid import GREEN_PURCHASE
 from optimizer.baseline_state import BaselineState
+from optimizer.errors import SpecError
 from optimizer.types import NonNegFloat, Series
 
 
@@ -40,13 +41,20 @@ class GreenContractSpec(AssetSpec):
     @model_validator(mode="after")
     def _energy_bounds_ordered(self) -> GreenContractSpec:
         if self.max_energy_kwh is not None and self.min_energy_kwh > self.max_energy_kwh:
-            raise ValueError(f"min_energy_kwh {self.min_energy_kwh} is above max_energy_kwh {self.max_energy_kwh}")
+            raise SpecError(
+                f"{self.min_energy_kwh} is above max_energy_kwh {self.max_energy_kwh}",
+                field="min_energy_kwh",
+            )
         return self
 
 
 def build_green_contract(spec: GreenContractSpec, ctx: BuildContext) -> None:
     if ctx.grid is None:
-        raise ValueError(f"green contract {spec.name!r} needs a grid connection to be delivered through")
+        raise SpecError(
+            f"green contract {spec.name!r} needs a grid connection to be delivered through",
+            asset=spec.name,
+            field="kind",
+        )
     grid = ctx.grid
     column = f"{spec.name}.power_kw"
     price = ctx.series(spec.price_cny_per_kwh)

@@ -30,6 +30,7 @@ from pydantic import Field, model_validator
 from optimizer.assets.base import AssetSpec, BuildContext, CostTerm, GridPort
 from optimizer.baseline_state import BaselineState
 from optimizer.buses import ELECTRICITY
+from optimizer.errors import SpecError
 from optimizer.horizon import Horizon
 from optimizer.tariff import TouTariff
 from optimizer.types import NonNegFloat, Series
@@ -70,7 +71,7 @@ class GridSpec(AssetSpec):
     @model_validator(mode="after")
     def _one_price_source(self) -> GridSpec:
         if (self.tariff is None) == (self.import_price_cny_per_kwh is None):
-            raise ValueError("give exactly one of tariff or import_price_cny_per_kwh")
+            raise SpecError("give exactly one of tariff or import_price_cny_per_kwh", field="tariff")
         return self
 
     def import_prices(self, horizon: Horizon) -> np.ndarray:
@@ -84,7 +85,11 @@ class GridSpec(AssetSpec):
 
 def build_grid(spec: GridSpec, ctx: BuildContext) -> None:
     if ctx.grid is not None:
-        raise ValueError(f"only one grid connection is supported, got {ctx.grid.name!r} and {spec.name!r}")
+        raise SpecError(
+            f"only one grid connection is supported, got {ctx.grid.name!r} and {spec.name!r}",
+            asset=spec.name,
+            field="kind",
+        )
     n = spec.name
     price = spec.import_prices(ctx.horizon)
     block = ctx.block(n)

@@ -1,0 +1,205 @@
+"""The tables of the HTML reports as plain data: every cell a display string, no HTML.
+
+The templates (``scenarios/templates/tables.html.j2``) lay them out and escape them:
+
+- :func:`kpi_table`: optimised vs rule-based KPIs of one schedule, with the difference and the targets;
+- :func:`comparison_table_rows`: KPIs per variant with deltas against the base run and the rules;
+- :func:`days_table`: cost, saving, fallback and solve time per day (per month for long runs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from optimizer import Kpis
+from scenarios.compare import KPI_ROWS, comparison_table
+from scenarios.pipeline import ScenarioRun
+
+
+@dataclass(frozen=True)
+class Delta:
+    """A difference as shown: its text and ``"better"``/``"worse"`` (``None``: none or zero)."""
+
+    text: str
+    css: str | None = None
+
+
+@dataclass(frozen=True)
+class KpiRow:
+    label: str
+    indent: int  # sub-items (labels with leading spaces in KPI_ROWS) are indented
+    unit: str
+    optimised: str
+    rules: str
+    difference: Delta
+
+
+@dataclass(frozen=True)
+class TargetRow:
+    target: str
+    required: str
+    unit: str
+    achieved: str
+    state: str
+
+
+@dataclass(frozen=True)
+class KpiTable:
+    rows: list[KpiRow]
+    targets: list[TargetRow]
+
+
+@dataclass(frozen=True)
+class ComparisonCell:
+    value: str
+    vs_base: Delta | None  # None in the base run's own column
+    vs_rules: Delta
+
+
+@dataclass(frozen=True)
+class ComparisonRow:
+    label: str
+    indent: int
+    unit: str
+    cells: list[ComparisonCell]
+
+
+@dataclass(frozen=True)
+class ComparisonTable:
+    runs: list[str]
+    rows: list[ComparisonRow]
+    currency: str
+    savings: list[str]
+    fallback_periods: list[str]
+
+
+@dataclass(frozen=True)
+class DaysTable:
+    per: str  # "day" or "month"
+    currency: str
+    rows: list[tuple[str, str, str, str, str, str]]  # period, cost, rule-based, saving, fallback, solve seconds
+
+
+def fmt_value(value: float | None, unit: str) -> str:
+    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+        return "-"
+    if unit == "%":
+        return f"{100 * value:.1f} %"
+    return f"{value:,.1f}" if abs(value) < 100 else f"{value:,.0f}"
+
+
+def fmt_delta(value: float | None, unit: str, lower_is_better: bool) -> Delta:
+    if value is None or abs(value) < 1e-9:
+        return Delta("-" if value is None else "0")
+    good = (value < 0) == lower_is_better
+    text = f"{100 * value:+.1f} pt" if unit == "%" else f"{value:+,.0f}"
+    return Delta(text, "better" if good else "worse")
+
+
+def _split_label(text: str) -> tuple[str, int]:
+    """A KPI label and its indent: two leading spaces per level."""
+    stripped = text.lstrip(" ")
+    return stripped, (len(text) - len(stripped)) // 2
+
+
+def kpi_table(kpis: Kpis, baseline: Kpis, currency: str) -> KpiTable:
+    """Optimised vs rule-based KPIs with the difference (rows where both are missing left out), and the targets."""
+    rows = []
+    for row in KPI_ROWS:
+        unit = row.unit.format(currency=currency)
+        a, b = row.value(kpis), row.value(baseline)
+        if a is None and b is None:
+            continue
+        delta = None if a is None or b is None else a - b
+        label, indent = _split_label(row.label)
+        rows.append(
+            KpiRow(
+                label, indent, unit, fmt_value(a, unit), fmt_value(b, unit), fmt_delta(delta, unit, row.lower_is_better)
+            )
+        )
+    targets = []
+    for shortfall in kpis.target_shortfalls:
+        state = "met" if shortfall.shortfall <= 1e-6 else f"short by {shortfall.shortfall:,.1f} {shortfall.unit}"
+        targets.append(
+            TargetRow(
+                str(shortfall.target),
+                f"{shortfall.required:,.0f}",
+                str(shortfall.unit),
+                f"{shortfall.achieved:,.0f}",
+                state,
+            )
+        )
+    return KpiTable(rows, targets)
+
+
+def comparison_table_rows(runs: Sequence[ScenarioRun], base: str = "base") -> ComparisonTable:
+    """KPIs per run with deltas against the base run and against each run's rule-based baseline."""
+    table = comparison_table(runs, base)
+    currency = runs[0].currency
+    rows = []
+    for row in KPI_ROWS:
+        if table[row.key].isna().all():
+            continue
+        unit = row.unit.format(currency=currency)
+        cells = [
+            ComparisonCell(
+                fmt_value(r[row.key], unit),
+                None if r["run"] == base else fmt_delta(r[f"{row.key}_vs_base"], unit, row.lower_is_better),
+                fmt_delta(r[f"{row.key}_vs_rules"], unit, row.lower_is_better),
+            )
+            for _, r in table.iterrows()
+        ]
+        label, indent = _split_label(row.label)
+        rows.append(ComparisonRow(label, indent, unit, cells))
+    return ComparisonTable(
+        runs=[str(r) for r in table["run"]],
+        rows=rows,
+        currency=currency,
+        savings=[f"{v:,.0f}" for v in table["saving_vs_rules_cny"]],
+        fallback_periods=[str(int(v)) for v in table["fallback_days"]],
+    )
+
+
+def days_table(run: ScenarioRun, limit: int = 62) -> DaysTable | None:
+    """Per day of a run of several days, or per month when it has more than ``limit`` days; ``None`` for one day."""
+    if len(run.days) < 2:
+        return None
+    records = run.days
+    if len(records) > limit:
+        frame = pd.DataFrame(
+            {
+                "month": [r.period[:7] for r in records],
+                "cost": [k.energy_cost_cny for k in run.daily_kpis],
+                "rules": [k.energy_cost_cny for k in run.daily_baseline_kpis],
+                "fallback": [r.schedule_source != "optimizer" for r in records],
+                "solve": [r.solve_seconds for r in records],
+            }
+        ).groupby("month", sort=False)
+        rows = [
+            (
+                str(m),
+                f"{g.cost.sum():,.0f}",
+                f"{g.rules.sum():,.0f}",
+                f"{g.rules.sum() - g.cost.sum():,.0f}",
+                str(int(g.fallback.sum())),
+                f"{g.solve.sum():.1f}",
+            )
+            for m, g in frame
+        ]
+        return DaysTable("month", run.currency, rows)
+    rows = [
+        (
+            r.period,
+            f"{k.energy_cost_cny:,.0f}",
+            f"{b.energy_cost_cny:,.0f}",
+            f"{b.energy_cost_cny - k.energy_cost_cny:,.0f}",
+            "" if r.schedule_source == "optimizer" else f"FALLBACK {r.status}",
+            f"{r.solve_seconds:.1f}",
+        )
+        for r, k, b in zip(records, run.daily_kpis, run.daily_baseline_kpis, strict=True)
+    ]
+    return DaysTable("day", run.currency, rows)

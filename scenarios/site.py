@@ -1,0 +1,161 @@
+"""The one site model: what a factory is and has, accepted unchanged by scenario files and ``POST /v1/sites``.
+
+A :class:`Site` is where the factory is (location, time zone), what it has
+(assets, as the optimizer's specs with ``$inputs`` references, clock times and
+tariff presets allowed; pvlib PV arrays), and what it wants (targets,
+objective, emission factors). A site exported by the API is a valid
+``site:`` block of a scenario file, and the other way round.
+"""
+
+from __future__ import annotations
+
+import importlib
+import zoneinfo
+from typing import Any
+
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    field_validator,
+    model_validator,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import core_schema
+
+from optimizer import ObjectiveSpec, Targets
+from optimizer.errors import SpecError
+from optimizer.types import FiniteFloat
+from scenarios.assets import FileAsset
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PvArrayEntry:
+    """A :class:`forecasting.PvArraySpec`, validated with ``forecasting`` imported only when a site has arrays."""
+
+    @staticmethod
+    def _model() -> type[BaseModel]:
+        return importlib.import_module("forecasting.specs").PvArraySpec
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        def validate(value: Any) -> BaseModel:
+            model = cls._model()
+            return value if isinstance(value, model) else model.model_validate(value)
+
+        return core_schema.no_info_plain_validator_function(
+            validate,
+            serialization=core_schema.plain_serializer_function_ser_schema(
+                lambda v, info: v.model_dump(mode=info.mode), info_arg=True
+            ),
+        )
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return handler(cls._model().__pydantic_core_schema__)
+
+
+class EmissionFactors(_Strict):
+    """Site-wide emission factors, applied to assets that do not set their own (see each kind's registry entry)."""
+
+    grid_location_kgco2_per_kwh: FiniteFloat | None = Field(
+        None, ge=0, le=10, description="Grid average, location-based [kgCO2/kWh] (China 2023: 0.5306)."
+    )
+    grid_market_kgco2_per_kwh: FiniteFloat | None = Field(
+        None,
+        ge=0,
+        le=10,
+        description="Residual factor, market-based [kgCO2/kWh] (China 2023 excl. non-fossil: 0.6096).",
+    )
+    gas_kgco2_per_nm3: FiniteFloat | None = Field(None, ge=0, le=100, description="Natural gas [kgCO2/Nm3] (2.162).")
+    purchased_heat_kgco2_per_gj: FiniteFloat | None = Field(
+        None, ge=0, le=1000, description="Purchased heat or steam [kgCO2/GJ] (110)."
+    )
+
+
+def check_tz(value: str) -> str:
+    """``value`` if it is an IANA time zone name."""
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as error:
+        raise ValueError(f"{value!r} is not an IANA time zone (e.g. Asia/Shanghai)") from error
+    return value
+
+
+class Site(_Strict):
+    """Where the factory is, what it has and what it wants."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    name: str = Field(min_length=1, max_length=200, description="Site name, for reports.")
+    latitude: FiniteFloat | None = Field(None, ge=-90, le=90, description="[deg north]; needed by pv_arrays.")
+    longitude: FiniteFloat | None = Field(None, ge=-180, le=180, description="[deg east]; needed by pv_arrays.")
+    altitude_m: FiniteFloat = Field(0.0, ge=-500, le=9000, description="[m above sea level].")
+    tz: str = Field(
+        "Asia/Shanghai",
+        validation_alias=AliasChoices("tz", "timezone"),
+        description="IANA time zone of local clock times (tariff bands, days). 'timezone' is read as an alias.",
+    )
+    currency: str = Field("CNY", max_length=8, description="Currency of every price (labels only).")
+    pv_arrays: list[PvArrayEntry] = Field(  # type: ignore[valid-type]
+        default_factory=list,
+        description=(
+            "pvlib models of the PV arrays (forecasting.PvArraySpec: name, dc_kwp, mount, bifacial, ...). "
+            "A weather input adds them up; the API forecasts a 'pv' asset named like an array from the weather "
+            "of a request."
+        ),
+    )
+    emission_factors: EmissionFactors = Field(default_factory=EmissionFactors)
+    assets: list[FileAsset] = Field(  # type: ignore[valid-type]
+        min_length=1, description="Asset specs, chosen by kind; series may be $inputs references."
+    )
+    targets: Targets = Field(default_factory=Targets, description="Targets, enforced over each period run.")
+    objective: ObjectiveSpec = Field(default_factory=ObjectiveSpec)
+
+    @field_validator("tz")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        return check_tz(value)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Site:
+        names = [a.name for a in self.assets]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise SpecError(f"asset names must be unique, repeated: {', '.join(repeated)}", field="assets")
+        arrays = [a.name for a in self.pv_arrays]
+        repeated = sorted({n for n in arrays if arrays.count(n) > 1})
+        if repeated:
+            raise SpecError(f"PV array names must be unique, repeated: {', '.join(repeated)}", field="pv_arrays")
+        if self.pv_arrays and (self.latitude is None or self.longitude is None):
+            raise SpecError("pv_arrays need the site's latitude and longitude", field="latitude")
+        return self
+
+    def asset(self, name: str) -> Any:
+        """The asset entry called ``name``."""
+        for asset in self.assets:
+            if asset.name == name:
+                return asset
+        raise KeyError(name)
+
+    def pv_site(self) -> Any:
+        """The site's PV arrays as a :class:`forecasting.PvSiteSpec` (needs latitude and longitude)."""
+        from forecasting import PvSiteSpec
+
+        assert self.latitude is not None and self.longitude is not None
+        return PvSiteSpec(
+            name=self.name[:128],
+            latitude_deg=self.latitude,
+            longitude_deg=self.longitude,
+            altitude_m=self.altitude_m,
+            tz=self.tz,
+            arrays=self.pv_arrays,
+        )
