@@ -47,6 +47,7 @@ from rich.table import Table
 
 if TYPE_CHECKING:  # the optimizer is imported where it is used, so peer-tool processes never load Pyomo
     from optimizer import DispatchProblem, Horizon, TouTariff
+    from scenarios.site import Site
 
 RESULTS = Path(__file__).with_name("results")
 SEED = 20260715
@@ -171,34 +172,53 @@ def reference_inputs(n_steps: int, step_minutes: int = 15, seed: int = SEED) -> 
     return ReferenceInputs(start, step_minutes, np.asarray(pv_kw).round(3), np.asarray(load_kw).round(3), price)
 
 
-def reference_problem_from(inputs: ReferenceInputs, *, lp: bool = True, name: str | None = None) -> DispatchProblem:
-    """Our formulation of the reference problem; ``lp=True`` keeps it a pure LP (no binaries)."""
-    from optimizer import BatterySpec, DispatchProblem, GridSpec, LoadSpec, PvSpec
+def reference_site(*, lp: bool = True, name: str = "reference") -> Site:
+    """The reference site: grid, PV, load and battery; PV and load are the inputs ``pv`` and ``load``."""
+    from scenarios.site import Site
 
     exclusive = "never" if lp else "auto"
-    return DispatchProblem(
+    return Site.model_validate(
+        {
+            "name": name,
+            "tz": TIME_ZONE,
+            "assets": [
+                {
+                    "kind": "grid",
+                    "name": "grid",
+                    "import_limit_kw": IMPORT_LIMIT_KW,
+                    "export_limit_kw": EXPORT_LIMIT_KW,
+                    "export_price_cny_per_kwh": EXPORT_PRICE_CNY_PER_KWH,
+                    "tariff": reference_tariff(),
+                    "exclusive_import_export": exclusive,
+                },
+                {"kind": "pv", "name": "pv", "available_kw": "$inputs.pv"},
+                {"kind": "load", "name": "load", "power_kw": "$inputs.load"},
+                {
+                    "kind": "battery",
+                    "name": "battery",
+                    "end_soc_frac": INITIAL_SOC_FRAC,
+                    "end_soc_rule": "==",
+                    "exclusive_charge_discharge": exclusive,
+                    **BATTERY,
+                },
+            ],
+        }
+    )
+
+
+def reference_problem_from(inputs: ReferenceInputs, *, lp: bool = True, name: str | None = None) -> DispatchProblem:
+    """Our formulation of the reference problem, through the one compile path; ``lp=True`` keeps it a pure LP."""
+    from scenarios.compile import SeriesByName, compile_problem
+    from scenarios.rolling import Period
+
+    horizon = inputs.horizon()
+    dates = tuple(dict.fromkeys(d.date() for d in horizon.index.tz_localize(None).normalize()))
+    return compile_problem(
+        reference_site(lp=lp),
+        Period(horizon, dates),
+        inputs=SeriesByName({"pv": inputs.pv_kw, "load": inputs.load_kw}),
+        state={"battery": {"initial_soc_frac": inputs.initial_soc_frac}},
         name=name or f"reference-{inputs.n_steps}",
-        horizon=inputs.horizon(),
-        assets=[
-            GridSpec(
-                name="grid",
-                import_limit_kw=IMPORT_LIMIT_KW,
-                export_limit_kw=EXPORT_LIMIT_KW,
-                export_price_cny_per_kwh=EXPORT_PRICE_CNY_PER_KWH,
-                tariff=reference_tariff(),
-                exclusive_import_export=exclusive,
-            ),
-            PvSpec(name="pv", available_kw=inputs.pv_kw),
-            LoadSpec(name="load", power_kw=inputs.load_kw),
-            BatterySpec(
-                name="battery",
-                initial_soc_frac=inputs.initial_soc_frac,
-                end_soc_frac=INITIAL_SOC_FRAC,
-                end_soc_rule="==",
-                exclusive_charge_discharge=exclusive,
-                **BATTERY,
-            ),
-        ],
     )
 
 

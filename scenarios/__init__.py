@@ -29,7 +29,7 @@ _EXPORTS = {
     "build_problem": "scenarios.pipeline",
     "check_case": "scenarios.pipeline",
     "run_case": "scenarios.pipeline",
-    "run_cases": "scenarios.pipeline",
+    "run_cases": "scenarios.parallel",
     "run_from_result": "scenarios.pipeline",
     "comparison_table": "scenarios.compare",
     "render_schedule_html": "scenarios.report_html",

@@ -141,7 +141,8 @@ def _dated(cases: list, start: str | None, end: str | None, days: int | None) ->
 
 def _run_all(cases: list, jobs: int | None, progress: bool, split_months: bool) -> list:
     from scenarios.errors import ScenarioError
-    from scenarios.pipeline import check_case, run_cases
+    from scenarios.parallel import run_cases
+    from scenarios.pipeline import check_case
 
     try:
         for case in cases:

@@ -1,7 +1,8 @@
 """The shipped scenario file ``shenyang_factory.yaml`` is the embedded full-factory default.
 
-Run through the scenario pipeline it must build the problem ``scenarios.factory.factory_problem``
-builds: the same assets, fields and input series (PV, load, cooling, heat, compressed air), the
+Run through the scenario pipeline it must build the problem the factory's former Python builder
+(kept as the oracle in ``tests/factory_reference.py``) builds: the same assets, fields and input
+series (PV, load, cooling, heat, compressed air), the
 same horizon, targets and objective, and (solved) the same optimum. Checked for a summer day, a
 winter day (other demand levels, the December sharp band) and the 7-day single horizon
 (``rolling: false``; clock-time assets copied per day as ``<name>_d1`` .. ``_d7``).
@@ -25,11 +26,11 @@ import pandas as pd
 import pytest
 
 from optimizer import DispatchProblem, SolveOptions, solve
-from scenarios.factory import factory_problem
 from scenarios.loader import Case, ScenarioDocument, load_scenario
 from scenarios.overrides import apply
 from scenarios.pipeline import build_problem, case_periods, with_dates
 from scenarios.spec import ScenarioFile
+from tests.factory_reference import factory_problem  # the Python-built oracle
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "scenarios" / "examples" / "shenyang_factory.yaml"

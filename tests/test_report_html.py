@@ -23,7 +23,8 @@ from optimizer import (
 from optimizer.assets.compressors import AirDemandSpec
 from optimizer.tariff import liaoning_tou
 from scenarios.loader import load_scenario
-from scenarios.pipeline import run_cases, run_from_result
+from scenarios.parallel import run_cases
+from scenarios.pipeline import run_from_result
 from scenarios.report_html import (
     bus_figure,
     gantt_figure,

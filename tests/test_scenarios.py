@@ -18,7 +18,8 @@ from scenarios.inputs import Inputs
 from scenarios.kpis import combine_kpis
 from scenarios.loader import load_scenario
 from scenarios.overrides import OverrideError, apply
-from scenarios.pipeline import build_problem, case_periods, check_case, run_case, run_cases, with_dates
+from scenarios.parallel import run_cases
+from scenarios.pipeline import build_problem, case_periods, check_case, run_case, with_dates
 from scenarios.rolling import carried_state
 from scenarios.spec import ScenarioFile, json_schema
 
