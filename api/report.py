@@ -1,7 +1,7 @@
 """The HTML report of a stored schedule, drawn by the renderer in ``scenarios.report_html``.
 
-The API only adapts: it hands the stored JSON response (and the stored
-problem, for the buses and tariff bands) to ``render_stored_schedule_html`` and
+The API only adapts: it hands the stored JSON response (its ``report_metadata`` places the columns on
+their buses and gives the tariff bands) to ``render_stored_schedule_html`` and
 answers 406 (with the formats it can serve) when that renderer is not installed.
 """
 
@@ -32,11 +32,10 @@ def html_renderer() -> Callable[..., str]:
     return renderer
 
 
-def render_html(payload: dict[str, Any], problem: dict[str, Any] | None = None) -> str:
+def render_html(payload: dict[str, Any]) -> str:
     """The HTML report of a stored schedule response (``ScheduleOut`` as JSON).
 
     With the response's ``report_metadata`` the report places every column on its bus (heat, cooling, air
     too) and shades the tariff bands; without it (schedules stored before it was kept) the renderer guesses
     from the column names."""
-    del problem  # the stored response's report_metadata (the optimizer's description of its result) suffices
     return html_renderer()(payload)

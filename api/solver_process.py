@@ -80,41 +80,67 @@ class ChildOutcome:
     exitcode: int | None = None
 
 
-def _child_main(target: Callable[..., Any], args: tuple[Any, ...], conn: Connection) -> None:
+def _child_main(target: Callable[..., Any], args: tuple[Any, ...], conn: Connection, stream: bool) -> None:
+    """Runs ``target`` in the child: a streaming target sends its own messages through ``emit``; any other one's
+    return value is sent as ``("ok", value)``. Whatever the child hits is reported as ``("error", text)``."""
     try:
-        conn.send(("ok", target(*args)))
+        if stream:
+            target(*args, conn.send)
+        else:
+            conn.send(("ok", target(*args)))
     except BaseException as error:  # noqa: BLE001 - anything the child hits is reported to the parent
         conn.send(("error", f"{type(error).__name__}: {error}"))
     finally:
         conn.close()
 
 
+class _Child:
+    """A fresh process from the forkserver running ``target``, killed on leaving the ``with`` block."""
+
+    def __init__(self, target: Callable[..., Any], args: tuple[Any, ...], deadline_s: float, stream: bool) -> None:
+        self._receiver, sender = _CONTEXT.Pipe(duplex=False)
+        self._process = _CONTEXT.Process(target=_child_main, args=(target, args, sender, stream))
+        self._sender = sender
+        self._deadline = time.monotonic() + deadline_s
+        self.timed_out = False
+
+    def __enter__(self) -> _Child:
+        self._process.start()
+        self._sender.close()
+        return self
+
+    def receive(self) -> tuple[str, Any] | None:
+        """The next message, or None when the deadline passed (``timed_out``) or the child died without one."""
+        try:
+            left = self._deadline - time.monotonic()
+            if left > 0 and self._receiver.poll(left):
+                return self._receiver.recv()
+        except (EOFError, OSError):
+            return None
+        self.timed_out = True
+        return None
+
+    @property
+    def exitcode(self) -> int | None:
+        return self._process.exitcode
+
+    def __exit__(self, *_: object) -> None:
+        if self._process.is_alive():
+            self._process.kill()
+        self._process.join(timeout=5)
+        self._receiver.close()
+
+
 def run_in_child(target: Callable[..., Any], args: tuple[Any, ...], deadline_s: float) -> ChildOutcome:
     """``target(*args)`` in a fresh process from the forkserver, killed if it has not answered by ``deadline_s``.
 
     ``target`` must be a module-level function; its arguments and result cross a pipe (pickled)."""
-    receiver, sender = _CONTEXT.Pipe(duplex=False)
-    process = _CONTEXT.Process(target=_child_main, args=(target, args, sender))
-    process.start()
-    sender.close()
-    outcome: tuple[str, Any] | None = None
-    timed_out = False
-    try:
-        if receiver.poll(deadline_s):
-            outcome = receiver.recv()
-        else:
-            timed_out = True
-    except (EOFError, OSError):
-        outcome = None  # the child died without an answer
-    finally:
-        if process.is_alive():
-            process.kill()
-        process.join(timeout=5)
-        receiver.close()
-    if outcome is None:
-        return ChildOutcome("timeout" if timed_out else "died", exitcode=process.exitcode)
-    kind, payload = outcome
-    return ChildOutcome("ok" if kind == "ok" else "error", payload, process.exitcode)
+    with _Child(target, args, deadline_s, stream=False) as child:
+        message = child.receive()
+    if message is None:
+        return ChildOutcome("timeout" if child.timed_out else "died", exitcode=child.exitcode)
+    kind, payload = message
+    return ChildOutcome("ok" if kind == "ok" else "error", payload, child.exitcode)
 
 
 class PlanInputError(Exception):
@@ -133,7 +159,7 @@ class Plan:
     result: DispatchResult
 
 
-def _plan_child(site_json: str, request_json: str, options_json: str, conn: Connection) -> None:
+def _plan_child(site_json: str, request_json: str, options_json: str, emit: Callable[[Any], None]) -> None:
     """Compiles (pvlib included) and solves in the child; sends the problem first, so that the parent can fall
     back to the rule-based schedule if the solve is killed."""
     from scenarios.ems import DispatchRequest, request_problem
@@ -144,36 +170,27 @@ def _plan_child(site_json: str, request_json: str, options_json: str, conn: Conn
             Site.model_validate_json(site_json), DispatchRequest.model_validate_json(request_json)
         )
     except ProblemError as error:
-        conn.send(("issues", error.issues))
+        emit(("issues", error.issues))
         return
-    conn.send(("problem", problem.model_dump_json()))
+    emit(("problem", problem.model_dump_json()))
     try:
         result = solve(problem, SolveOptions.model_validate_json(options_json))
     except SpecError as error:  # a rule that needs the whole problem (e.g. a chiller's bands without a tariff)
-        conn.send(("issues", [error.issue()]))
+        emit(("issues", [error.issue()]))
         return
-    conn.send(("ok", result))
+    emit(("ok", result))
 
 
 def plan_with_deadline(site_json: str, request_json: str, options: SolveOptions, deadline_s: float) -> Plan:
     """Compile and solve in a child process with a deadline; the rule-based fallback when the solve fails, dies or
     runs past it. Raises :class:`PlanInputError` for issues of the input, :class:`ProblemBuildError` when not even
     a problem could be compiled in time."""
-    receiver, sender = _CONTEXT.Pipe(duplex=False)
-    process = _CONTEXT.Process(
-        target=_child_main_streaming, args=(_plan_child, (site_json, request_json, options.model_dump_json()), sender)
-    )
-    process.start()
-    sender.close()
     problem: DispatchProblem | None = None
     reason = f"solve killed at its {deadline_s:g} s deadline"
-    deadline = time.monotonic() + deadline_s
-    try:
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0 or not receiver.poll(left):
-                break
-            kind, payload = receiver.recv()
+    args = (site_json, request_json, options.model_dump_json())
+    with _Child(_plan_child, args, deadline_s, stream=True) as child:
+        while (message := child.receive()) is not None:
+            kind, payload = message
             if kind == "problem":
                 problem = DispatchProblem.model_validate_json(payload)
             elif kind == "ok":
@@ -184,25 +201,11 @@ def plan_with_deadline(site_json: str, request_json: str, options: SolveOptions,
             else:
                 reason = f"solver process failed: {payload}"
                 break
-    except (EOFError, OSError):
-        reason = "solver process died"
-    finally:
-        if process.is_alive():
-            process.kill()
-        process.join(timeout=5)
-        receiver.close()
+        if message is None and not child.timed_out:
+            reason = "solver process died"
     if problem is None:
         raise ProblemBuildError(f"no problem could be compiled ({reason})")
     return Plan(problem, _fallback(problem, reason))
-
-
-def _child_main_streaming(target: Callable[..., Any], args: tuple[Any, ...], conn: Connection) -> None:
-    try:
-        target(*args, conn)
-    except BaseException as error:  # noqa: BLE001 - anything the child hits is reported to the parent
-        conn.send(("error", f"{type(error).__name__}: {error}"))
-    finally:
-        conn.close()
 
 
 async def plan_off_loop(

@@ -24,6 +24,7 @@ Per asset entry of the site, in this order (later wins):
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any, Protocol
 
 import numpy as np
@@ -171,12 +172,5 @@ def compile_problem(
             objective=site.objective,
         )
     except ValidationError as error:
-        found = issues_from_validation(error)
-        raise ProblemError(
-            [
-                Issue(i.message, origin.get(i.asset, i.asset), i.field, i.step, i.code, i.value)
-                if i.asset is not None
-                else i
-                for i in found
-            ]
-        ) from error
+        issues = [replace(i, asset=origin.get(i.asset, i.asset)) for i in issues_from_validation(error)]
+        raise ProblemError(issues) from error

@@ -15,8 +15,6 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
-import pandas as pd
-
 from optimizer import DispatchProblem
 from scenarios.compile import compile_problem
 from scenarios.inputs import Inputs
@@ -25,7 +23,6 @@ from scenarios.rolling import make_periods
 from scenarios.spec import HorizonSpec
 
 DEFAULT_DATE = dt.date(2026, 7, 15)
-TIME_ZONE = "Asia/Shanghai"
 GREEN_CERTIFICATES = "green_certificates"
 """The contract whose ``max_energy_kwh`` is per day in the file and scales with the days of one horizon."""
 
@@ -38,12 +35,6 @@ def factory_scenario_path() -> Path:
 @cache
 def _base_case() -> Case:
     return load_scenario(factory_scenario_path()).base()
-
-
-def default_day_profiles() -> pd.DataFrame:
-    """PV available and electric load [kW] per quarter-hour of the default day (96 rows)."""
-    with resources.files("scenarios.data").joinpath("default_day_shenyang.csv").open() as handle:
-        return pd.read_csv(handle)
 
 
 def factory_problem(date: dt.date = DEFAULT_DATE, days: int = 1) -> DispatchProblem:

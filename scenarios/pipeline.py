@@ -110,7 +110,7 @@ def file_issue(case: Case, issue: Issue, period: Period) -> Any:
     field = str(parts[0]) if parts else None
     if field is not None and field in scenario.initial_state.get(issue.asset, {}):
         return case.issue(("initial_state", issue.asset, field), message)
-    refs = {a.name: input_refs(a) for a in scenario.site.assets}.get(issue.asset, {})
+    refs = input_refs(scenario.site.asset(issue.asset))
     if field in refs:
         index = period.horizon.index
         when = ""

@@ -176,15 +176,15 @@ def render_schedule_html(
     return _render("schedule.html.j2", title, **_schedule_context(run, detail_days, detail_start))
 
 
-def render_stored_schedule_html(payload: dict[str, Any], problem: DispatchProblem | None = None) -> str:
+def render_stored_schedule_html(payload: dict[str, Any]) -> str:
     """The report of a stored schedule (the API's ``ScheduleOut`` as JSON).
 
-    Uses ``problem`` or ``payload["report_metadata"]`` (see :func:`schedule_metadata`) to place every
-    column on its bus; without either, only electricity flows recognisable by name are stacked and
+    Uses ``payload["report_metadata"]`` (see :func:`schedule_metadata`) to place every
+    column on its bus; without it, only electricity flows recognisable by name are stacked and
     the TOU bands are read off the import price's levels (the page says so). Violations are listed
     above the KPIs.
     """
-    stored = stored_schedule(payload, problem)
+    stored = stored_schedule(payload)
     return _render(
         "stored_schedule.html.j2",
         stored.title,

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from optimizer import DispatchProblem, DispatchResult, Kpis
+from optimizer import DispatchResult, Kpis
 from scenarios.pipeline import FlowInfo, ScenarioRun
 
 
@@ -34,7 +34,7 @@ class StoredSchedule:
     run: ScenarioRun
     title: str
     violations: list[Violation]
-    guessed: bool  # no metadata and no problem: flows and bands guessed from names and price levels
+    guessed: bool  # no metadata: flows and bands guessed from names and price levels
 
 
 def schedule_metadata(result: DispatchResult, currency: str = "CNY") -> dict[str, Any]:
@@ -90,12 +90,12 @@ def _guess_bands(prices: pd.Series) -> pd.Series | None:
     return pd.Series([lookup[v] for v in np.round(prices.to_numpy(dtype=float), 6)], index=prices.index, name="band")
 
 
-def stored_schedule(payload: dict[str, Any], problem: DispatchProblem | None = None) -> StoredSchedule:
+def stored_schedule(payload: dict[str, Any]) -> StoredSchedule:
     """The run, title and violations of a stored schedule (the API's ``ScheduleOut`` as JSON).
 
-    Uses ``payload["report_metadata"]`` (see :func:`schedule_metadata`; ``problem`` is accepted for older
-    callers and not needed) to place every column on its bus; without it, only electricity flows
-    recognisable by name are placed and the TOU bands are read off the import price's levels (``guessed``).
+    Uses ``payload["report_metadata"]`` (see :func:`schedule_metadata`) to place every column on its bus;
+    without it, only electricity flows recognisable by name are placed and the TOU bands are read off the
+    import price's levels (``guessed``).
     """
     records = payload.get("schedule") or []
     frame = pd.DataFrame.from_records(records)

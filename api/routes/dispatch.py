@@ -183,10 +183,10 @@ async def dispatch(
     # No database connection is held while solving (up to time limit + margin).
     await run_in_threadpool(session.close)
     options = _solve_options(body, settings)
-    request = DispatchRequest.model_validate(body.model_dump(exclude={"solver"}))
     try:
         deadline_s = options.time_limit_s + settings.deadline_margin_s
-        plan = await plan_off_loop(json.dumps(site_spec), request.model_dump_json(), options, deadline_s, slots)
+        request_json = body.model_dump_json(exclude={"solver"})
+        plan = await plan_off_loop(json.dumps(site_spec), request_json, options, deadline_s, slots)
     except SolverBusyError as error:
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE,
@@ -194,7 +194,8 @@ async def dispatch(
             headers={"Retry-After": str(settings.retry_after_s)},
         ) from error
     except PlanInputError as error:
-        raise ProblemInputError(_details(site_spec, request, error)) from error
+        # validating the stored site may import forecasting (pv_arrays): not on the event loop
+        raise ProblemInputError(await run_in_threadpool(_details, site_spec, body, error)) from error
     except ProblemBuildError as error:
         detail = {"field": "site.assets", "message": f"no model can be built: {error}", "type": "value_error"}
         raise ProblemInputError([{**detail, "input": None}]) from error

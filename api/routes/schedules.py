@@ -56,7 +56,7 @@ def read_schedule(schedule_id: ScheduleId, request: Request, session: SessionDep
         )
     if "text/html" in accept:
         try:
-            return HTMLResponse(render_html(out.model_dump(mode="json"), record.problem))
+            return HTMLResponse(render_html(out.model_dump(mode="json")))
         except RendererMissingError as error:
             raise HTTPException(
                 status.HTTP_406_NOT_ACCEPTABLE,
