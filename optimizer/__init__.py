@@ -8,8 +8,9 @@ Typical use::
 """
 
 from optimizer.assets import BatterySpec, GreenContractSpec, GridSpec, LoadSpec, PvSpec
+from optimizer.assets.air import AirDemandSpec, AirReceiverSpec
 from optimizer.assets.cold_storage import ChillerSpec, ColdTankSpec, CoolingDemandSpec
-from optimizer.assets.compressors import AirDemandSpec, AirReceiverSpec, CompressorSpec
+from optimizer.assets.compressors import CompressorSpec
 from optimizer.assets.fleet_charging import FleetChargingSpec
 from optimizer.assets.flexible_load import BlockLoadSpec, EnergyWindowLoadSpec
 from optimizer.assets.heat import GasBoilerSpec, HeatDemandSpec, HeatPumpSpec, HeatTankSpec, PurchasedHeatSpec

@@ -2,7 +2,7 @@
 
 Every constraint gets non-negative slacks (one per violated side); minimising
 their sum finds the least total violation. Constraints with a non-zero slack
-are reported by group (``battery.end_soc``, ``electricity_balance``...), step
+are reported by group (``battery.end_level``, ``electricity_balance``...), step
 and timestamp, so the user sees *what* cannot be met *when*.
 """
 
@@ -25,7 +25,7 @@ class Violation(BaseModel):
     """A constraint that cannot hold, with the least amount by which it is missed."""
 
     constraint: str = Field(description="Full constraint name, e.g. 'electricity_balance[40]'.")
-    group: str = Field(description="Constraint group, e.g. 'electricity_balance' or 'battery.end_soc'.")
+    group: str = Field(description="Constraint group, e.g. 'electricity_balance' or 'battery.end_level'.")
     step: int | None = Field(None, description="Horizon step, when the constraint is per step.")
     timestamp: str | None = Field(None, description="Interval start of that step (ISO 8601).")
     amount: float = Field(description="Violation in the constraint's own unit (kW, kWh, kgCO2...).")

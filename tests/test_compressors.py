@@ -23,8 +23,9 @@ from pydantic import ValidationError
 
 from optimizer import DispatchProblem, GridSpec, Horizon, SolveOptions, solve
 from optimizer.assets import REGISTRY
+from optimizer.assets.air import AirDemandSpec, AirReceiverSpec
 from optimizer.assets.commitment import minutes_to_steps
-from optimizer.assets.compressors import AirDemandSpec, AirReceiverSpec, CompressorSpec
+from optimizer.assets.compressors import CompressorSpec
 from optimizer.model import build_model
 from optimizer.solve import solve_model
 

@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from optimizer import DispatchProblem, DispatchResult, GridSpec, Horizon, ObjectiveSpec, SolveOptions, solve
-from optimizer.assets.compressors import AirDemandSpec, CompressorSpec
+from optimizer.assets.air import AirDemandSpec
+from optimizer.assets.compressors import CompressorSpec
 from optimizer.assets.heat import (
     NATURAL_GAS_LHV_KWH_PER_NM3,
     GasBoilerSpec,

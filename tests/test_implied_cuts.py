@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from optimizer import DispatchProblem, GridSpec, Horizon, LoadSpec
-from optimizer.assets.compressors import AirReceiverSpec
+from optimizer.assets.air import AirReceiverSpec
 from optimizer.cover_cuts import units_needed
 from optimizer.model import build_model
 from optimizer.solve import solve_model

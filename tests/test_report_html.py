@@ -20,7 +20,7 @@ from optimizer import (
     PvSpec,
     solve,
 )
-from optimizer.assets.compressors import AirDemandSpec
+from optimizer.assets.air import AirDemandSpec
 from optimizer.tariff import liaoning_tou
 from scenarios.loader import load_scenario
 from scenarios.parallel import run_cases

@@ -1,10 +1,10 @@
 """Battery energy storage on the electricity bus.
 
 Variables: ``charge_kw[t]``, ``discharge_kw[t]`` (AC side) and ``soc_kwh[t]``
-(content at the end of step ``t``, within the SOC window). Constraints: the
-shared level balance, the end-of-horizon SOC (``>=`` or ``==``), a reserve SOC
-during given local clock hours, and exclusive charge/discharge where needed
-(see :func:`optimizer.assets.storage.needs_exclusive`). Degradation is costed
+(content at the end of step ``t``, within the SOC window). The store itself
+(balance, self-discharge, end-of-horizon SOC ``>=`` or ``==``, exclusive
+charge/discharge where needed) is the shared :func:`optimizer.assets.storage.add_store`;
+the battery adds a reserve SOC during given local clock hours. Degradation is costed
 per kWh of throughput (charged plus discharged energy, AC side).
 """
 
@@ -17,7 +17,7 @@ import pyomo.environ as pyo
 from pydantic import Field, model_validator
 
 from optimizer.assets.base import AssetSpec, BuildContext
-from optimizer.assets.storage import ExclusiveMode, add_level_balance, exclude_simultaneous_when_needed
+from optimizer.assets.storage import ExclusiveMode, StoreColumns, StoreLimits, add_store
 from optimizer.baseline_state import BaselineState
 from optimizer.buses import ELECTRICITY
 from optimizer.errors import SpecError
@@ -80,55 +80,43 @@ def reserve_held_at_step_end(hours: np.ndarray, reserve_hours: list[int]) -> np.
     return in_window | next_in_window
 
 
-def build_battery(spec: BatterySpec, ctx: BuildContext) -> None:
-    n = spec.name
+def store_limits(spec: BatterySpec) -> StoreLimits:
+    """The battery as a store [kW, kWh]."""
     cap = spec.capacity_kwh
-    block = ctx.block(n)
-    block.charge_kw = pyo.Var(ctx.steps, bounds=(0.0, spec.charge_power_kw))
-    block.discharge_kw = pyo.Var(ctx.steps, bounds=(0.0, spec.discharge_power_kw))
-    block.soc_kwh = pyo.Var(ctx.steps, bounds=(spec.soc_min_frac * cap, spec.soc_max_frac * cap))
-    add_level_balance(
-        block,
-        ctx,
-        level=block.soc_kwh,
-        charge=block.charge_kw,
-        discharge=block.discharge_kw,
+    return StoreLimits(
+        charge_max=spec.charge_power_kw,
+        discharge_max=spec.discharge_power_kw,
+        level_min=spec.soc_min_frac * cap,
+        level_max=spec.soc_max_frac * cap,
         initial=spec.initial_soc_frac * cap,
+        end=(spec.initial_soc_frac if spec.end_soc_frac is None else spec.end_soc_frac) * cap,
+        end_rule=spec.end_soc_rule,
         charge_eff=spec.charge_efficiency,
         discharge_eff=spec.discharge_efficiency,
         loss_frac_per_h=spec.self_discharge_frac_per_h,
     )
-    end_kwh = (spec.initial_soc_frac if spec.end_soc_frac is None else spec.end_soc_frac) * cap
-    last = ctx.n_steps - 1
-    if spec.end_soc_rule == "==":
-        block.end_soc = pyo.Constraint(expr=block.soc_kwh[last] == end_kwh)
-    else:
-        block.end_soc = pyo.Constraint(expr=block.soc_kwh[last] >= end_kwh)
 
+
+def build_battery(spec: BatterySpec, ctx: BuildContext) -> None:
+    n = spec.name
+    block = ctx.block(n)
+    _, _, soc_kwh = add_store(
+        block,
+        ctx,
+        store_limits(spec),
+        charge_bus=ELECTRICITY,
+        discharge_bus=ELECTRICITY,
+        columns=StoreColumns(level="soc_kwh"),
+        roles=("storage_charge", "storage_discharge"),
+        exclusive=spec.exclusive_charge_discharge,
+    )
     if spec.reserve_hours and spec.reserve_soc_frac > spec.soc_min_frac:
         held = reserve_held_at_step_end(ctx.horizon.index.hour, spec.reserve_hours)
-        block.reserve_soc = pyo.Constraint(
-            np.flatnonzero(held).tolist(), rule=lambda b, t: b.soc_kwh[t] >= spec.reserve_soc_frac * cap
-        )
-
-    ctx.add_flow(f"{n}.charge_kw", block.charge_kw, bus=ELECTRICITY, sign=-1, role="storage_charge")
-    ctx.add_flow(f"{n}.discharge_kw", block.discharge_kw, bus=ELECTRICITY, sign=+1, role="storage_discharge")
-    ctx.add_flow(f"{n}.soc_kwh", block.soc_kwh)
+        reserve_kwh = spec.reserve_soc_frac * spec.capacity_kwh
+        block.reserve_soc = pyo.Constraint(np.flatnonzero(held).tolist(), rule=lambda b, t: soc_kwh[t] >= reserve_kwh)
     wear = np.full(ctx.n_steps, spec.degradation_cost_cny_per_kwh)
     ctx.add_linear_cost("degradation", f"{n}.charge_kw", wear)
     ctx.add_linear_cost("degradation", f"{n}.discharge_kw", wear)
-
-    exclude_simultaneous_when_needed(
-        block,
-        ctx,
-        spec.exclusive_charge_discharge,
-        charge=block.charge_kw,
-        discharge=block.discharge_kw,
-        charge_max=spec.charge_power_kw,
-        discharge_max=spec.discharge_power_kw,
-        charge_eff=spec.charge_efficiency,
-        discharge_eff=spec.discharge_efficiency,
-    )
 
 
 def baseline_battery(spec: BatterySpec, state: BaselineState) -> None:

@@ -70,7 +70,7 @@ from pydantic import Field, field_validator, model_validator
 from optimizer.assets.base import AssetSpec, BuildContext
 from optimizer.assets.commitment import add_commitment, minutes_to_steps, steps_in_state
 from optimizer.assets.grid import GridSpec
-from optimizer.assets.storage import add_level_balance
+from optimizer.assets.storage import StoreLimits, add_store, idle_store_baseline
 from optimizer.baseline_state import BaselineState
 from optimizer.buses import COOLING, ELECTRICITY, ICE
 from optimizer.errors import SpecError
@@ -341,35 +341,23 @@ class ColdTankSpec(AssetSpec):
         return ICE if self.medium == "ice" else COOLING
 
 
-def build_cold_tank(spec: ColdTankSpec, ctx: BuildContext) -> None:
-    n = spec.name
-    block = ctx.block(n)
-    block.charge_kw = pyo.Var(ctx.steps, bounds=(0.0, spec.charge_power_kw))
-    block.discharge_kw = pyo.Var(ctx.steps, bounds=(0.0, spec.discharge_power_kw))
-    block.level_kwh = pyo.Var(ctx.steps, bounds=(0.0, spec.capacity_kwh))
-    add_level_balance(
-        block,
-        ctx,
-        level=block.level_kwh,
-        charge=block.charge_kw,
-        discharge=block.discharge_kw,
+def _tank_limits(spec: ColdTankSpec) -> StoreLimits:
+    end_frac = spec.initial_level_frac if spec.end_level_frac is None else spec.end_level_frac
+    return StoreLimits(
+        charge_max=spec.charge_power_kw,
+        discharge_max=spec.discharge_power_kw,
+        level_min=0.0,
+        level_max=spec.capacity_kwh,
         initial=spec.initial_level_frac * spec.capacity_kwh,
-        charge_eff=1.0,
-        discharge_eff=1.0,
+        end=end_frac * spec.capacity_kwh,
         loss_frac_per_h=spec.standing_loss_frac_per_h,
     )
-    end_frac = spec.initial_level_frac if spec.end_level_frac is None else spec.end_level_frac
-    block.end_level = pyo.Constraint(expr=block.level_kwh[ctx.n_steps - 1] >= end_frac * spec.capacity_kwh)
-    ctx.add_flow(f"{n}.charge_kw", block.charge_kw, bus=spec.charge_bus, sign=-1)
-    ctx.add_flow(f"{n}.discharge_kw", block.discharge_kw, bus=COOLING, sign=+1)
-    ctx.add_flow(f"{n}.level_kwh", block.level_kwh)
+
+
+def build_cold_tank(spec: ColdTankSpec, ctx: BuildContext) -> None:
+    add_store(ctx.block(spec.name), ctx, _tank_limits(spec), charge_bus=spec.charge_bus, discharge_bus=COOLING)
 
 
 def baseline_cold_tank(spec: ColdTankSpec, state: BaselineState) -> None:
     """Rule: the tank stays idle; its content only decays by the standing loss."""
-    n_steps = state.horizon.n_steps
-    keep = (1.0 - spec.standing_loss_frac_per_h) ** state.dt_h
-    initial = spec.initial_level_frac * spec.capacity_kwh
-    state.columns[f"{spec.name}.charge_kw"] = np.zeros(n_steps)
-    state.columns[f"{spec.name}.discharge_kw"] = np.zeros(n_steps)
-    state.columns[f"{spec.name}.level_kwh"] = initial * keep ** np.arange(1, n_steps + 1)
+    idle_store_baseline(state, spec.name, _tank_limits(spec))

@@ -1,8 +1,6 @@
-"""Compressed air: compressor units, air receivers and compressed-air demand.
+"""Compressed air: compressor units on the ``compressed_air`` bus (m3/min of free air).
 
-The ``compressed_air`` bus is a *rate* in m3/min of free air (FAD), so stores on
-it hold m3: ``level_m3[t] = level_m3[t-1] + (in - out) * 60 * dt_h`` (the shared
-level balance with ``rate_to_level=60``).
+Receivers and the site's air demand are in :mod:`optimizer.assets.air`.
 
 Compressor unit (kind ``compressor``), on/off by the shared commitment rules
 (min up/down times in minutes, rounded up to whole steps; availability; initial
@@ -62,7 +60,6 @@ left when the unit's rule runs and the rest is dumped.
 
 from __future__ import annotations
 
-import itertools
 from typing import Literal
 
 import numpy as np
@@ -71,7 +68,14 @@ from pydantic import Field, model_validator
 
 from optimizer.assets.base import AssetSpec, BuildContext
 from optimizer.assets.commitment import add_commitment, minutes_to_steps, steps_in_state
-from optimizer.assets.storage import add_level_balance
+from optimizer.assets.power_curve import (
+    DEFAULT_CURVE_SLOPE,
+    FLOW_TOLERANCE,
+    CurveSegment,
+    add_vsd_curve,
+    check_curve,
+    curve_segments,
+)
 from optimizer.baseline_state import BaselineState
 from optimizer.buses import COMPRESSED_AIR, ELECTRICITY, HEAT
 from optimizer.errors import SpecError
@@ -82,19 +86,6 @@ COMPRESSOR_START = "compressor_start"
 COMPRESSOR_POWER = "compressor_power"
 RECOVERED_HEAT = "heat_recovered"  # the same role strings as optimizer.assets.heat.HEAT_RECOVERED / HEAT_DUMPED
 DUMPED_HEAT = "heat_dumped"
-AIR_DEMAND = "air_demand"
-
-MINUTES_PER_HOUR = 60.0
-DEFAULT_CURVE_SLOPE = (1.0 - 0.25) / (1.0 - 0.2)  # the line through (0.2, 0.25) and (1.0, 1.0)
-CONVEXITY_TOLERANCE = 1e-9
-FLOW_TOLERANCE = 1e-9
-
-
-class CurveSegment:
-    """One linear piece of a VSD curve: ``power_frac = slope * flow_frac + intercept`` on [low, high]."""
-
-    def __init__(self, low: float, high: float, slope: float, intercept: float) -> None:
-        self.low, self.high, self.slope, self.intercept = low, high, slope, intercept
 
 
 class CompressorSpec(AssetSpec):
@@ -178,38 +169,8 @@ class CompressorSpec(AssetSpec):
                     "applies to vsd control only; load_unload uses unloaded_power_frac", field="power_curve"
                 )
             return self
-        self._check_curve(self.curve_points())
+        check_curve(self.curve_points(), self.min_flow_frac)
         return self
-
-    def _check_curve(self, points: list[tuple[float, float]]) -> None:
-        if len(points) < 2:
-            raise SpecError("needs at least two (flow_frac, power_frac) breakpoints", field="power_curve")
-        flows = [f for f, _ in points]
-        if any(b <= a for a, b in itertools.pairwise(flows)):
-            raise SpecError(f"flow fractions must increase strictly, got {flows}", field="power_curve")
-        if flows[0] < 0.0 or flows[0] > self.min_flow_frac + FLOW_TOLERANCE:
-            raise SpecError(
-                f"must start at or below min_flow_frac {self.min_flow_frac} (and not below 0), "
-                f"it starts at flow fraction {flows[0]}",
-                field="power_curve",
-            )
-        if abs(points[-1][0] - 1.0) > FLOW_TOLERANCE or abs(points[-1][1] - 1.0) > FLOW_TOLERANCE:
-            raise SpecError(
-                f"must end at (1.0, 1.0), full flow at full-load power, it ends at {points[-1]}",
-                field="power_curve",
-            )
-        if any(p < 0.0 or p > 1.0 + FLOW_TOLERANCE for _, p in points):
-            raise SpecError(f"power fractions must be within 0-1 of full-load power, got {points}", field="power_curve")
-        slopes = [(p1 - p0) / (f1 - f0) for (f0, p0), (f1, p1) in itertools.pairwise(points)]
-        for i in range(1, len(slopes)):
-            if slopes[i] < slopes[i - 1] - CONVEXITY_TOLERANCE:
-                raise SpecError(
-                    f"is not convex: the slope between breakpoints {i} and {i + 1} ({slopes[i]:.4g}) is "
-                    f"below the slope between breakpoints {i - 1} and {i} ({slopes[i - 1]:.4g}); the model bounds "
-                    "power from below by each segment, which is only right for a convex curve (slopes that never "
-                    "decrease) - use a convex fit",
-                    field="power_curve",
-                )
 
     def curve_points(self) -> list[tuple[float, float]]:
         """The VSD curve's breakpoints (the default line when none are given)."""
@@ -220,15 +181,7 @@ class CompressorSpec(AssetSpec):
 
     def curve_segments(self) -> list[CurveSegment]:
         """The curve's linear pieces over the operating range [min_flow_frac, 1]."""
-        points = self.curve_points()
-        pieces = list(itertools.pairwise(points))
-        segments = []
-        for i, ((f0, p0), (f1, p1)) in enumerate(pieces):
-            last = i == len(pieces) - 1
-            if f1 > self.min_flow_frac + FLOW_TOLERANCE or last:
-                slope = (p1 - p0) / (f1 - f0)
-                segments.append(CurveSegment(min(max(f0, self.min_flow_frac), f1), f1, slope, p0 - slope * f0))
-        return segments
+        return curve_segments(self.curve_points(), self.min_flow_frac)
 
     def power_kw_at(self, on: float, flow_m3_per_min: float) -> float:
         """Electric power [kW] with ``on`` units running and delivering ``flow_m3_per_min`` together.
@@ -285,7 +238,7 @@ def build_compressor(spec: CompressorSpec, ctx: BuildContext) -> None:
         )
         ctx.add_flow(f"{n}.loaded_frac", block.loaded_frac)
     else:
-        _add_vsd_curve(spec, block, ctx)
+        add_vsd_curve(spec, block, ctx)
     ctx.add_flow(f"{n}.flow_m3_per_min", flow, bus=COMPRESSED_AIR, sign=+1)
     ctx.add_switched_supply(COMPRESSED_AIR, f"{n}.flow_m3_per_min", on, rated, spec.units)
     ctx.add_flow(f"{n}.power_kw", power, bus=ELECTRICITY, sign=-1, role=COMPRESSOR_POWER)
@@ -305,62 +258,6 @@ def build_compressor(spec: CompressorSpec, ctx: BuildContext) -> None:
         ctx.add_flow(f"{n}.dumped_heat_kw", block.dumped_heat_kw, bus=HEAT, sign=-1, role=DUMPED_HEAT)
 
     ctx.finalizers.append(lambda c: _order_after_identical_unit(spec, block, c, up, down))
-
-
-def _add_vsd_curve(spec: CompressorSpec, block: pyo.Block, ctx: BuildContext) -> None:
-    rated = spec.rated_flow_m3_per_min
-    full = spec.full_load_power_kw
-    on, flow, power = block.on, block.flow_m3_per_min, block.power_kw
-    low = spec.min_flow_frac * rated
-    block.min_flow_when_on = pyo.Constraint(ctx.steps, rule=lambda b, t: flow[t] >= low * on[t])
-    segments = spec.curve_segments()
-    if len(segments) == 1:
-        s = segments[0]
-        block.power_on_curve = pyo.Constraint(
-            ctx.steps, rule=lambda b, t: power[t] == full * (s.slope * flow[t] / rated + s.intercept * on[t])
-        )
-        return
-    block.S = pyo.Set(initialize=range(len(segments)))
-    block.power_above_segment = pyo.Constraint(
-        block.S,
-        ctx.steps,
-        rule=lambda b, i, t: power[t] >= full * (segments[i].slope * flow[t] / rated + segments[i].intercept * on[t]),
-    )
-    ctx.finalizers.append(lambda c: _put_power_on_curve(spec, block, c, segments))
-
-
-def _put_power_on_curve(
-    spec: CompressorSpec, block: pyo.Block, ctx: BuildContext, segments: list[CurveSegment]
-) -> None:
-    """Segment binaries (one active segment when on) so that power cannot exceed the curve."""
-    mode = spec.exact_power_curve
-    extra_power_can_pay = spec.heat_recovery_frac > 0 or ctx.energy_burning_pays()
-    if mode == "never" or (mode == "auto" and not extra_power_can_pay):
-        return
-    rated = spec.rated_flow_m3_per_min
-    full = spec.full_load_power_kw
-    if spec.units == 1:
-        block.segment_active = pyo.Var(block.S, ctx.steps, domain=pyo.Binary)
-    else:  # units running on each segment
-        block.segment_active = pyo.Var(block.S, ctx.steps, domain=pyo.NonNegativeIntegers, bounds=(0, spec.units))
-    block.segment_flow_frac = pyo.Var(block.S, ctx.steps, bounds=(0.0, spec.units))
-    z, x = block.segment_active, block.segment_flow_frac
-    block.one_segment_when_on = pyo.Constraint(ctx.steps, rule=lambda b, t: sum(z[i, t] for i in b.S) == b.on[t])
-    block.segment_flow_low = pyo.Constraint(
-        block.S, ctx.steps, rule=lambda b, i, t: x[i, t] >= segments[i].low * z[i, t]
-    )
-    block.segment_flow_high = pyo.Constraint(
-        block.S, ctx.steps, rule=lambda b, i, t: x[i, t] <= segments[i].high * z[i, t]
-    )
-    block.flow_from_segments = pyo.Constraint(
-        ctx.steps, rule=lambda b, t: b.flow_m3_per_min[t] == rated * sum(x[i, t] for i in b.S)
-    )
-    block.power_from_segments = pyo.Constraint(
-        ctx.steps,
-        rule=lambda b, t: (
-            b.power_kw[t] == full * sum(segments[i].slope * x[i, t] + segments[i].intercept * z[i, t] for i in b.S)
-        ),
-    )
 
 
 def _order_after_identical_unit(spec: CompressorSpec, block: pyo.Block, ctx: BuildContext, up: int, down: int) -> None:
@@ -448,72 +345,3 @@ def _baseline_unit(
         steps_in_state = steps_in_state + 1 if is_on == was_on else 1
         was_on = is_on
     return on, start, flow, surplus_steps
-
-
-class AirReceiverSpec(AssetSpec):
-    """An air receiver (pressure vessel) used as a small store of compressed air."""
-
-    kind: Literal["air_receiver"] = "air_receiver"
-    capacity_m3: PositiveFloat = Field(
-        description="Free air stored between the minimum and maximum working pressure [m3]."
-    )
-    initial_level_frac: Fraction = Field(0.5, description="Content at the horizon start, as a fraction of capacity.")
-    end_level_frac: Fraction | None = Field(None, description="Content at the horizon end; default: the initial one.")
-    end_level_rule: Literal[">=", "=="] = Field(">=", description="End content at least (>=) or exactly (==).")
-    max_flow_m3_per_min: PositiveFloat | None = Field(
-        None, description="Limit on the flow in or out [m3/min]; default: the whole capacity within one step."
-    )
-
-
-def build_air_receiver(spec: AirReceiverSpec, ctx: BuildContext) -> None:
-    n = spec.name
-    cap = spec.capacity_m3
-    max_flow = spec.max_flow_m3_per_min
-    if max_flow is None:
-        max_flow = cap / (MINUTES_PER_HOUR * ctx.dt_h)
-    block = ctx.block(n)
-    block.in_m3_per_min = pyo.Var(ctx.steps, bounds=(0.0, max_flow))
-    block.out_m3_per_min = pyo.Var(ctx.steps, bounds=(0.0, max_flow))
-    block.level_m3 = pyo.Var(ctx.steps, bounds=(0.0, cap))
-    add_level_balance(
-        block,
-        ctx,
-        level=block.level_m3,
-        charge=block.in_m3_per_min,
-        discharge=block.out_m3_per_min,
-        initial=spec.initial_level_frac * cap,
-        charge_eff=1.0,
-        discharge_eff=1.0,
-        rate_to_level=MINUTES_PER_HOUR,
-    )
-    end = (spec.initial_level_frac if spec.end_level_frac is None else spec.end_level_frac) * cap
-    last = block.level_m3[ctx.n_steps - 1]
-    block.end_level = pyo.Constraint(expr=last == end if spec.end_level_rule == "==" else last >= end)
-    ctx.add_flow(f"{n}.in_m3_per_min", block.in_m3_per_min, bus=COMPRESSED_AIR, sign=-1)
-    ctx.add_flow(f"{n}.out_m3_per_min", block.out_m3_per_min, bus=COMPRESSED_AIR, sign=+1)
-    ctx.add_flow(f"{n}.level_m3", block.level_m3)
-
-
-def baseline_air_receiver(spec: AirReceiverSpec, state: BaselineState) -> None:
-    """Rule: the receiver is not used (it stays at its initial level)."""
-    n_steps = state.horizon.n_steps
-    state.columns[f"{spec.name}.in_m3_per_min"] = np.zeros(n_steps)
-    state.columns[f"{spec.name}.out_m3_per_min"] = np.zeros(n_steps)
-    state.columns[f"{spec.name}.level_m3"] = np.full(n_steps, spec.initial_level_frac * spec.capacity_m3)
-
-
-class AirDemandSpec(AssetSpec):
-    """Compressed-air use of the site, which must be met."""
-
-    kind: Literal["air_demand"] = "air_demand"
-    flow_m3_per_min: NonNegSeries = Field(description="Free-air demand per step [m3/min].")
-
-
-def build_air_demand(spec: AirDemandSpec, ctx: BuildContext) -> None:
-    ctx.add_data(
-        f"{spec.name}.flow_m3_per_min", ctx.series(spec.flow_m3_per_min), bus=COMPRESSED_AIR, sign=-1, role=AIR_DEMAND
-    )
-
-
-def baseline_air_demand(spec: AirDemandSpec, state: BaselineState) -> None:
-    state.add_demand(f"{spec.name}.flow_m3_per_min", spec.flow_m3_per_min, COMPRESSED_AIR)

@@ -35,7 +35,7 @@ from pydantic import Field, field_validator
 from optimizer.assets.base import AssetSpec, BuildContext
 from optimizer.assets.commitment import add_commitment
 from optimizer.assets.load import ELECTRIC_LOAD
-from optimizer.assets.storage import ExclusiveMode, add_level_balance, exclude_simultaneous_when_needed
+from optimizer.assets.storage import ExclusiveMode, StoreLimits, add_store, idle_store_baseline
 from optimizer.baseline_state import BaselineState
 from optimizer.buses import ELECTRICITY, HEAT
 from optimizer.types import Efficiency, Fraction, NonNegFloat, NonNegSeries, PositiveFloat
@@ -211,50 +211,35 @@ class HeatTankSpec(AssetSpec):
     )
 
 
-def build_heat_tank(spec: HeatTankSpec, ctx: BuildContext) -> None:
-    n = spec.name
-    block = ctx.block(n)
-    block.charge_kw = pyo.Var(ctx.steps, bounds=(0.0, spec.charge_power_kw))
-    block.discharge_kw = pyo.Var(ctx.steps, bounds=(0.0, spec.discharge_power_kw))
-    block.level_kwh = pyo.Var(ctx.steps, bounds=(0.0, spec.capacity_kwh))
-    add_level_balance(
-        block,
-        ctx,
-        level=block.level_kwh,
-        charge=block.charge_kw,
-        discharge=block.discharge_kw,
+def _tank_limits(spec: HeatTankSpec) -> StoreLimits:
+    end_frac = spec.initial_level_frac if spec.end_level_frac is None else spec.end_level_frac
+    return StoreLimits(
+        charge_max=spec.charge_power_kw,
+        discharge_max=spec.discharge_power_kw,
+        level_min=0.0,
+        level_max=spec.capacity_kwh,
         initial=spec.initial_level_frac * spec.capacity_kwh,
+        end=end_frac * spec.capacity_kwh,
         charge_eff=spec.charge_efficiency,
         discharge_eff=spec.discharge_efficiency,
         loss_frac_per_h=spec.standing_loss_frac_per_h,
     )
-    end_frac = spec.initial_level_frac if spec.end_level_frac is None else spec.end_level_frac
-    block.end_level = pyo.Constraint(expr=block.level_kwh[ctx.n_steps - 1] >= end_frac * spec.capacity_kwh)
-    ctx.add_flow(f"{n}.charge_kw", block.charge_kw, bus=HEAT, sign=-1)
-    ctx.add_flow(f"{n}.discharge_kw", block.discharge_kw, bus=HEAT, sign=+1)
-    ctx.add_flow(f"{n}.level_kwh", block.level_kwh)
 
-    exclude_simultaneous_when_needed(
-        block,
+
+def build_heat_tank(spec: HeatTankSpec, ctx: BuildContext) -> None:
+    add_store(
+        ctx.block(spec.name),
         ctx,
-        spec.exclusive_charge_discharge,
-        charge=block.charge_kw,
-        discharge=block.discharge_kw,
-        charge_max=spec.charge_power_kw,
-        discharge_max=spec.discharge_power_kw,
-        charge_eff=spec.charge_efficiency,
-        discharge_eff=spec.discharge_efficiency,
+        _tank_limits(spec),
+        charge_bus=HEAT,
+        discharge_bus=HEAT,
+        exclusive=spec.exclusive_charge_discharge,
     )
 
 
 def baseline_heat_tank(spec: HeatTankSpec, state: BaselineState) -> None:
     """Rule: the tank stays idle; its content only decays by the standing loss."""
-    n_steps = state.horizon.n_steps
-    keep = (1.0 - spec.standing_loss_frac_per_h) ** state.dt_h
-    initial = spec.initial_level_frac * spec.capacity_kwh
-    state.columns[f"{spec.name}.charge_kw"] = np.zeros(n_steps)
-    state.columns[f"{spec.name}.discharge_kw"] = np.zeros(n_steps)
-    state.columns[f"{spec.name}.level_kwh"] = initial * keep ** np.arange(1, n_steps + 1)
+    idle_store_baseline(state, spec.name, _tank_limits(spec))
 
 
 # --- purchased heat or steam -----------------------------------------------------------------

@@ -1,7 +1,11 @@
-"""Shared storage rules: level balance and exclusive charge/discharge.
+"""The storage base: a store's flows, level, balance, losses, end rule and exclusivity, written once.
 
-Used by every store (battery, and later thermal tanks and air receivers) so the
-rule is written once. Levels are at interval *ends*; ``level[-1]`` is the
+:func:`add_store` builds every store (battery, heat tank, cold/ice tank, air
+receiver): charge and discharge variables within their limits, a level within
+its window, the level balance with standing losses, the end-of-horizon rule
+(``>=`` or ``==``), exclusive charge/discharge where it is needed, and the
+schedule columns on the store's buses. :func:`idle_store_baseline` is the
+rule-based baseline of a store that the rules do not use. Levels are at interval *ends*; ``level[-1]`` is the
 initial level, i.e. ``level_kwh[t]`` is the content at the end of step ``t``:
 
     level[t] = level[t-1] * (1 - loss_frac_per_h) ** dt_h
@@ -10,11 +14,14 @@ initial level, i.e. ``level_kwh[t]`` is the content at the end of step ``t``:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Literal
 
+import numpy as np
 import pyomo.environ as pyo
 
 from optimizer.assets.base import BuildContext
+from optimizer.baseline_state import BaselineState
 
 ExclusiveMode = Literal["auto", "always", "never"]
 
@@ -97,3 +104,95 @@ def needs_exclusive(mode: ExclusiveMode, ctx: BuildContext, *, charge_eff: float
     if mode == "auto":
         return charge_eff * discharge_eff < 1.0 and ctx.energy_burning_pays()
     return mode == "always"
+
+
+@dataclass(frozen=True)
+class StoreColumns:
+    """Schedule column suffixes of a store's flows and level, e.g. ``charge_kw``, ``discharge_kw``, ``soc_kwh``."""
+
+    charge: str = "charge_kw"
+    discharge: str = "discharge_kw"
+    level: str = "level_kwh"
+
+
+@dataclass(frozen=True)
+class StoreLimits:
+    """A store's numbers, in its own units: flows per hour (or per ``rate_to_level`` of the level's unit)."""
+
+    charge_max: float
+    discharge_max: float
+    level_min: float
+    level_max: float
+    initial: float
+    end: float
+    end_rule: Literal[">=", "=="] = ">="
+    charge_eff: float = 1.0
+    discharge_eff: float = 1.0
+    loss_frac_per_h: float = 0.0
+    rate_to_level: float = 1.0
+
+
+def add_store(
+    block: pyo.Block,
+    ctx: BuildContext,
+    limits: StoreLimits,
+    *,
+    charge_bus: str,
+    discharge_bus: str,
+    columns: StoreColumns = StoreColumns(),
+    roles: tuple[str | None, str | None] = (None, None),
+    exclusive: ExclusiveMode | None = None,
+) -> tuple[Any, Any, Any]:
+    """Adds a store's variables and rules to ``block`` and registers its columns; returns (charge, discharge, level).
+
+    ``exclusive``: None for a store whose simultaneous flows cannot pay (no binary ever); otherwise the mode of
+    :func:`exclude_simultaneous_when_needed`.
+    """
+    charge = pyo.Var(ctx.steps, bounds=(0.0, limits.charge_max))
+    discharge = pyo.Var(ctx.steps, bounds=(0.0, limits.discharge_max))
+    level = pyo.Var(ctx.steps, bounds=(limits.level_min, limits.level_max))
+    block.add_component(columns.charge, charge)
+    block.add_component(columns.discharge, discharge)
+    block.add_component(columns.level, level)
+    add_level_balance(
+        block,
+        ctx,
+        level=level,
+        charge=charge,
+        discharge=discharge,
+        initial=limits.initial,
+        charge_eff=limits.charge_eff,
+        discharge_eff=limits.discharge_eff,
+        loss_frac_per_h=limits.loss_frac_per_h,
+        rate_to_level=limits.rate_to_level,
+    )
+    last = level[ctx.n_steps - 1]
+    block.end_level = pyo.Constraint(expr=last == limits.end if limits.end_rule == "==" else last >= limits.end)
+    name = block.local_name
+    ctx.add_flow(f"{name}.{columns.charge}", charge, bus=charge_bus, sign=-1, role=roles[0])
+    ctx.add_flow(f"{name}.{columns.discharge}", discharge, bus=discharge_bus, sign=+1, role=roles[1])
+    ctx.add_flow(f"{name}.{columns.level}", level)
+    if exclusive is not None:
+        exclude_simultaneous_when_needed(
+            block,
+            ctx,
+            exclusive,
+            charge=charge,
+            discharge=discharge,
+            charge_max=limits.charge_max,
+            discharge_max=limits.discharge_max,
+            charge_eff=limits.charge_eff,
+            discharge_eff=limits.discharge_eff,
+        )
+    return charge, discharge, level
+
+
+def idle_store_baseline(
+    state: BaselineState, name: str, limits: StoreLimits, columns: StoreColumns = StoreColumns()
+) -> None:
+    """Baseline rule of a store the rules leave alone: no flows; the content only decays by the standing loss."""
+    n_steps = state.horizon.n_steps
+    keep = (1.0 - limits.loss_frac_per_h) ** state.dt_h
+    state.columns[f"{name}.{columns.charge}"] = np.zeros(n_steps)
+    state.columns[f"{name}.{columns.discharge}"] = np.zeros(n_steps)
+    state.columns[f"{name}.{columns.level}"] = limits.initial * keep ** np.arange(1, n_steps + 1)
