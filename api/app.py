@@ -15,7 +15,7 @@ from api.db import init_db, make_engine, session_factory
 from api.errors import install_error_handlers
 from api.routes import dispatch, health, scenarios, schedules, sites
 from api.settings import Settings, get_settings
-from api.solver_process import SolveSlots, warm_up
+from api.solver_process import SolveSlots, use_plugins, warm_up
 
 log = logging.getLogger("api")
 
@@ -72,6 +72,7 @@ async def _send_413(send: Send, max_bytes: int) -> None:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    use_plugins(settings.plugins)  # before the routes validate sites and before the forkserver starts
     engine = make_engine(settings.database_url)
 
     @asynccontextmanager

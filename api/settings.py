@@ -33,6 +33,11 @@ class Settings(BaseSettings):
     deadline_margin_s: float = Field(
         15.0, gt=0, description="Hard deadline = time limit + margin; a solve still running then is killed [s]."
     )
+    plugins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Asset-kind plug-ins, 'module:function' (comma-separated): each function registers its kinds "
+        "(optimizer.assets.register_asset_kind) in the service and in every solver process.",
+    )
     max_scenario_steps: int = Field(
         62 * 96, ge=1, description="POST /v1/scenarios/run: most steps (days x steps per day x variants) per run."
     )
@@ -40,7 +45,7 @@ class Settings(BaseSettings):
         600.0, gt=0, description="POST /v1/scenarios/run: a run still going after this is killed (504) [s]."
     )
 
-    @field_validator("api_keys", mode="before")
+    @field_validator("api_keys", "plugins", mode="before")
     @classmethod
     def _split_keys(cls, value: object) -> object:
         if isinstance(value, str):

@@ -17,16 +17,27 @@ from multiprocessing.connection import Connection
 from typing import Any, Literal, TypeVar
 
 from optimizer import DispatchProblem, DispatchResult, SolveOptions, fallback, solve
+from optimizer.assets import load_asset_plugins
 from optimizer.errors import Issue, ProblemError, SpecError
 
 _CONTEXT = mp.get_context("forkserver")
 # Imported once in the forkserver, so each child starts warm (a missing module is skipped by multiprocessing).
 # "__main__" (multiprocessing's default) too: every child re-runs the parent's main script (e.g. the `dispatch`
 # or `uvicorn` console script), and that is only cheap when the forkserver has already imported what it imports.
-_CONTEXT.set_forkserver_preload(
-    ["__main__", "optimizer", "scenarios.ems", "scenarios.pipeline", "api.what_if", "forecasting"]
-)
+_PRELOAD = ["__main__", "optimizer", "scenarios.ems", "scenarios.pipeline", "api.what_if", "forecasting"]
+_CONTEXT.set_forkserver_preload(_PRELOAD)
+_PLUGINS: tuple[str, ...] = ()
+"""Asset-kind plug-ins (``module:function``) loaded in every child before its target runs."""
 T = TypeVar("T")
+
+
+def use_plugins(entries: list[str]) -> None:
+    """Loads asset-kind plug-ins here and in every solver child; call before the forkserver starts (:func:`warm_up`),
+    so that the forkserver preloads their modules too."""
+    global _PLUGINS
+    load_asset_plugins(entries)
+    _PLUGINS = tuple(entries)
+    _CONTEXT.set_forkserver_preload(_PRELOAD + [entry.partition(":")[0] for entry in entries])
 
 
 def warm_up() -> None:
@@ -80,10 +91,14 @@ class ChildOutcome:
     exitcode: int | None = None
 
 
-def _child_main(target: Callable[..., Any], args: tuple[Any, ...], conn: Connection, stream: bool) -> None:
-    """Runs ``target`` in the child: a streaming target sends its own messages through ``emit``; any other one's
-    return value is sent as ``("ok", value)``. Whatever the child hits is reported as ``("error", text)``."""
+def _child_main(
+    target: Callable[..., Any], args: tuple[Any, ...], conn: Connection, stream: bool, plugins: tuple[str, ...]
+) -> None:
+    """Runs ``target`` in the child (after the service's asset plug-ins): a streaming target sends its own messages
+    through ``emit``; any other one's return value is sent as ``("ok", value)``. Whatever the child hits is reported
+    as ``("error", text)``."""
     try:
+        load_asset_plugins(plugins)
         if stream:
             target(*args, conn.send)
         else:
@@ -99,7 +114,7 @@ class _Child:
 
     def __init__(self, target: Callable[..., Any], args: tuple[Any, ...], deadline_s: float, stream: bool) -> None:
         self._receiver, sender = _CONTEXT.Pipe(duplex=False)
-        self._process = _CONTEXT.Process(target=_child_main, args=(target, args, sender, stream))
+        self._process = _CONTEXT.Process(target=_child_main, args=(target, args, sender, stream, _PLUGINS))
         self._sender = sender
         self._deadline = time.monotonic() + deadline_s
         self.timed_out = False

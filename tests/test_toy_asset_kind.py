@@ -5,17 +5,12 @@ The toy kind ``toy_heater`` (defined only here) is an electric heater filling a 
 With a grid whose import price is 0.3 CNY/kWh from 00:00 to 12:00 and 1.2 CNY/kWh after, the optimum draws the
 energy in the cheap half only: objective = 20 kWh x 0.3 CNY/kWh = 6.0 CNY per day.
 
-The API solves in a forkserver child, which knows only what the forkserver preloads: ``api.solver_process``
-preloads ``__main__``, i.e. the main *script* of the server process. So the live server here is this file run as a
-script (``python tests/test_toy_asset_kind.py <port>``): it registers the kind at import as ``__main__`` in the
-server and as ``__mp_main__`` in the forkserver, so every solver child has it too.
+The live API server loads the kind as an operator would, with ``DISPATCH_PLUGINS=tests.test_toy_asset_kind:register``:
+the service registers it at start, and every solver child process before it compiles.
 """
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
@@ -29,6 +24,7 @@ from pydantic import Field
 from optimizer.assets import AssetType, register_asset_kind, unregister_asset_kind
 from optimizer.assets.base import AssetSpec, BuildContext
 from optimizer.assets.load import ELECTRIC_LOAD
+from optimizer.assets.storage import StoreColumns, StoreLimits, add_store
 from optimizer.baseline_state import BaselineState
 from optimizer.buses import ELECTRICITY
 from optimizer.state import LevelState
@@ -51,21 +47,34 @@ class ToyHeaterSpec(AssetSpec):
     end_level_frac: Fraction | None = Field(None, description="Store content at least this at the end.")
 
 
-def build_toy_heater(spec: ToyHeaterSpec, ctx: BuildContext) -> None:
-    block = ctx.block(spec.name)
-    block.power_kw = pyo.Var(ctx.steps, bounds=(0.0, spec.max_kw))
-    block.level_kwh = pyo.Var(ctx.steps, bounds=(0.0, spec.capacity_kwh))
-    initial = spec.initial_level_frac * spec.capacity_kwh
+COLUMNS = StoreColumns(charge="power_kw", discharge="release_kw")  # the heater fills the store; nothing releases
 
-    def fill(b: pyo.Block, t: int) -> Any:
-        return b.level_kwh[t] == (initial if t == 0 else b.level_kwh[t - 1]) + b.power_kw[t] * ctx.dt_h
 
-    block.fill = pyo.Constraint(ctx.steps, rule=fill)
-    block.energy = pyo.Constraint(expr=sum(block.power_kw[t] for t in ctx.steps) * ctx.dt_h == spec.energy_kwh)
+def _limits(spec: ToyHeaterSpec) -> StoreLimits:
     end = spec.initial_level_frac if spec.end_level_frac is None else spec.end_level_frac
-    block.end_level = pyo.Constraint(expr=block.level_kwh[ctx.n_steps - 1] >= end * spec.capacity_kwh)
-    ctx.add_flow(f"{spec.name}.power_kw", block.power_kw, bus=ELECTRICITY, sign=-1, role=ELECTRIC_LOAD)
-    ctx.add_flow(f"{spec.name}.level_kwh", block.level_kwh)
+    return StoreLimits(
+        charge_max=spec.max_kw,
+        discharge_max=0.0,
+        level_min=0.0,
+        level_max=spec.capacity_kwh,
+        initial=spec.initial_level_frac * spec.capacity_kwh,
+        end=end * spec.capacity_kwh,
+    )
+
+
+def build_toy_heater(spec: ToyHeaterSpec, ctx: BuildContext) -> None:
+    """The shared store (bounds, balance, end rule, columns) plus the energy the heater must draw."""
+    block = ctx.block(spec.name)
+    power, _, _ = add_store(
+        block,
+        ctx,
+        _limits(spec),
+        charge_bus=ELECTRICITY,
+        discharge_bus=ELECTRICITY,
+        columns=COLUMNS,
+        roles=(ELECTRIC_LOAD, None),
+    )
+    block.energy = pyo.Constraint(expr=sum(power[t] for t in ctx.steps) * ctx.dt_h == spec.energy_kwh)
 
 
 def baseline_toy_heater(spec: ToyHeaterSpec, state: BaselineState) -> None:
@@ -73,9 +82,9 @@ def baseline_toy_heater(spec: ToyHeaterSpec, state: BaselineState) -> None:
     n = state.horizon.n_steps
     power = np.full(n, min(spec.max_kw, spec.energy_kwh / (n * state.dt_h)))
     state.columns[f"{spec.name}.power_kw"] = power
-    state.columns[f"{spec.name}.level_kwh"] = (
-        spec.initial_level_frac * spec.capacity_kwh + np.cumsum(power) * state.dt_h
-    )
+    state.columns[f"{spec.name}.release_kw"] = np.zeros(n)
+    initial = spec.initial_level_frac * spec.capacity_kwh
+    state.columns[f"{spec.name}.level_kwh"] = initial + np.cumsum(power) * state.dt_h
     state.net_kw += power
 
 
@@ -88,11 +97,8 @@ TOY = AssetType(
 
 
 def register() -> None:
+    """The plug-in entry point (``DISPATCH_PLUGINS=tests.test_toy_asset_kind:register``)."""
     register_asset_kind(KIND, TOY)
-
-
-if __name__ in ("__main__", "__mp_main__"):  # the live server below, and its forkserver's preload of __main__
-    register()
 
 
 @pytest.fixture
@@ -173,42 +179,14 @@ def test_toy_site_is_stored_by_the_api_in_process(toy_kind: None, tmp_path: Path
     assert spec["assets"][1]["kind"] == KIND
 
 
-# --- a live server that knows the toy kind: this file run as the server's main script ----------------------------
-
-
-def _toy_server(tmp_path: Path) -> Any:
-    from tests.api_fixtures import API_KEY, REPO, Server, free_port
-
-    class ToyServer(Server):
-        def __init__(self, db_path: Path, log_path: Path) -> None:
-            self.port = free_port()
-            self.url = f"http://127.0.0.1:{self.port}"
-            self.log_path = log_path
-            environment = {
-                **os.environ,
-                "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
-                "DATABASE_URL": f"sqlite:///{db_path}",
-                "DISPATCH_API_KEYS": API_KEY,
-            }
-            self._log = log_path.open("ab")
-            self.process = subprocess.Popen(
-                [sys.executable, str(Path(__file__).resolve()), str(self.port)],
-                cwd=REPO,
-                env=environment,
-                stdout=self._log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-
-    return ToyServer(tmp_path / "toy.sqlite", tmp_path / "toy-server.log")
-
-
 def test_toy_kind_dispatched_by_a_live_server(tmp_path: Path) -> None:
     """POST /v1/sites + POST /v1/sites/{id}/dispatch: the solver child knows the kind, the optimum is 6.0 CNY."""
-    from tests.api_fixtures import HEADERS
+    from tests.api_fixtures import HEADERS, Server
 
     carried = (INITIAL_FRAC * CAPACITY_KWH + ENERGY_KWH) / CAPACITY_KWH  # day 2's initial level from the rolling run
-    with _toy_server(tmp_path) as server, httpx.Client(base_url=server.url, timeout=60, headers=HEADERS) as client:
+    plugin = {"DISPATCH_PLUGINS": "tests.test_toy_asset_kind:register"}
+    server = Server(tmp_path / "toy.sqlite", tmp_path / "toy-server.log", env=plugin)
+    with server, httpx.Client(base_url=server.url, timeout=60, headers=HEADERS) as client:
         response = client.post("/v1/sites", json=SITE)
         assert response.status_code == 201, response.text
         site_id = response.json()["id"]
@@ -231,14 +209,10 @@ def test_toy_kind_dispatched_by_a_live_server(tmp_path: Path) -> None:
             _check_day({c: [r[c] for r in rows] for c in ("heater.power_kw", "heater.level_kwh")}, first_level)
 
 
-def _serve(port: int) -> None:
-    """The server process: the kind is registered (above) before the app and its forkserver start."""
-    import uvicorn
+def test_a_plugin_that_cannot_be_loaded_is_named() -> None:
+    from optimizer.assets import load_asset_plugins
 
-    from api.app import create_app
-
-    uvicorn.run(create_app(), host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=5)
-
-
-if __name__ == "__main__":
-    _serve(int(sys.argv[1]))
+    with pytest.raises(ValueError, match="'no_such_module:register' cannot be loaded"):
+        load_asset_plugins(["no_such_module:register"])
+    with pytest.raises(ValueError, match=r"'tests\.test_toy_asset_kind:no_such_function' cannot be loaded"):
+        load_asset_plugins(["tests.test_toy_asset_kind:no_such_function"])

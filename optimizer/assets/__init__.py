@@ -6,13 +6,13 @@ entry in :data:`REGISTRY` (or :func:`register_asset_kind` from outside the packa
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import importlib
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from optimizer.assets import air, compressors, fleet_charging, flexible_load, heat
 from optimizer.assets import cold_storage as cold
-from optimizer.assets import compressors as air
-from optimizer.assets import fleet_charging, flexible_load, heat
 from optimizer.assets.base import AssetSpec, BuildContext
 from optimizer.assets.battery import BatterySpec, baseline_battery, build_battery
 from optimizer.assets.entry import kind_entry
@@ -83,9 +83,9 @@ REGISTRY: dict[str, AssetType] = {
         ),
     ),
     "compressor": AssetType(
-        air.CompressorSpec,
-        air.build_compressor,
-        air.baseline_compressor,
+        compressors.CompressorSpec,
+        compressors.build_compressor,
+        compressors.baseline_compressor,
         baseline_order=1,
         state=(CommitmentState(groups=True),),
     ),
@@ -154,6 +154,26 @@ def register_asset_kind(kind: str, asset_type: AssetType) -> None:
     REGISTRY[kind] = asset_type
 
 
+def load_asset_plugins(entries: Iterable[str]) -> None:
+    """Calls each ``"module:function"`` entry once per process (a plug-in's function registers its kinds).
+
+    Raises ``ValueError`` naming the entry that cannot be imported or called.
+    """
+    for entry in entries:
+        if entry in _LOADED_PLUGINS:
+            continue
+        module_name, _, function_name = entry.partition(":")
+        try:
+            function = getattr(importlib.import_module(module_name), function_name or "register")
+            function()
+        except (ImportError, AttributeError, TypeError) as error:
+            raise ValueError(f"asset plug-in {entry!r} cannot be loaded: {error}") from error
+        _LOADED_PLUGINS.add(entry)
+
+
+_LOADED_PLUGINS: set[str] = set()
+
+
 def unregister_asset_kind(kind: str) -> None:
     """Removes a kind added by :func:`register_asset_kind`."""
     REGISTRY.pop(kind, None)
@@ -177,6 +197,7 @@ __all__ = [
     "GridSpec",
     "LoadSpec",
     "PvSpec",
+    "load_asset_plugins",
     "register_asset_kind",
     "spec_models",
     "unregister_asset_kind",
