@@ -81,12 +81,6 @@ def forecast_pv_kw(source: WeatherPvInput, case: Case, index: pd.DatetimeIndex) 
 
 def forecast_load_kw(source: LoadHistoryInput, case: Case, index: pd.DatetimeIndex) -> np.ndarray:
     """Load forecast on ``index`` from metered history [kW], before the input's scale and offset."""
-    try:
-        import forecasting
-
-        forecast_load = forecasting.forecast_load  # type: ignore[attr-defined]
-    except (ImportError, AttributeError) as error:
-        raise InputError(MISSING.format(what="forecasting.forecast_load", error=error), "history") from error
     from scenarios.inputs import read_table
 
     path = input_path(case.base_dir, source.history)
@@ -103,7 +97,9 @@ def forecast_load_kw(source: LoadHistoryInput, case: Case, index: pd.DatetimeInd
     history = pd.Series(pd.to_numeric(frame[source.column], errors="coerce").to_numpy(float), index=stamps)
     history = history[history.index < index[0]]
     try:
-        forecast = forecast_load(history, index)
+        forecast = case.scenario.site.load_model.forecast(history, index)
+    except ImportError as error:
+        raise InputError(MISSING.format(what="forecasting.forecast_load", error=error), "history") from error
     except ValueError as error:
         raise InputError(f"{source.history}: {error}", "history") from error
     return np.asarray(pd.Series(forecast).to_numpy(dtype=float))

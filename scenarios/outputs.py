@@ -27,7 +27,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from scenarios.compare import comparison_table
-from scenarios.pipeline import ScenarioRun, daily_table
+from scenarios.pipeline import ScenarioRun
 from scenarios.report_html import render_comparison_html, render_schedule_html, render_sweep_html
 
 TableFormat = Literal["csv", "parquet"]
@@ -163,3 +163,26 @@ def write_sweep(
     files["report"] = out / "sweep.html"
     files["report"].write_text(render_sweep_html(runs), encoding="utf-8")
     return files
+
+
+def daily_table(run: ScenarioRun) -> pd.DataFrame:
+    """One row per period: status, costs (optimised and rule-based), saving, solve time."""
+    rows = []
+    for record, kpis, base in zip(run.days, run.daily_kpis, run.daily_baseline_kpis, strict=True):
+        rows.append(
+            {
+                "period": record.period,
+                "status": record.status,
+                "schedule_source": record.schedule_source,
+                "energy_cost": kpis.energy_cost_cny,
+                "baseline_energy_cost": base.energy_cost_cny,
+                "saving": base.energy_cost_cny - kpis.energy_cost_cny,
+                "emissions_market_kgco2": kpis.emissions_market_kgco2,
+                "pv_self_consumption_frac": kpis.pv_self_consumption_frac,
+                "green_share_frac": kpis.green_share_frac,
+                "peak_import_kw": kpis.peak_import_kw,
+                "mip_gap": record.mip_gap,
+                "solve_seconds": record.solve_seconds,
+            }
+        )
+    return pd.DataFrame(rows)

@@ -371,31 +371,3 @@ def check_case(case: Case) -> int:
         for ref in set(input_refs(asset).values()):
             inputs.values(ref, full)
     return len(periods)
-
-
-def daily_table(run: ScenarioRun) -> pd.DataFrame:
-    """One row per period: status, costs (optimised and rule-based), saving, solve time."""
-    rows = []
-    for record, kpis, base in zip(run.days, run.daily_kpis, run.daily_baseline_kpis, strict=True):
-        rows.append(
-            {
-                "period": record.period,
-                "status": record.status,
-                "schedule_source": record.schedule_source,
-                "energy_cost": kpis.energy_cost_cny,
-                "baseline_energy_cost": base.energy_cost_cny,
-                "saving": base.energy_cost_cny - kpis.energy_cost_cny,
-                "emissions_market_kgco2": kpis.emissions_market_kgco2,
-                "pv_self_consumption_frac": kpis.pv_self_consumption_frac,
-                "green_share_frac": kpis.green_share_frac,
-                "peak_import_kw": kpis.peak_import_kw,
-                "mip_gap": record.mip_gap,
-                "solve_seconds": record.solve_seconds,
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-def finite(values: Sequence[float | None]) -> np.ndarray:
-    """Values as floats with None as NaN."""
-    return np.array([np.nan if v is None else float(v) for v in values], dtype=float)

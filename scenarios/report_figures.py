@@ -297,32 +297,23 @@ def comparison_figure(runs: Sequence[ScenarioRun]) -> go.Figure:
     fig = make_subplots(rows=2, cols=2, subplot_titles=[p[1] for p in panels], vertical_spacing=0.14)
     for k, (key, _, factor) in enumerate(panels):
         row, col = k // 2 + 1, k % 2 + 1
-        opt = [getattr(r.kpis, key) for r in runs]
-        base = [getattr(r.baseline_kpis, key) for r in runs]
-        fig.add_trace(
-            go.Bar(
-                x=labels,
-                y=[None if v is None else v * factor for v in opt],
-                name="optimised",
-                marker_color="#1f77b4",
-                showlegend=k == 0,
-                legendgroup="opt",
-            ),
-            row=row,
-            col=col,
-        )
-        fig.add_trace(
-            go.Bar(
-                x=labels,
-                y=[None if v is None else v * factor for v in base],
-                name="rule-based",
-                marker_color="#bbbbbb",
-                showlegend=k == 0,
-                legendgroup="rules",
-            ),
-            row=row,
-            col=col,
-        )
+        for kpis_of, name, colour, group in (
+            (lambda r: r.kpis, "optimised", "#1f77b4", "opt"),
+            (lambda r: r.baseline_kpis, "rule-based", "#bbbbbb", "rules"),
+        ):
+            values = [getattr(kpis_of(r), key) for r in runs]
+            fig.add_trace(
+                go.Bar(
+                    x=labels,
+                    y=[None if v is None else v * factor for v in values],
+                    name=name,
+                    marker_color=colour,
+                    showlegend=k == 0,
+                    legendgroup=group,
+                ),
+                row=row,
+                col=col,
+            )
     fig.update_layout(barmode="group", height=640, margin={"t": 60, "l": 60, "r": 30, "b": 40})
     return fig
 

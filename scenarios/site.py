@@ -2,16 +2,17 @@
 
 A :class:`Site` is where the factory is (location, time zone), what it has
 (assets, as the optimizer's specs with ``$inputs`` references, clock times and
-tariff presets allowed; pvlib PV arrays), and what it wants (targets,
-objective, emission factors). A site exported by the API is a valid
+tariff presets allowed; pvlib PV arrays; how its loads are forecast), and what
+it wants (targets, objective, emission factors). A site exported by the API is a valid
 ``site:`` block of a scenario file, and the other way round.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 import zoneinfo
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import (
     AliasChoices,
@@ -28,7 +29,7 @@ from pydantic_core import core_schema
 
 from optimizer import ObjectiveSpec, Targets
 from optimizer.errors import SpecError
-from optimizer.types import FiniteFloat
+from optimizer.types import FiniteFloat, Fraction
 from scenarios.assets import FileAsset
 
 
@@ -81,6 +82,41 @@ class EmissionFactors(_Strict):
     )
 
 
+class LoadModel(_Strict):
+    """How the site's loads are forecast from metered history (``forecasting.forecast_load``).
+
+    ``profile``: a profile per day type (workday, Saturday, day off, holiday) from recent days of the same
+    type, on mainland China's official holiday calendar plus the plant's own ``shutdown_days``, scaled by the
+    recent level. ``seasonal_naive``: the same time one week earlier.
+    """
+
+    method: Literal["profile", "seasonal_naive"] = Field("profile", description="Forecast method.")
+    n_days: int = Field(6, ge=1, le=60, description="Profile: days of the same type averaged per profile.")
+    lookback_days: int = Field(42, ge=1, le=400, description="Profile: only days this recent count first [days].")
+    statistic: Literal["median", "mean"] = Field("median", description="Profile: per-slot statistic.")
+    level_days: int = Field(2, ge=0, le=30, description="Profile: recent days of the same type in the level ratio.")
+    level_weight: Fraction = Field(0.5, description="Profile: share of the recent-level ratio applied.")
+    separate_saturday: bool = Field(True, description="Profile: Saturdays get their own profile.")
+    shutdown_days: list[dt.date] = Field(default_factory=list, description="The plant's own days off.")
+
+    def forecast(self, history: Any, index: Any) -> Any:
+        """The forecast of ``history`` (a tz-aware Series of average power) on ``index``."""
+        from forecasting import forecast_load
+        from forecasting.holidays import china_calendar
+        from forecasting.load import ProfileSettings
+
+        settings = ProfileSettings(
+            n_days=self.n_days,
+            lookback_days=self.lookback_days,
+            statistic=self.statistic,
+            level_days=self.level_days,
+            level_weight=self.level_weight,
+            separate_saturday=self.separate_saturday,
+        )
+        calendar = china_calendar().with_off_days(self.shutdown_days) if self.shutdown_days else None
+        return forecast_load(history, index, calendar=calendar, method=self.method, settings=settings)
+
+
 def check_tz(value: str) -> str:
     """``value`` if it is an IANA time zone name."""
     try:
@@ -114,6 +150,9 @@ class Site(_Strict):
         ),
     )
     emission_factors: EmissionFactors = Field(default_factory=EmissionFactors)
+    load_model: LoadModel = Field(
+        default_factory=LoadModel, description="How history inputs (metered loads) are forecast."
+    )
     assets: list[FileAsset] = Field(  # type: ignore[valid-type]
         min_length=1, description="Asset specs, chosen by kind; series may be $inputs references."
     )

@@ -480,3 +480,34 @@ def test_weather_and_history_inputs_through_forecasting(tmp_path: Path) -> None:
     assert pv.max() <= 500 and pv.between_time("20:00", "03:00").max() == 0.0 and pv.sum() / 4 > 1000
     # the load forecast for each day uses only the history before it (day-ahead, no peeking)
     assert run.schedule["load.power_kw"].min() >= 0 and run.schedule["load.power_kw"].sum() > 0
+
+
+def test_the_site_load_model_drives_history_inputs(tmp_path: Path) -> None:
+    """``site.load_model``: seasonal naive repeats last week's meter values; a shutdown day changes the profile."""
+    pytest.importorskip("forecasting.load")
+    template = """\
+        name: load_model
+        site:
+          name: s
+          load_model: {model}
+          assets:
+            - {{kind: grid, name: grid, import_limit_kw: 100000, tariff: {{preset: liaoning}}}}
+            - {{kind: load, name: load, power_kw: $inputs.load}}
+        horizon: {{start: 2018-07-16, days: 1}}
+        inputs:
+          load: {{history: bundled:steel_load_2018_15min.csv, column: load_kw}}
+        """
+
+    def forecast(model: str) -> np.ndarray:
+        case = load_scenario(write(tmp_path, template.format(model=model))).base()
+        problem = build_problem(case, case_periods(case)[0])
+        return np.asarray(problem.assets[1].power_kw, dtype=float)
+
+    meter = pd.read_csv(ROOT / "scenarios" / "data" / "steel_load_2018_15min.csv")
+    stamps = pd.to_datetime(meter.iloc[:, 0])
+    week_before = meter.loc[(stamps >= "2018-07-09") & (stamps < "2018-07-10"), "load_kw"].to_numpy(dtype=float)
+    assert forecast("{method: seasonal_naive}") == pytest.approx(week_before)
+    profile = forecast("{}")
+    shut = forecast("{shutdown_days: [2018-07-16]}")  # the Monday becomes a day off: another day type's profile
+    assert profile.shape == shut.shape == (96,)
+    assert np.abs(profile - shut).max() > 1.0
