@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,7 +28,6 @@ from scenarios.errors import (
     display_path,
     node_lines,
     relative_name,
-    validation_details,
     validation_messages,
 )
 from scenarios.overrides import OverrideError, apply
@@ -134,48 +132,6 @@ class Case:
             if isinstance(item, dict) and item.get("name") == name:
                 return ("site", "assets", i)
         return ("site", "assets")
-
-    def validation_issues(
-        self, error: ValidationError, prefix: Path_, hint: Callable[[dict[str, Any]], str] | None = None
-    ) -> list[Issue]:
-        """Issues of a pydantic error raised on the part of ``data`` at ``prefix``.
-
-        ``hint(raw_error)`` may add to a message (e.g. which input and step a bad series value came from).
-        """
-        part = _get(self.data, prefix)
-        out: list[Issue] = []
-        for sub_path, message, raw in validation_details(error, part):
-            path = (*prefix, *sub_path)
-            field_name = _field_in_message(message, part)
-            if field_name is not None and path == prefix:
-                path = (*prefix, field_name)
-                message = message[len(field_name) :].lstrip(" :") if message.startswith(field_name) else message
-            out.append(self.issue(path, message + (hint(raw) if hint is not None else "")))
-        return out
-
-
-def _get(data: Any, path: Path_) -> Any:
-    node = data
-    for part in path:
-        try:
-            node = node[part]
-        except (KeyError, IndexError, TypeError):
-            return None
-    return node
-
-
-def _field_in_message(message: str, part: Any) -> str | None:
-    """The first word of a cross-field message that is a field of the entry (to point at its line)."""
-    if not isinstance(part, dict):
-        return None
-    fields = set(part)
-    kind = part.get("kind")
-    if kind in REGISTRY:
-        fields |= set(REGISTRY[kind].spec.model_fields)
-    for word in re.findall(r"[a-z][a-z0-9_]*", message):
-        if word in fields and "_" in word:
-            return word
-    return None
 
 
 @dataclass
