@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.repository import NotFoundError
 from optimizer.errors import SpecError
 
 log = logging.getLogger("api")
@@ -150,6 +151,10 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ProblemInputError)
     async def _problem_input(_: Request, error: ProblemInputError) -> JSONResponse:
         return JSONResponse(status_code=status.HTTP_422_UNPROCESSABLE_CONTENT, content={"detail": error.details})
+
+    @app.exception_handler(NotFoundError)
+    async def _not_found(_: Request, error: NotFoundError) -> JSONResponse:
+        return JSONResponse(status_code=status.HTTP_404_NOT_FOUND, content={"detail": str(error)})
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> JSONResponse:

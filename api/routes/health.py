@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response, status
-from sqlalchemy import text
+
+from api import repository
 
 router = APIRouter(tags=["health"])
 
@@ -19,7 +20,7 @@ def readyz(request: Request, response: Response) -> dict[str, str]:
     """The database answers."""
     try:
         with request.app.state.sessions() as session:
-            session.execute(text("SELECT 1"))
+            repository.ping(session)
     except Exception as error:  # noqa: BLE001 - any database failure means not ready
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
         return {"status": "unavailable", "reason": type(error).__name__}

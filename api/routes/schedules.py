@@ -9,22 +9,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
-from sqlalchemy import select
 
+from api import repository
 from api.auth import ApiKey
 from api.deps import MAX_ID, ScheduleId, SessionDep
-from api.models import ScheduleRecord
 from api.report import RendererMissingError, render_html
 from api.schemas import ScheduleOut, ScheduleSummary
 
 router = APIRouter(prefix="/v1/schedules", tags=["schedules"])
-
-
-def _load(session: SessionDep, schedule_id: int) -> ScheduleRecord:
-    record = session.get(ScheduleRecord, schedule_id)
-    if record is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"schedule {schedule_id} not found")
-    return record
 
 
 def _csv(out: ScheduleOut) -> str:
@@ -45,7 +37,7 @@ def _csv(out: ScheduleOut) -> str:
 )
 def read_schedule(schedule_id: ScheduleId, request: Request, session: SessionDep, _: ApiKey) -> Response:
     """The schedule as JSON (default), CSV (``Accept: text/csv``) or the HTML report (``Accept: text/html``)."""
-    record = _load(session, schedule_id)
+    record = repository.get_schedule(session, schedule_id)
     out = ScheduleOut.model_validate(record.response)
     accept = request.headers.get("accept", "application/json")
     if "text/csv" in accept:
@@ -74,11 +66,6 @@ def list_schedules(
     limit: Annotated[int, Query(ge=1, le=1000, description="At most this many, newest first.")] = 100,
 ) -> list[ScheduleSummary]:
     """Stored schedules, newest first, optionally for one site and one local date (YYYY-MM-DD)."""
-    query = select(ScheduleRecord).order_by(ScheduleRecord.id.desc()).limit(limit)
-    if site_id is not None:
-        query = query.where(ScheduleRecord.site_id == site_id)
-    if date is not None:
-        query = query.where(ScheduleRecord.local_date == date.isoformat())
     return [
         ScheduleSummary(
             schedule_id=r.id,
@@ -89,5 +76,5 @@ def list_schedules(
             status=r.status,  # type: ignore[arg-type]
             created_at=r.created_at,
         )
-        for r in session.scalars(query)
+        for r in repository.list_schedules(session, site_id, date, limit)
     ]

@@ -1,11 +1,10 @@
-"""Sites: create, read, update, list, delete."""
+"""Sites: create, read, update, list, delete (the same site model as a scenario file's ``site:`` block)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Response, status
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from fastapi import APIRouter, Response, status
 
+from api import repository
 from api.auth import ApiKey
 from api.deps import SessionDep, SiteId
 from api.models import SiteRow
@@ -18,42 +17,32 @@ def _public(row: SiteRow) -> SitePublic:
     return SitePublic(id=row.id, name=row.name, spec=row.spec, created_at=row.created_at, updated_at=row.updated_at)
 
 
-def load_site(session: Session, site_id: int) -> SiteRow:
-    row = session.get(SiteRow, site_id)
-    if row is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"site {site_id} not found")
-    return row
+def _spec(body: SiteCreate) -> dict:
+    """What the caller wrote (defaults left out), so that an exported site reads like the file it came from."""
+    return body.model_dump(mode="json", exclude_unset=True)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 def create_site(body: SiteCreate, session: SessionDep, _: ApiKey) -> SitePublic:
-    row = SiteRow(name=body.name, spec=body.model_dump(mode="json", exclude_unset=True))
-    session.add(row)
-    session.commit()
-    return _public(row)
+    return _public(repository.add_site(session, body.name, _spec(body)))
 
 
 @router.get("")
 def list_sites(session: SessionDep, _: ApiKey) -> list[SitePublic]:
-    return [_public(r) for r in session.scalars(select(SiteRow).order_by(SiteRow.id))]
+    return [_public(r) for r in repository.list_sites(session)]
 
 
 @router.get("/{site_id}")
 def read_site(site_id: SiteId, session: SessionDep, _: ApiKey) -> SitePublic:
-    return _public(load_site(session, site_id))
+    return _public(repository.get_site(session, site_id))
 
 
 @router.put("/{site_id}")
 def update_site(site_id: SiteId, body: SiteUpdate, session: SessionDep, _: ApiKey) -> SitePublic:
-    row = load_site(session, site_id)
-    row.name = body.name
-    row.spec = body.model_dump(mode="json", exclude_unset=True)
-    session.commit()
-    return _public(row)
+    return _public(repository.replace_site(session, site_id, body.name, _spec(body)))
 
 
 @router.delete("/{site_id}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_site(site_id: SiteId, session: SessionDep, _: ApiKey) -> Response:
-    session.delete(load_site(session, site_id))
-    session.commit()
+    repository.delete_site(session, site_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

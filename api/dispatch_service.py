@@ -1,0 +1,164 @@
+"""The dispatch service: a request on a stored site becomes a stored plan.
+
+The route validates and presents; this module checks the solver limits, plans in
+the solver child process (compile and solve, :mod:`api.solver_process`), turns
+typed issues into 422 details, and stores the plan through :mod:`api.repository`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import json
+from typing import Any
+
+from fastapi import HTTPException, status
+from fastapi.concurrency import run_in_threadpool
+from sqlalchemy.orm import Session
+
+from api import repository
+from api.errors import ProblemInputError
+from api.models import ScheduleRecord
+from api.presenters import api_status, message, schedule_records, violations
+from api.schemas import DispatchBody, Provenance, ScheduleOut
+from api.settings import Settings
+from api.solver_process import Plan, PlanInputError, ProblemBuildError, SolverBusyError, SolveSlots, plan_off_loop
+from api.what_if import finite_json
+from optimizer import SolveOptions
+from scenarios.ems import DispatchRequest, request_field
+from scenarios.report_stored import schedule_metadata
+from scenarios.site import Site
+
+
+def product_version() -> str:
+    try:
+        return importlib.metadata.version("factory-dispatch")
+    except importlib.metadata.PackageNotFoundError:
+        return "dev"
+
+
+def solve_options(body: DispatchBody, settings: Settings) -> SolveOptions:
+    time_limit = body.solver.time_limit_s or settings.default_time_limit_s
+    gap = settings.default_mip_rel_gap if body.solver.mip_rel_gap is None else body.solver.mip_rel_gap
+    problems = []
+    if time_limit > settings.max_time_limit_s:
+        problems.append(("time_limit_s", time_limit, f"must be at most {settings.max_time_limit_s} s on this server"))
+    if gap < settings.min_mip_rel_gap:
+        problems.append(("mip_rel_gap", gap, f"must be at least {settings.min_mip_rel_gap} on this server"))
+    if problems:
+        raise ProblemInputError(
+            [{"field": f"body.solver.{f}", "message": m, "type": "value_error", "input": v} for f, v, m in problems]
+        )
+    return SolveOptions(time_limit_s=time_limit, mip_rel_gap=gap)
+
+
+def request_hash(site_id: int, body: DispatchBody) -> str:
+    canonical = json.dumps({"site_id": site_id, "body": body.model_dump(mode="json")}, sort_keys=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def replay(session: Session, key: str, request_hash: str) -> ScheduleOut | None:
+    """The schedule stored under an idempotency key (None for a new key; 422 when the key came with another body)."""
+    try:
+        stored = repository.stored_response(session, key, request_hash)
+    except repository.IdempotencyConflictError as error:
+        detail = {
+            "field": "header.Idempotency-Key",
+            "message": "this Idempotency-Key was already used with a different request body",
+            "type": "idempotency_conflict",
+            "input": key,
+        }
+        raise ProblemInputError([detail]) from error
+    return None if stored is None else ScheduleOut.model_validate(stored)
+
+
+async def plan(site_spec: dict[str, Any], body: DispatchBody, settings: Settings, slots: SolveSlots) -> Plan:
+    """Compiles and solves in a child process; 503 when every solver slot is busy, 422 naming the fields at fault."""
+    options = solve_options(body, settings)
+    try:
+        deadline_s = options.time_limit_s + settings.deadline_margin_s
+        request_json = body.model_dump_json(exclude={"solver"})
+        return await plan_off_loop(json.dumps(site_spec), request_json, options, deadline_s, slots)
+    except SolverBusyError as error:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            "all solver slots are busy; retry later",
+            headers={"Retry-After": str(settings.retry_after_s)},
+        ) from error
+    except PlanInputError as error:
+        # validating the stored site may import forecasting (pv_arrays): not on the event loop
+        raise ProblemInputError(await run_in_threadpool(_details, site_spec, body, error)) from error
+    except ProblemBuildError as error:
+        detail = {"field": "site.assets", "message": f"no model can be built: {error}", "type": "value_error"}
+        raise ProblemInputError([{**detail, "input": None}]) from error
+
+
+def _details(site_spec: dict, request: DispatchRequest, error: PlanInputError) -> list[dict]:
+    """A 422's details: each issue at the request field (or stored site field) it concerns."""
+    site = Site.model_validate(site_spec)
+    details = []
+    for issue in error.issues:
+        field = request_field(site, request, issue)
+        message = issue.message
+        if issue.asset is not None and issue.code != "series_length" and field.startswith("body."):
+            message = f"{issue.asset}: {message}"
+        if field.startswith("site.assets."):
+            message = f"the site's {issue.asset}.{issue.field} {message}"
+            if issue.code == "series_length":
+                message += f": send body.series.{issue.asset}.{issue.field} with one value per step of the horizon"
+        detail = {"field": field, "message": message, "type": issue.code, "input": _scalar(issue.value)}
+        details.append(detail | ({"step": issue.step} if issue.step is not None else {}))
+    return details
+
+
+def _scalar(value: object) -> object:
+    return value if isinstance(value, (int, float, str, bool)) else None
+
+
+def store(session: Session, site_id: int, planned: Plan, key: str | None, request_hash: str) -> ScheduleOut:
+    """Stores the plan: the schedule, its rows, its provenance (with the problem itself) and the idempotency key in
+    one transaction."""
+    problem, result = planned.problem, planned.result
+    status_label = api_status(result)
+    columns, rows = schedule_records(result)
+    problem_json = problem.model_dump_json()
+    horizon = problem.horizon
+    record = ScheduleRecord(
+        site_id=site_id,
+        horizon_start=horizon.index[0].to_pydatetime(),
+        local_date=horizon.index[0].date().isoformat(),
+        n_steps=horizon.n_steps,
+        status=status_label,
+        gap=result.report.mip_gap,
+        input_hash=hashlib.sha256(problem_json.encode()).hexdigest(),
+        product_version=product_version(),
+        solver_version=f"{result.report.solver} {result.report.solver_version}",
+        response={},
+        violations=[v.model_dump() for v in violations(result)],
+        problem=json.loads(problem_json),
+    )
+
+    def respond(stored: ScheduleRecord) -> dict[str, Any]:
+        out = ScheduleOut(
+            schedule_id=stored.id,
+            site_id=site_id,
+            status=status_label,
+            message=message(result, status_label),
+            violations=violations(result),
+            kpis=result.kpis.model_dump(),
+            baseline_kpis=result.baseline_kpis.model_dump(),
+            saving_cny=result.saving_cny,
+            solver=result.report.model_dump(),
+            provenance=Provenance(
+                input_hash=stored.input_hash,
+                product_version=stored.product_version,
+                solver_version=stored.solver_version,
+                created_at=stored.created_at,
+            ),
+            columns=columns,
+            report_metadata=finite_json(schedule_metadata(result, problem.currency)),
+            schedule=rows,
+        )
+        return json.loads(out.model_dump_json())
+
+    return ScheduleOut.model_validate(repository.add_schedule(session, record, rows, respond, key, request_hash))
