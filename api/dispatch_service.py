@@ -12,12 +12,11 @@ import importlib.metadata
 import json
 from typing import Any
 
-from fastapi import HTTPException, status
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from api import repository
-from api.errors import ProblemInputError
+from api.errors import ProblemInputError, solver_busy
 from api.models import ScheduleRecord
 from api.presenters import api_status, message, schedule_records, violations
 from api.schemas import DispatchBody, Provenance, ScheduleOut
@@ -80,11 +79,7 @@ async def plan(site_spec: dict[str, Any], body: DispatchBody, settings: Settings
         request_json = body.model_dump_json(exclude={"solver"})
         return await plan_off_loop(json.dumps(site_spec), request_json, options, deadline_s, slots)
     except SolverBusyError as error:
-        raise HTTPException(
-            status.HTTP_503_SERVICE_UNAVAILABLE,
-            "all solver slots are busy; retry later",
-            headers={"Retry-After": str(settings.retry_after_s)},
-        ) from error
+        raise solver_busy(settings.retry_after_s) from error
     except PlanInputError as error:
         # validating the stored site may import forecasting (pv_arrays): not on the event loop
         raise ProblemInputError(await run_in_threadpool(_details, site_spec, body, error)) from error

@@ -6,7 +6,7 @@ import logging
 import re
 from typing import Any
 
-from fastapi import FastAPI, Request, status
+from fastapi import FastAPI, HTTPException, Request, status
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -130,6 +130,15 @@ class ProblemInputError(Exception):
                     detail["input"] = None  # a whole-model error: the message names the field
             return cls(details)
         return cls([{"field": _field(prefix), "message": str(error), "type": "value_error", "input": None}])
+
+
+def solver_busy(retry_after_s: int) -> HTTPException:
+    """503: every solver slot is busy; retry with the same Idempotency-Key after ``retry_after_s``."""
+    return HTTPException(
+        status.HTTP_503_SERVICE_UNAVAILABLE,
+        "all solver slots are busy; retry later",
+        headers={"Retry-After": str(retry_after_s)},
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:

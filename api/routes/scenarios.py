@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import ApiKey
 from api.deps import SettingsDep, SlotsDep
-from api.errors import ProblemInputError
+from api.errors import ProblemInputError, solver_busy
 from api.solver_process import SolverBusyError, call_off_loop, run_in_child
 from api.what_if import ScenarioRequestError, check_scenario, run_scenario_text
 
@@ -99,11 +99,7 @@ async def run_scenario(body: ScenarioRunBody, settings: SettingsDep, slots: Slot
             slots, run_in_child, run_scenario_text, (text, body.variants), settings.max_scenario_seconds
         )
     except SolverBusyError as error:
-        raise HTTPException(
-            status.HTTP_503_SERVICE_UNAVAILABLE,
-            "all solver slots are busy; retry later",
-            headers={"Retry-After": str(settings.retry_after_s)},
-        ) from error
+        raise solver_busy(settings.retry_after_s) from error
     if outcome.kind == "timeout":
         raise HTTPException(
             status.HTTP_504_GATEWAY_TIMEOUT,

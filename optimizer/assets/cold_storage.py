@@ -70,7 +70,7 @@ from pydantic import Field, field_validator, model_validator
 from optimizer.assets.base import AssetSpec, BuildContext
 from optimizer.assets.commitment import add_commitment, minutes_to_steps, steps_in_state
 from optimizer.assets.grid import GridSpec
-from optimizer.assets.storage import StoreLimits, add_store, idle_store_baseline
+from optimizer.assets.storage import StoreLimits, add_store, idle_store_baseline, tank_limits
 from optimizer.baseline_state import BaselineState
 from optimizer.buses import COOLING, ELECTRICITY, ICE
 from optimizer.errors import SpecError
@@ -342,16 +342,7 @@ class ColdTankSpec(AssetSpec):
 
 
 def _tank_limits(spec: ColdTankSpec) -> StoreLimits:
-    end_frac = spec.initial_level_frac if spec.end_level_frac is None else spec.end_level_frac
-    return StoreLimits(
-        charge_max=spec.charge_power_kw,
-        discharge_max=spec.discharge_power_kw,
-        level_min=0.0,
-        level_max=spec.capacity_kwh,
-        initial=spec.initial_level_frac * spec.capacity_kwh,
-        end=end_frac * spec.capacity_kwh,
-        loss_frac_per_h=spec.standing_loss_frac_per_h,
-    )
+    return tank_limits(spec)
 
 
 def build_cold_tank(spec: ColdTankSpec, ctx: BuildContext) -> None:

@@ -35,7 +35,7 @@ from pydantic import Field, field_validator
 from optimizer.assets.base import AssetSpec, BuildContext
 from optimizer.assets.commitment import add_commitment
 from optimizer.assets.load import ELECTRIC_LOAD
-from optimizer.assets.storage import ExclusiveMode, StoreLimits, add_store, idle_store_baseline
+from optimizer.assets.storage import ExclusiveMode, StoreLimits, add_store, idle_store_baseline, tank_limits
 from optimizer.baseline_state import BaselineState
 from optimizer.buses import ELECTRICITY, HEAT
 from optimizer.types import Efficiency, Fraction, NonNegFloat, NonNegSeries, PositiveFloat
@@ -212,18 +212,7 @@ class HeatTankSpec(AssetSpec):
 
 
 def _tank_limits(spec: HeatTankSpec) -> StoreLimits:
-    end_frac = spec.initial_level_frac if spec.end_level_frac is None else spec.end_level_frac
-    return StoreLimits(
-        charge_max=spec.charge_power_kw,
-        discharge_max=spec.discharge_power_kw,
-        level_min=0.0,
-        level_max=spec.capacity_kwh,
-        initial=spec.initial_level_frac * spec.capacity_kwh,
-        end=end_frac * spec.capacity_kwh,
-        charge_eff=spec.charge_efficiency,
-        discharge_eff=spec.discharge_efficiency,
-        loss_frac_per_h=spec.standing_loss_frac_per_h,
-    )
+    return tank_limits(spec, charge_eff=spec.charge_efficiency, discharge_eff=spec.discharge_efficiency)
 
 
 def build_heat_tank(spec: HeatTankSpec, ctx: BuildContext) -> None:

@@ -132,6 +132,24 @@ class StoreLimits:
     rate_to_level: float = 1.0
 
 
+def tank_limits(spec: Any, *, charge_eff: float = 1.0, discharge_eff: float = 1.0) -> StoreLimits:
+    """A thermal tank's limits from its fields [kW_th, kWh_th]: ``capacity_kwh``, ``charge_power_kw``,
+    ``discharge_power_kw``, ``standing_loss_frac_per_h``, ``initial_level_frac``, ``end_level_frac`` (default: the
+    initial level; at least this at the end)."""
+    end_frac = spec.initial_level_frac if spec.end_level_frac is None else spec.end_level_frac
+    return StoreLimits(
+        charge_max=spec.charge_power_kw,
+        discharge_max=spec.discharge_power_kw,
+        level_min=0.0,
+        level_max=spec.capacity_kwh,
+        initial=spec.initial_level_frac * spec.capacity_kwh,
+        end=end_frac * spec.capacity_kwh,
+        charge_eff=charge_eff,
+        discharge_eff=discharge_eff,
+        loss_frac_per_h=spec.standing_loss_frac_per_h,
+    )
+
+
 def add_store(
     block: pyo.Block,
     ctx: BuildContext,
