@@ -13,9 +13,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.auth import require_api_key
 from api.db import init_db, make_engine, session_factory
 from api.errors import install_error_handlers
-from api.routes import dispatch, health, scenarios, schedules, sites
+from api.routes import dispatch, health, readings, scenarios, schedules, sites, weather
 from api.settings import Settings, get_settings
 from api.solver_process import SolveSlots, use_plugins, warm_up
+from api.weather import fetch_every_morning
 
 log = logging.getLogger("api")
 
@@ -81,7 +82,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if not settings.api_keys:
             log.warning("no API keys configured (DISPATCH_API_KEYS): every /v1 request will be refused")
         await asyncio.to_thread(warm_up)
+        morning = None
+        if settings.weather_url and settings.weather_fetch_utc is not None:
+            fetching = fetch_every_morning(app.state.sessions, settings.weather_url, settings.weather_fetch_utc)
+            morning = asyncio.create_task(fetching)
         yield
+        if morning is not None:
+            morning.cancel()
         engine.dispose()
 
     docs_dependencies = [Depends(require_api_key)] if settings.protect_docs else []
@@ -99,7 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.slots = SolveSlots(settings.max_concurrent_solves)
     install_error_handlers(app)
     app.include_router(health.router)
-    for router in (sites.router, dispatch.router, schedules.router, scenarios.router):
+    for router in (sites.router, dispatch.router, schedules.router, readings.router, weather.router, scenarios.router):
         app.include_router(router)
     if settings.protect_docs:
         _add_protected_docs(app, docs_dependencies)

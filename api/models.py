@@ -73,6 +73,13 @@ class ScheduleRecord(Base):
     solver_version: Mapped[str] = mapped_column(String(40))
     response: Mapped[dict] = mapped_column(JSON)
     violations: Mapped[list] = mapped_column(JSON)
+    horizon_end: Mapped[dt.datetime | None] = mapped_column(
+        UtcDateTime(),
+        nullable=True,
+        doc="End of the last step: the plan is in force on [horizon_start, horizon_end) "
+        "until a newer plan of the site starts.",
+    )
+    plan_kind: Mapped[str | None] = mapped_column(String(20), nullable=True, doc="day-ahead | intraday | horizon")
     problem: Mapped[dict | None] = mapped_column(
         JSON, nullable=True, doc="The DispatchProblem solved (JSON): the input behind input_hash, for the report."
     )
@@ -96,6 +103,46 @@ class ScheduleRowRecord(Base):
     schedule: Mapped[ScheduleRecord] = relationship(back_populates="rows")
 
 
+class MeterSeriesRecord(Base):
+    """A site's reading series: its name (see :mod:`scenarios.meters`) and what its values are, fixed at the first
+    upload."""
+
+    __tablename__ = "meter_series"
+    __table_args__ = (UniqueConstraint("site_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(10), doc="power | energy | register | state")
+    unit: Mapped[str] = mapped_column(String(20))
+
+
+class ReadingRecord(Base):
+    """One reading as sent. The primary key (series, time) is the index of every range read: a series belongs to one
+    site, so it is the (site, series, time) index; no surrogate id keeps a year of 15-minute rows small."""
+
+    __tablename__ = "readings"
+
+    series_id: Mapped[int] = mapped_column(ForeignKey("meter_series.id", ondelete="CASCADE"), primary_key=True)
+    time: Mapped[dt.datetime] = mapped_column(UtcDateTime(), primary_key=True)
+    value: Mapped[float] = mapped_column(Float)
+
+
+class WeatherForecastRecord(Base):
+    """A weather forecast for a site, in Open-Meteo's JSON shape, with the time it was issued."""
+
+    __tablename__ = "weather_forecasts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    issued_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), index=True)
+    valid_from: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    valid_until: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    source: Mapped[str] = mapped_column(String(400), doc="upload:json, upload:csv or the URL it was read from")
+    payload: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=_now)
+
+
 class IdempotencyRecord(Base):
     __tablename__ = "idempotency_keys"
 
@@ -105,4 +152,13 @@ class IdempotencyRecord(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=_now)
 
 
-__all__ = ["IdempotencyRecord", "ScheduleRecord", "ScheduleRowRecord", "SiteRow", "Text"]
+__all__ = [
+    "IdempotencyRecord",
+    "MeterSeriesRecord",
+    "ReadingRecord",
+    "ScheduleRecord",
+    "ScheduleRowRecord",
+    "SiteRow",
+    "Text",
+    "WeatherForecastRecord",
+]

@@ -1,4 +1,5 @@
-"""Every database access of the service: sites, schedules with their rows, idempotency keys.
+"""Every database access of the service: sites, schedules with their rows, idempotency keys, meter readings,
+weather forecasts.
 
 Functions take a SQLAlchemy session and return rows; a missing row raises
 :class:`NotFoundError` (the app answers 404). Nothing here knows HTTP or the optimiser.
@@ -10,10 +11,19 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from api.models import IdempotencyRecord, ScheduleRecord, ScheduleRowRecord, SiteRow
+from api.models import (
+    IdempotencyRecord,
+    MeterSeriesRecord,
+    ReadingRecord,
+    ScheduleRecord,
+    ScheduleRowRecord,
+    SiteRow,
+    WeatherForecastRecord,
+)
 
 
 class NotFoundError(LookupError):
@@ -118,4 +128,135 @@ def list_schedules(session: Session, site_id: int | None, date: dt.date | None, 
         query = query.where(ScheduleRecord.site_id == site_id)
     if date is not None:
         query = query.where(ScheduleRecord.local_date == date.isoformat())
+    return list(session.scalars(query))
+
+
+# --- meter readings ----------------------------------------------------------------------------------------------
+
+UPSERT_CHUNK = 5_000
+"""Rows per INSERT statement (SQLite's bound-parameter limit is 32,766: three per row)."""
+
+
+def meter_series(session: Session, site_id: int) -> list[MeterSeriesRecord]:
+    return list(session.scalars(select(MeterSeriesRecord).where(MeterSeriesRecord.site_id == site_id)))
+
+
+def upsert_readings(
+    session: Session,
+    site_id: int,
+    declare: dict[str, tuple[str, str]],
+    rows: list[tuple[str, dt.datetime, float]],
+) -> int:
+    """Writes ``rows`` (series, UTC time, value) in one transaction: series named in ``declare`` (kind, unit) are
+    created when new; an existing (series, time) gets the new value. Committed before returning."""
+    try:
+        ids = {s.name: s.id for s in meter_series(session, site_id)}
+        for name, (kind, unit) in declare.items():
+            if name not in ids:
+                record = MeterSeriesRecord(site_id=site_id, name=name, kind=kind, unit=unit)
+                session.add(record)
+                session.flush()
+                ids[name] = record.id
+        dialect = session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        values = [{"series_id": ids[name], "time": time, "value": value} for name, time, value in rows]
+        for start in range(0, len(values), UPSERT_CHUNK):
+            statement = insert(ReadingRecord).values(values[start : start + UPSERT_CHUNK])
+            statement = statement.on_conflict_do_update(
+                index_elements=[ReadingRecord.series_id, ReadingRecord.time], set_={"value": statement.excluded.value}
+            )
+            session.execute(statement)
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    return len(rows)
+
+
+def readings(
+    session: Session, site_id: int, names: list[str] | None, start: dt.datetime, end: dt.datetime
+) -> list[tuple[str, dt.datetime, float]]:
+    """(series, time, value) of a site's readings in ``[start, end)``, by series then time (the primary key)."""
+    query = (
+        select(MeterSeriesRecord.name, ReadingRecord.time, ReadingRecord.value)
+        .join(ReadingRecord, ReadingRecord.series_id == MeterSeriesRecord.id)
+        .where(MeterSeriesRecord.site_id == site_id, ReadingRecord.time >= start, ReadingRecord.time < end)
+        .order_by(MeterSeriesRecord.name, ReadingRecord.time)
+    )
+    if names is not None:
+        query = query.where(MeterSeriesRecord.name.in_(names))
+    return [(name, time, value) for name, time, value in session.execute(query)]
+
+
+def latest_reading_before(
+    session: Session, site_id: int, name: str, at: dt.datetime
+) -> tuple[dt.datetime, float] | None:
+    """The last reading of one series at or before ``at`` (time, value)."""
+    query = (
+        select(ReadingRecord.time, ReadingRecord.value)
+        .join(MeterSeriesRecord, ReadingRecord.series_id == MeterSeriesRecord.id)
+        .where(MeterSeriesRecord.site_id == site_id, MeterSeriesRecord.name == name, ReadingRecord.time <= at)
+        .order_by(ReadingRecord.time.desc())
+        .limit(1)
+    )
+    row = session.execute(query).first()
+    return None if row is None else (row[0], row[1])
+
+
+def reading_counts(
+    session: Session, site_id: int
+) -> list[tuple[str, str, str, int, dt.datetime | None, dt.datetime | None]]:
+    """Per series of a site: name, kind, unit, number of readings, first and last time."""
+    query = (
+        select(
+            MeterSeriesRecord.name,
+            MeterSeriesRecord.kind,
+            MeterSeriesRecord.unit,
+            func.count(ReadingRecord.time),
+            func.min(ReadingRecord.time),
+            func.max(ReadingRecord.time),
+        )
+        .outerjoin(ReadingRecord, ReadingRecord.series_id == MeterSeriesRecord.id)
+        .where(MeterSeriesRecord.site_id == site_id)
+        .group_by(MeterSeriesRecord.id)
+        .order_by(MeterSeriesRecord.name)
+    )
+    return [tuple(row) for row in session.execute(query)]  # type: ignore[misc]
+
+
+# --- weather forecasts -------------------------------------------------------------------------------------------
+
+
+def add_weather(session: Session, record: WeatherForecastRecord) -> WeatherForecastRecord:
+    session.add(record)
+    session.commit()
+    return record
+
+
+def latest_weather(
+    session: Session, site_id: int, issued_by: dt.datetime, covering: tuple[dt.datetime, dt.datetime]
+) -> WeatherForecastRecord | None:
+    """The most recently issued forecast of a site issued at or before ``issued_by`` that covers the period."""
+    start, end = covering
+    query = (
+        select(WeatherForecastRecord)
+        .where(
+            WeatherForecastRecord.site_id == site_id,
+            WeatherForecastRecord.issued_at <= issued_by,
+            WeatherForecastRecord.valid_from <= start,
+            WeatherForecastRecord.valid_until >= end,
+        )
+        .order_by(WeatherForecastRecord.issued_at.desc(), WeatherForecastRecord.id.desc())
+        .limit(1)
+    )
+    return session.scalars(query).first()
+
+
+def list_weather(session: Session, site_id: int, limit: int) -> list[WeatherForecastRecord]:
+    query = (
+        select(WeatherForecastRecord)
+        .where(WeatherForecastRecord.site_id == site_id)
+        .order_by(WeatherForecastRecord.issued_at.desc(), WeatherForecastRecord.id.desc())
+        .limit(limit)
+    )
     return list(session.scalars(query))

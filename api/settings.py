@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import lru_cache
 from typing import Annotated
 
@@ -44,6 +45,21 @@ class Settings(BaseSettings):
     max_scenario_seconds: float = Field(
         600.0, gt=0, description="POST /v1/scenarios/run: a run still going after this is killed (504) [s]."
     )
+
+    weather_url: str | None = Field(
+        None,
+        description="Weather forecast URL (Open-Meteo JSON) with {latitude}, {longitude}, {tz}; off when unset.",
+    )
+    weather_fetch_utc: dt.time | None = Field(
+        None, description="Read every site's forecast from weather_url at this UTC time each day (e.g. 21:30)."
+    )
+    max_state_age_minutes: float = Field(
+        60.0, gt=0, description="A measured state older than this at the plan's start is not used [min]."
+    )
+    require_measured_state: bool = Field(
+        False, description="Refuse (422) a plan whose initial state comes neither from the request nor a reading."
+    )
+    history_days: int = Field(28, ge=7, le=400, description="Days of readings the load forecast reads [days].")
 
     @field_validator("api_keys", "plugins", mode="before")
     @classmethod

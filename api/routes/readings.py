@@ -1,0 +1,107 @@
+"""``/v1/sites/{id}/readings``: meter readings in bulk (JSON or CSV), read back by range (JSON or CSV)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request, Response, status
+from fastapi.concurrency import run_in_threadpool
+from pydantic import AwareDatetime, BaseModel, ValidationError
+
+from api import readings as service
+from api import repository
+from api.auth import ApiKey
+from api.deps import SessionDep, SiteId
+from api.errors import ProblemInputError
+
+router = APIRouter(prefix="/v1/sites", tags=["readings"])
+
+UPLOAD_DOC = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/ReadingsUpload"}},
+            "text/csv": {
+                "schema": {"type": "string"},
+                "example": "series,time,value,kind\nprocess_load,2026-07-14T10:00:00+08:00,812.5,power\n",
+            },
+        },
+    }
+}
+
+
+class SeriesSummary(BaseModel):
+    series: str
+    kind: str
+    unit: str
+    readings: int
+    first: dt.datetime | None
+    last: dt.datetime | None
+
+
+@router.post(
+    "/{site_id}/readings",
+    status_code=status.HTTP_200_OK,
+    openapi_extra=UPLOAD_DOC,
+    responses={422: {"description": "Bad rows, each named (row and field); nothing was written."}},
+)
+async def upload_readings(site_id: SiteId, request: Request, session: SessionDep, _: ApiKey) -> service.ReadingsStored:
+    """Stores a batch of readings, all or nothing, committed before the answer (JSON body, or ``text/csv`` with
+    columns ``series,time,value[,kind]``). Sending the same batch again changes nothing."""
+    body = await request.body()
+    content_type = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
+    if content_type in ("text/csv", "application/csv"):
+        upload = await run_in_threadpool(service.parse_csv, _text(body))
+        where: Literal["json", "csv"] = "csv"
+    else:
+        try:
+            upload = service.ReadingsUpload.model_validate_json(body)
+        except ValidationError as error:
+            raise ProblemInputError.from_exception(error) from error
+        where = "json"
+    return await run_in_threadpool(service.store_batch, session, site_id, upload, where)
+
+
+def _text(body: bytes) -> str:
+    try:
+        return body.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        detail = {"field": "body", "message": "the CSV is not UTF-8", "type": "csv", "input": None}
+        raise ProblemInputError([detail]) from error
+
+
+@router.get("/{site_id}/readings", response_model=None)
+def read_readings(
+    site_id: SiteId,
+    session: SessionDep,
+    _: ApiKey,
+    start: Annotated[AwareDatetime, Query(description="From (inclusive), with a UTC offset.")],
+    end: Annotated[AwareDatetime, Query(description="Until (exclusive), with a UTC offset.")],
+    series: Annotated[list[str] | None, Query(description="Series names; all when not given.")] = None,
+    format: Annotated[Literal["json", "csv"], Query()] = "json",
+) -> list[service.ReadingOut] | Response:
+    """Readings as sent (times in UTC), by series then time."""
+    if end <= start:
+        detail = {"field": "query.end", "message": "must be after start", "type": "value_error", "input": str(end)}
+        raise ProblemInputError([detail])
+    rows = service.read_range(session, site_id, series, start, end)
+    if format == "json":
+        return rows
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["series", "time", "value"])
+    writer.writerows((r.series, r.time.isoformat(), repr(r.value)) for r in rows)
+    return Response(out.getvalue(), media_type="text/csv")
+
+
+@router.get("/{site_id}/readings/series")
+def list_series(site_id: SiteId, session: SessionDep, _: ApiKey) -> list[SeriesSummary]:
+    """The site's reading series: kind, unit, how many readings, first and last."""
+    repository.get_site(session, site_id)
+    return [
+        SeriesSummary(series=n, kind=k, unit=u, readings=c, first=f, last=la)
+        for n, k, u, c, f, la in repository.reading_counts(session, site_id)
+    ]

@@ -1,0 +1,89 @@
+"""``/v1/sites/{id}/weather``: weather forecasts (Open-Meteo JSON or CSV) with their issue time."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi.concurrency import run_in_threadpool
+from pydantic import AwareDatetime, BaseModel
+
+from api import repository
+from api import weather as service
+from api.auth import ApiKey
+from api.deps import SessionDep, SettingsDep, SiteId
+from api.models import WeatherForecastRecord
+
+router = APIRouter(prefix="/v1/sites", tags=["weather"])
+
+UPLOAD_DOC = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {"type": "object", "description": "Open-Meteo /v1/forecast response (hourly or minutely_15)."}
+            },
+            "text/csv": {
+                "schema": {"type": "string"},
+                "example": "time,ghi_w_m2,temp_air_c\n2026-07-15T00:00:00+08:00,0,22.5\n",
+            },
+        },
+    }
+}
+
+
+class WeatherOut(BaseModel):
+    weather_id: int
+    site_id: int
+    issued_at: dt.datetime
+    valid_from: dt.datetime
+    valid_until: dt.datetime
+    source: str
+
+
+def _out(record: WeatherForecastRecord) -> WeatherOut:
+    return WeatherOut(
+        weather_id=record.id,
+        site_id=record.site_id,
+        issued_at=record.issued_at,
+        valid_from=record.valid_from,
+        valid_until=record.valid_until,
+        source=record.source,
+    )
+
+
+@router.post("/{site_id}/weather", status_code=status.HTTP_201_CREATED, openapi_extra=UPLOAD_DOC)
+async def upload_weather(
+    site_id: SiteId,
+    request: Request,
+    session: SessionDep,
+    _: ApiKey,
+    issued_at: Annotated[AwareDatetime | None, Query(description="When the forecast was issued; default now.")] = None,
+) -> WeatherOut:
+    """Stores a forecast. Plans use the latest one issued before they are made that covers their day."""
+    body = await request.body()
+    content_type = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
+    record = await run_in_threadpool(service.store_upload, session, site_id, body, content_type, issued_at)
+    return _out(record)
+
+
+@router.post("/{site_id}/weather/fetch", status_code=status.HTTP_201_CREATED)
+async def fetch_weather(site_id: SiteId, session: SessionDep, settings: SettingsDep, _: ApiKey) -> WeatherOut:
+    """Reads the site's forecast now from the configured URL (``DISPATCH_WEATHER_URL``)."""
+    if not settings.weather_url:
+        raise HTTPException(status.HTTP_409_CONFLICT, "no weather URL is configured (DISPATCH_WEATHER_URL)")
+    try:
+        record = await run_in_threadpool(service.fetch, session, site_id, settings.weather_url)
+    except service.WeatherSourceError as error:
+        raise HTTPException(status.HTTP_502_BAD_GATEWAY, str(error)) from error
+    return _out(record)
+
+
+@router.get("/{site_id}/weather")
+def list_weather(
+    site_id: SiteId, session: SessionDep, _: ApiKey, limit: Annotated[int, Query(ge=1, le=500)] = 20
+) -> list[WeatherOut]:
+    """Stored forecasts, newest issue first."""
+    repository.get_site(session, site_id)
+    return [_out(r) for r in repository.list_weather(session, site_id, limit)]
