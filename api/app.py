@@ -13,7 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.auth import require_api_key
 from api.db import init_db, make_engine, session_factory
 from api.errors import install_error_handlers
-from api.routes import dispatch, health, readings, scenarios, schedules, sites, weather
+from api.routes import dispatch, health, plans, readings, scenarios, schedules, sites, weather
 from api.settings import Settings, get_settings
 from api.solver_process import SolveSlots, use_plugins, warm_up
 from api.weather import fetch_every_morning
@@ -106,7 +106,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.slots = SolveSlots(settings.max_concurrent_solves)
     install_error_handlers(app)
     app.include_router(health.router)
-    for router in (sites.router, dispatch.router, schedules.router, readings.router, weather.router, scenarios.router):
+    for router in (
+        sites.router,
+        dispatch.router,
+        schedules.router,
+        readings.router,
+        weather.router,
+        plans.router,
+        scenarios.router,
+    ):
         app.include_router(router)
     if settings.protect_docs:
         _add_protected_docs(app, docs_dependencies)

@@ -7,24 +7,29 @@ typed issues into 422 details, and stores the plan through :mod:`api.repository`
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import importlib.metadata
 import json
 from typing import Any
 
+import pandas as pd
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from api import repository
 from api.errors import ProblemInputError, solver_busy
 from api.models import ScheduleRecord
+from api.plans import DatabaseData
 from api.presenters import api_status, message, schedule_records, violations
-from api.schemas import DispatchBody, Provenance, ScheduleOut
+from api.schemas import DispatchBody, Provenance, ScheduleOut, SourceOut
 from api.settings import Settings
 from api.solver_process import Plan, PlanInputError, ProblemBuildError, SolverBusyError, SolveSlots, plan_off_loop
 from api.what_if import finite_json
 from optimizer import SolveOptions
-from scenarios.ems import DispatchRequest, request_field
+from optimizer.errors import ProblemError
+from scenarios.ems import DispatchRequest, request_field, request_period
+from scenarios.ems_inputs import FillRules, Source, fill_request
 from scenarios.report_stored import schedule_metadata
 from scenarios.site import Site
 
@@ -71,6 +76,32 @@ def replay(session: Session, key: str, request_hash: str) -> ScheduleOut | None:
     return None if stored is None else ScheduleOut.model_validate(stored)
 
 
+def fill(
+    session: Session, site_id: int, site_spec: dict[str, Any], body: DispatchBody, settings: Settings
+) -> tuple[DispatchBody, dict[str, Source]]:
+    """The request with what it leaves open filled from the service's readings, weather and plans (forecasts by
+    pvlib and the load model), and where each input and state came from; 422 listing everything missing."""
+    site = Site.model_validate(site_spec)
+    rules = FillRules(
+        max_state_age=dt.timedelta(minutes=settings.max_state_age_minutes),
+        require_measured_state=settings.require_measured_state,
+        history_days=settings.history_days,
+    )
+    try:
+        period = request_period(site, body)
+    except ValueError as error:
+        field = "body.from" if body.from_ is not None else "body.horizon" if body.horizon else "body.date"
+        raise ProblemInputError(
+            [{"field": field, "message": str(error), "type": "value_error", "input": None}]
+        ) from error
+    plan_time = pd.Timestamp(body.from_ if body.from_ is not None else dt.datetime.now(dt.UTC))
+    try:
+        filled, sources = fill_request(site, body, period, plan_time, DatabaseData(session, site_id), rules)
+    except ProblemError as error:
+        raise ProblemInputError(_details(site_spec, body, PlanInputError(error.issues))) from error
+    return DispatchBody.model_validate(filled.model_dump(by_alias=True)), sources
+
+
 async def plan(site_spec: dict[str, Any], body: DispatchBody, settings: Settings, slots: SolveSlots) -> Plan:
     """Compiles and solves in a child process; 503 when every solver slot is busy, 422 naming the fields at fault."""
     options = solve_options(body, settings)
@@ -110,9 +141,17 @@ def _scalar(value: object) -> object:
     return value if isinstance(value, (int, float, str, bool)) else None
 
 
-def store(session: Session, site_id: int, planned: Plan, key: str | None, request_hash: str) -> ScheduleOut:
-    """Stores the plan: the schedule, its rows, its provenance (with the problem itself) and the idempotency key in
-    one transaction."""
+def store(
+    session: Session,
+    site_id: int,
+    planned: Plan,
+    key: str | None,
+    request_hash: str,
+    plan_kind: str,
+    sources: dict[str, Source],
+) -> ScheduleOut:
+    """Stores the plan: the schedule, its rows, its provenance (with the problem itself and where each input came
+    from) and the idempotency key in one transaction. It is in force from its start until a newer plan starts."""
     problem, result = planned.problem, planned.result
     status_label = api_status(result)
     columns, rows = schedule_records(result)
@@ -121,6 +160,8 @@ def store(session: Session, site_id: int, planned: Plan, key: str | None, reques
     record = ScheduleRecord(
         site_id=site_id,
         horizon_start=horizon.index[0].to_pydatetime(),
+        horizon_end=(horizon.index[-1] + pd.Timedelta(minutes=horizon.step_minutes)).to_pydatetime(),
+        plan_kind=plan_kind,
         local_date=horizon.index[0].date().isoformat(),
         n_steps=horizon.n_steps,
         status=status_label,
@@ -150,6 +191,8 @@ def store(session: Session, site_id: int, planned: Plan, key: str | None, reques
                 solver_version=stored.solver_version,
                 created_at=stored.created_at,
             ),
+            plan_kind=plan_kind,
+            sources={name: SourceOut(origin=s.origin, as_of=s.as_of, detail=s.detail) for name, s in sources.items()},
             columns=columns,
             report_metadata=finite_json(schedule_metadata(result, problem.currency)),
             schedule=rows,

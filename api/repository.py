@@ -114,6 +114,22 @@ def add_schedule(
     return record.response
 
 
+def plans_in_force(session: Session, site_id: int, start: dt.datetime, end: dt.datetime) -> list[ScheduleRecord]:
+    """The site's plans that cover part of ``[start, end)``, oldest first: at each step the newest one that covers it
+    is in force (a new plan supersedes the old from its start; earlier versions are kept)."""
+    query = (
+        select(ScheduleRecord)
+        .where(
+            ScheduleRecord.site_id == site_id,
+            ScheduleRecord.horizon_end.is_not(None),
+            ScheduleRecord.horizon_start < end,
+            ScheduleRecord.horizon_end > start,
+        )
+        .order_by(ScheduleRecord.id)
+    )
+    return list(session.scalars(query))
+
+
 def get_schedule(session: Session, schedule_id: int) -> ScheduleRecord:
     record = session.get(ScheduleRecord, schedule_id)
     if record is None:

@@ -47,9 +47,10 @@ class DispatchBody(DispatchRequest):
 
     model_config = ConfigDict(
         json_schema_extra={
-            "oneOf": [{"required": ["date"]}, {"required": ["horizon"]}],
+            "oneOf": [{"required": ["date"]}, {"required": ["horizon"]}, {"required": ["from"]}],
             "examples": [
                 {"date": "2026-07-15"},
+                {"from": "2026-07-15T10:03:00+08:00"},
                 {
                     "horizon": {"start": "2026-07-15T12:00:00+08:00", "n_steps": 48},
                     "series": {"pv_roof.available_kw": [120.0] * 48},
@@ -66,6 +67,13 @@ class DispatchBody(DispatchRequest):
     @classmethod
     def _date_in_range(cls, value: dt.date | None) -> dt.date | None:
         if value is not None and not EARLIEST_DAY <= value <= LATEST_DAY:
+            raise ValueError(f"must be between {EARLIEST_DAY} and {LATEST_DAY}")
+        return value
+
+    @field_validator("from_", "until")
+    @classmethod
+    def _time_in_range(cls, value: dt.datetime | None) -> dt.datetime | None:
+        if value is not None and not EARLIEST_DAY <= value.date() <= LATEST_DAY:
             raise ValueError(f"must be between {EARLIEST_DAY} and {LATEST_DAY}")
         return value
 
@@ -91,6 +99,22 @@ class Provenance(BaseModel):
     product_version: str
     solver_version: str
     created_at: dt.datetime
+
+
+class SourceOut(BaseModel):
+    """Where one input or initial state of a plan came from."""
+
+    origin: Literal[
+        "request",
+        "reading",
+        "forecast:pvlib",
+        "forecast:pvlib-clear-sky",
+        "forecast:load-model",
+        "previous-plan",
+        "site",
+    ]
+    as_of: dt.datetime | None = Field(None, description="The reading's time, or the forecast's issue time.")
+    detail: str = ""
 
 
 class ScheduleSummary(BaseModel):
@@ -119,6 +143,14 @@ class ScheduleOut(BaseModel):
     saving_cny: float
     solver: dict[str, Any]
     provenance: Provenance
+    plan_kind: Literal["day-ahead", "intraday", "horizon"] | None = Field(
+        None, description="A plan is in force from its start until a newer plan of the site starts."
+    )
+    sources: dict[str, SourceOut] = Field(
+        default_factory=dict,
+        description="Per input ('inputs.<name>') and initial state ('initial_state.<asset>.<field>'): where it came "
+        "from (the request, a reading, a forecast made by the service, the previous plan, the site's own value).",
+    )
     columns: list[str]
     report_metadata: dict[str, Any] | None = Field(
         None, description="Per column: bus, sign and role; store capacities; TOU band per step (for reports)."

@@ -278,6 +278,39 @@ def sweep(
     _report_fallbacks(all_runs)
 
 
+@app.command()
+def replay(
+    scenario: ScenarioPath,
+    variant: Annotated[str, typer.Option(help="Variant to replay (default: the base scenario).")] = "base",
+    start: StartOpt = None,
+    end: EndOpt = None,
+    every: Annotated[str, typer.Option("--every", help="Intraday re-plan interval (1h, 30min, 2h).")] = "1h",
+    out: Annotated[Path | None, typer.Option(help="Output folder; default out/<scenario>/replay.")] = None,
+    progress: ProgressOpt = True,
+) -> None:
+    """Replay the EMS loop over the days: day-ahead only, intraday re-plans, perfect foresight; cost each."""
+    from scenarios.errors import ScenarioError
+    from scenarios.replay import ReplayOptions, parse_every, print_replay, replay_case, write_replay
+
+    document = _load(scenario)
+    try:
+        (case,) = _dated([document.variant(variant)], start, end, None)
+        every_minutes = parse_every(every, case.scenario.horizon.step_minutes)
+        show = (lambda day: err.print(f"replayed {day}", highlight=False)) if progress else None
+        result = replay_case(case, ReplayOptions(every_minutes=every_minutes), progress=show)
+    except ScenarioError as error:
+        raise _fail(error) from error
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from error
+    print_replay(result, out_console)
+    folder = out or Path("out") / document.scenario.name / "replay"
+    files = write_replay(result, folder)
+    out_console.print("wrote " + ", ".join(map(str, files.values())), soft_wrap=True)
+    if result.fallback_solves:
+        err.print(f"[yellow]{result.fallback_solves} plan(s) fell back to the rule-based schedule[/yellow]")
+        raise typer.Exit(code=2)
+
+
 def _check_file(path: Path, deep: bool) -> tuple[list, str]:
     """Every issue of a scenario file (base, each variant, each sweep point) and a summary line."""
     from scenarios.errors import ScenarioError

@@ -45,10 +45,19 @@ class DispatchRequest(BaseModel):
     ``month_to_date_peak_kw``).
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     date: dt.date | None = Field(None, description="Local day to plan (92/96/100 quarter-hours).")
     horizon: HorizonRequest | None = None
+    from_: AwareDatetime | None = Field(
+        None,
+        alias="from",
+        description="Intraday re-plan: now. The quarter-hour running at this time stays as planned; the new plan "
+        "starts at the next one and supersedes the old from there.",
+    )
+    until: AwareDatetime | None = Field(
+        None, description="With 'from': the end of the re-plan (default: the end of the local day of 'from')."
+    )
     inputs: dict[str, list[FiniteFloat]] = Field(
         default_factory=dict,
         description="Values of the site's $inputs references by input name: one value per step.",
@@ -73,24 +82,56 @@ class DispatchRequest(BaseModel):
 
     @model_validator(mode="after")
     def _one_horizon(self) -> DispatchRequest:
-        if (self.date is None) == (self.horizon is None):
-            raise ValueError("give exactly one of date or horizon")
+        if sum(x is not None for x in (self.date, self.horizon, self.from_)) != 1:
+            raise ValueError("give exactly one of date, horizon or from")
+        if self.until is not None and self.from_ is None:
+            raise ValueError("until goes with from")
         return self
+
+    @property
+    def plan_kind(self) -> str:
+        """day-ahead (a date), intraday (from), or horizon (an explicit horizon)."""
+        return "day-ahead" if self.date is not None else "intraday" if self.from_ is not None else "horizon"
 
 
 def request_period(site: Site, request: DispatchRequest) -> Period:
     """The period a request plans: a local day, or an explicit horizon."""
     if request.date is not None:
         return Period(Horizon.day(request.date, site.tz), (request.date,))
-    assert request.horizon is not None
-    horizon = Horizon(
-        start=request.horizon.start,
-        step_minutes=request.horizon.step_minutes,
-        n_steps=request.horizon.n_steps,
-        tz=site.tz,
-    )
+    if request.from_ is not None:
+        horizon = intraday_horizon(site, request.from_, request.until)
+    else:
+        assert request.horizon is not None
+        horizon = Horizon(
+            start=request.horizon.start,
+            step_minutes=request.horizon.step_minutes,
+            n_steps=request.horizon.n_steps,
+            tz=site.tz,
+        )
     dates = tuple(dict.fromkeys(d.date() for d in horizon.index.tz_localize(None).normalize()))
     return Period(horizon, dates)
+
+
+INTRADAY_STEP_MINUTES = 15
+
+
+def intraday_horizon(site: Site, now: dt.datetime, until: dt.datetime | None) -> Horizon:
+    """From the quarter-hour after the one running at ``now`` until ``until`` (default: the next local midnight)."""
+    step = pd.Timedelta(minutes=INTRADAY_STEP_MINUTES)
+    local = pd.Timestamp(now).tz_convert(site.tz)
+    start = local.floor(step) + step
+    end = pd.Timestamp(until).tz_convert(site.tz) if until is not None else _next_midnight(local, site.tz)
+    n_steps = int((end - start) // step)
+    if n_steps < 1:
+        raise ValueError(f"nothing to plan: the re-plan would start at {start.isoformat()}, at or after until")
+    if n_steps > 7 * 96:
+        raise ValueError("a re-plan covers at most 7 days")
+    return Horizon(start=start.to_pydatetime(), step_minutes=INTRADAY_STEP_MINUTES, n_steps=n_steps, tz=site.tz)
+
+
+def _next_midnight(local: pd.Timestamp, tz: str) -> pd.Timestamp:
+    day = local.date() + dt.timedelta(days=1)
+    return pd.Timestamp(day).tz_localize(tz)
 
 
 def request_sources(site: Site, request: DispatchRequest) -> dict[tuple[str, str], str]:
@@ -195,7 +236,7 @@ def request_problem(site: Site, request: DispatchRequest) -> DispatchProblem:
     try:
         period = request_period(site, request)
     except ValueError as error:
-        field = "body.date" if request.date is not None else "body.horizon"
+        field = "body.date" if request.date is not None else "body.from" if request.from_ else "body.horizon"
         raise ProblemError([Issue(str(error), None, field)]) from error
     return compile_problem(
         site,

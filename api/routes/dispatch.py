@@ -27,18 +27,23 @@ async def dispatch(
     _: ApiKey,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", min_length=1, max_length=200)] = None,
 ) -> ScheduleOut:
-    """Plans the site for a day or horizon. Always answers with a plan whose ``status`` says what it is."""
+    """Plans the site for a day (``date``), the rest of a day (``from``: an intraday re-plan) or a horizon. What the
+    request leaves open comes from the service's data: PV by pvlib from the latest weather forecast, loads by the
+    load model from the readings, initial states from the latest readings or the plan in force (``sources`` says
+    which). Always answers with a plan whose ``status`` says what it is."""
     site_spec = (await run_in_threadpool(repository.get_site, session, site_id)).spec
     request_hash = dispatch_service.request_hash(site_id, body)
     if idempotency_key is not None:
         replay = await run_in_threadpool(dispatch_service.replay, session, idempotency_key, request_hash)
         if replay is not None:
             return _replayed(response, replay)
+    filled, sources = await run_in_threadpool(dispatch_service.fill, session, site_id, site_spec, body, settings)
     # No database connection is held while solving (up to time limit + margin).
     await run_in_threadpool(session.close)
-    planned = await dispatch_service.plan(site_spec, body, settings, slots)
+    planned = await dispatch_service.plan(site_spec, filled, settings, slots)
+    store = (session, site_id, planned, idempotency_key, request_hash, body.plan_kind, sources)
     try:
-        return await run_in_threadpool(dispatch_service.store, session, site_id, planned, idempotency_key, request_hash)
+        return await run_in_threadpool(dispatch_service.store, *store)
     except IntegrityError:
         await run_in_threadpool(session.rollback)
         # A concurrent request with the same key stored its schedule first: answer with that one.

@@ -1,0 +1,58 @@
+"""``/v1/sites/{id}/plan``: the plan in force, step by step (the newest version that covers each step)."""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import AwareDatetime, BaseModel, Field
+
+from api import repository
+from api.auth import ApiKey
+from api.deps import SessionDep, SiteId
+from api.errors import ProblemInputError
+from api.plans import plan_in_force
+
+router = APIRouter(prefix="/v1/sites", tags=["plans"])
+
+MAX_RANGE_DAYS = 31
+
+
+class PlanInForce(BaseModel):
+    site_id: int
+    schedule: list[dict[str, Any]] = Field(
+        description="One record per step with a plan: interval_start, schedule_id (the version in force) and its "
+        "setpoints."
+    )
+
+
+def check_range(start: AwareDatetime, end: AwareDatetime, max_days: int) -> None:
+    """422 on an empty or too long range."""
+    if end <= start:
+        raise ProblemInputError([{"field": "query.end", "message": "must be after start", "type": "value_error"}])
+    if (end - start).total_seconds() > max_days * 86400:
+        message = f"at most {max_days} days per call"
+        raise ProblemInputError([{"field": "query.end", "message": message, "type": "value_error"}])
+
+
+@router.get("/{site_id}/plan")
+def read_plan(
+    site_id: SiteId,
+    session: SessionDep,
+    _: ApiKey,
+    start: Annotated[AwareDatetime, Query(description="From (inclusive), with a UTC offset.")],
+    end: Annotated[AwareDatetime, Query(description="Until (exclusive), with a UTC offset.")],
+) -> PlanInForce:
+    """What the site should run: at each step the newest plan that covers it (a re-plan supersedes from its
+    start; every version stays under /v1/schedules)."""
+    check_range(start, end, MAX_RANGE_DAYS)
+    repository.get_site(session, site_id)
+    frame = plan_in_force(session, site_id, start, end)
+    tz = start.tzinfo
+    records = []
+    for stamp, row in frame.iterrows():
+        values = {k: v for k, v in row.items() if isinstance(v, (int, float)) and not math.isnan(v)}
+        values["schedule_id"] = int(values["schedule_id"])
+        records.append({"interval_start": stamp.tz_convert(tz).isoformat(), **values})
+    return PlanInForce(site_id=site_id, schedule=records)

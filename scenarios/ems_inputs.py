@@ -1,0 +1,307 @@
+"""What the service fills in for the EMS: forecasts and measured state from its own data, each with its origin.
+
+A date-only request ("plan tomorrow") leaves every ``$inputs`` series and every
+initial state to the service. :func:`fill_request` completes a
+:class:`~scenarios.ems.DispatchRequest` from stored data (:class:`StoredData`, the
+API reads it from its database), in this order per item (the first that has it wins):
+
+- **inputs** (``$inputs.<name>``): the request (``inputs``, ``series`` or ``weather``);
+  a PV input of an asset named like one of the site's ``pv_arrays``: pvlib on the
+  latest weather forecast issued before the plan that covers it
+  (``forecast:pvlib``), else pvlib's clear sky (``forecast:pvlib-clear-sky``, a
+  labelled fallback); any other input: the site's load model on the stored
+  history of the series of that name (``forecast:load-model``); else it is missing.
+- **initial states** (the fields of each asset kind's state rules): the request;
+  the latest reading no older than the allowed age at the plan's start
+  (``reading``); the plan in force at that time (``previous-plan``: where it
+  said the state would be); else the site's own value (``site``), unless
+  measured state is required.
+
+Every missing input is listed in one :class:`~optimizer.errors.ProblemError`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import warnings
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+import numpy as np
+import pandas as pd
+
+from optimizer.assets import REGISTRY
+from optimizer.errors import Issue, ProblemError
+from optimizer.state import CarryContext, CommitmentState, LevelState, MonthPeakState
+from scenarios.assets import input_refs
+from scenarios.ems import DispatchRequest
+from scenarios.meters import ValuesKind, interval_average
+from scenarios.rolling import Period
+from scenarios.site import Site
+
+Origin = Literal[
+    "request",
+    "reading",
+    "forecast:pvlib",
+    "forecast:pvlib-clear-sky",
+    "forecast:load-model",
+    "previous-plan",
+    "site",
+]
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where one input or state value of a plan came from, and as of when (a reading's time, a forecast's issue)."""
+
+    origin: Origin
+    as_of: dt.datetime | None = None
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class StoredWeather:
+    weather: Any  # forecasting.Weather
+    issued_at: dt.datetime
+    label: str
+
+
+class StoredData(Protocol):
+    """The service's data about one site, read as the plan needs it."""
+
+    def readings(self, name: str, start: pd.Timestamp, end: pd.Timestamp) -> tuple[pd.Series, ValuesKind] | None:
+        """Raw readings of a series in ``[start, end)`` (tz-aware index) and their kind; None for no series."""
+        ...
+
+    def latest(self, name: str, at: pd.Timestamp) -> tuple[pd.Timestamp, float] | None:
+        """The last reading of a series at or before ``at``."""
+        ...
+
+    def weather(self, issued_by: pd.Timestamp, start: pd.Timestamp, end: pd.Timestamp) -> StoredWeather | None:
+        """The latest forecast issued by ``issued_by`` covering ``[start, end)``."""
+        ...
+
+    def planned_state(self, at: pd.Timestamp) -> tuple[dict[str, dict[str, Any]], str] | None:
+        """The state the plan in force said the site would be in at ``at`` (by asset), and the plan's label."""
+        ...
+
+
+@dataclass(frozen=True)
+class FillRules:
+    """The operator's rules for what the service may use."""
+
+    max_state_age: dt.timedelta = dt.timedelta(minutes=60)
+    require_measured_state: bool = False
+    history_days: int = 28
+
+
+def site_step(period: Period) -> pd.Timedelta:
+    return pd.Timedelta(minutes=period.horizon.step_minutes)
+
+
+def history_on_step(data: StoredData, name: str, end: pd.Timestamp, days: int, step: pd.Timedelta) -> pd.Series | None:
+    """A series' readings over the ``days`` before ``end`` as averages on the site's step (NaN where missing)."""
+    start = end - pd.Timedelta(days=days)
+    found = data.readings(name, start, end)
+    if found is None or found[0].empty:
+        return None
+    raw, kind = found
+    index = pd.date_range(start, end, freq=step, inclusive="left")
+    averages = interval_average(raw, kind, index)
+    return averages if averages.notna().any() else None
+
+
+def pv_forecast(site: Site, asset_names: list[str], weather: Any, index: pd.DatetimeIndex) -> dict[str, np.ndarray]:
+    """pvlib AC power [kW] on ``index`` of the site's arrays named ``asset_names`` (``weather`` None: clear sky)."""
+    from forecasting import ForecastWarning, forecast_pv
+
+    arrays = [a for a in site.pv_arrays if a.name in asset_names]
+    chosen = site.model_copy(update={"pv_arrays": arrays})
+    with warnings.catch_warnings():
+        if weather is None:  # clear sky on purpose: the plan's sources say so
+            warnings.simplefilter("ignore", ForecastWarning)
+        forecast = forecast_pv(chosen.pv_site(), weather, index)
+    return {a.name: forecast[a.column].to_numpy().round(3) for a in arrays}
+
+
+def _missing(name: str, message: str) -> Issue:
+    return Issue(message, None, f"inputs.{name}", code="missing_input")
+
+
+def fill_inputs(
+    site: Site, request: DispatchRequest, period: Period, plan_time: pd.Timestamp, data: StoredData, rules: FillRules
+) -> tuple[dict[str, list[float]], dict[str, Source], list[Issue]]:
+    """Values for the site's ``$inputs`` the request leaves open: ``(inputs, sources, missing)``."""
+    index = period.horizon.index
+    start, end = pd.Timestamp(index[0]), pd.Timestamp(index[-1]) + site_step(period)
+    arrays = {a.name for a in site.pv_arrays}
+    inputs: dict[str, list[float]] = {}
+    sources: dict[str, Source] = {}
+    issues: list[Issue] = []
+    pv_refs: dict[str, str] = {}  # asset -> input name, for PV forecast by pvlib
+    for asset in site.assets:
+        name: str = asset.name  # type: ignore[attr-defined]
+        for field, ref in input_refs(asset).items():
+            if ref in sources or ref in pv_refs.values():
+                continue
+            if ref in request.inputs or f"{name}.{field}" in request.series:
+                sources[ref] = Source("request")
+            elif asset.kind == "pv" and field == "available_kw" and name in arrays:  # type: ignore[attr-defined]
+                if request.weather is not None:
+                    sources[ref] = Source("forecast:pvlib", None, "the request's weather")
+                else:
+                    pv_refs[name] = ref
+            else:
+                history = history_on_step(data, ref, start, rules.history_days, site_step(period))
+                if history is None:
+                    message = f"no values: not in the request and no readings of {ref!r} in the {rules.history_days}"
+                    issues.append(_missing(ref, f"{message} days before {start.isoformat()}"))
+                    continue
+                try:
+                    forecast = site.load_model.forecast(history.dropna(), index)
+                except ValueError as error:
+                    issues.append(_missing(ref, f"the load model cannot forecast {ref!r}: {error}"))
+                    continue
+                inputs[ref] = np.asarray(forecast, dtype=float).round(3).tolist()
+                last = pd.Timestamp(history.dropna().index[-1]) + site_step(period)
+                sources[ref] = Source("forecast:load-model", last.to_pydatetime(), f"{site.load_model.method} model")
+    if pv_refs:
+        stored = data.weather(plan_time, start, end)
+        weather = stored.weather if stored is not None else None
+        values = pv_forecast(site, list(pv_refs), weather, index)
+        for asset_name, ref in pv_refs.items():
+            inputs[ref] = values[asset_name].tolist()
+            if stored is None:
+                sources[ref] = Source("forecast:pvlib-clear-sky", None, "no weather forecast covers the period")
+            else:
+                sources[ref] = Source("forecast:pvlib", stored.issued_at, stored.label)
+    return inputs, sources, issues
+
+
+def _level_reading(
+    data: StoredData, entry: Any, rule: LevelState, at: pd.Timestamp
+) -> tuple[pd.Timestamp, float] | None:
+    """The latest level of a store as a level in the rule's unit: from ``<name>.<level>`` or ``<name>.<x>_frac``."""
+    capacity = float(getattr(entry, rule.capacity))
+    candidates = []
+    level = data.latest(f"{entry.name}.{rule.level}", at)
+    if level is not None:
+        candidates.append(level)
+    frac = data.latest(f"{entry.name}.{rule.initial.removeprefix('initial_')}", at)
+    if frac is not None:
+        candidates.append((frac[0], frac[1] * capacity))
+    return max(candidates, key=lambda c: c[0]) if candidates else None
+
+
+def _commitment_reading(data: StoredData, entry: Any, rule: CommitmentState, at: pd.Timestamp) -> dict[str, Any]:
+    """Units running from the latest ``<name>.on`` reading, and since when (min up/down times)."""
+    name = f"{entry.name}.{rule.on}"
+    latest = data.latest(name, at)
+    if latest is None:
+        return {}
+    found = data.readings(name, at - pd.Timedelta(days=2), at + pd.Timedelta(seconds=1))
+    on = round(latest[1])
+    state: dict[str, Any] = {"initial_on": on > 0}
+    if getattr(entry, "units", 1) > 1:
+        state["initial_units_on"] = on
+    minutes = None
+    if found is not None:
+        raw = found[0]
+        other = raw[np.rint(raw.to_numpy()) != on]
+        if not other.empty:
+            since = raw[raw.index > other.index[-1]].index[0]
+            minutes = float((at - since).total_seconds() / 60)
+    state["initial_minutes_in_state"] = minutes
+    return state
+
+
+def _month_peak(data: StoredData, entry: Any, rule: MonthPeakState, at: pd.Timestamp, step: pd.Timedelta) -> Any:
+    """The month-to-date peak import [kW] from readings (averages on the site's step), None without readings."""
+    name = f"{entry.name}.{rule.column}"
+    month_start = at.normalize().replace(day=1)
+    found = data.readings(name, month_start, at)
+    if found is None or found[0].empty:
+        return None
+    index = pd.date_range(month_start, at, freq=step, inclusive="left")
+    averages = interval_average(found[0], found[1], index).dropna()
+    if averages.empty:
+        return None
+    return float(averages.max()), pd.Timestamp(averages.index[-1]) + step
+
+
+def fill_state(
+    site: Site, request: DispatchRequest, period: Period, data: StoredData, rules: FillRules
+) -> tuple[dict[str, dict[str, Any]], dict[str, Source], list[Issue]]:
+    """Initial states the request leaves open: ``(state by asset, sources by 'asset.field', refused)``."""
+    start = pd.Timestamp(period.horizon.index[0])
+    step = site_step(period)
+    planned = data.planned_state(start)
+    state: dict[str, dict[str, Any]] = {}
+    sources: dict[str, Source] = {}
+    refused: list[Issue] = []
+    for entry in site.assets:
+        name: str = entry.name  # type: ignore[attr-defined]
+        given = request.initial_state.get(name, {})
+        for rule in REGISTRY[entry.kind].state:  # type: ignore[attr-defined]
+            fields = [f for f in rule.fields if f not in ("end_soc_frac", "end_level_frac")]
+            if any(f in given for f in fields):
+                sources |= {f"{name}.{f}": Source("request") for f in fields if f in given}
+                continue
+            measured: dict[str, Any] = {}
+            as_of: pd.Timestamp | None = None
+            if isinstance(rule, LevelState):
+                found = _level_reading(data, entry, rule, start)
+                if found is not None and start - found[0] <= rules.max_state_age:
+                    frame = pd.DataFrame({f"{name}.{rule.level}": [found[1]]})
+                    ctx = CarryContext(start - step, start, period.horizon.step_minutes, entry)
+                    measured, as_of = rule.carry(entry, frame, ctx), found[0]
+            elif isinstance(rule, CommitmentState):
+                latest = data.latest(f"{name}.{rule.on}", start)
+                if latest is not None and start - latest[0] <= rules.max_state_age:
+                    measured, as_of = _commitment_reading(data, entry, rule, start), latest[0]
+            elif isinstance(rule, MonthPeakState):
+                peak = _month_peak(data, entry, rule, start, step)
+                if peak is not None:
+                    measured, as_of = {rule.field: peak[0]}, peak[1]
+            if measured:
+                state.setdefault(name, {}).update(measured)
+                sources |= {f"{name}.{f}": Source("reading", as_of.to_pydatetime()) for f in measured if f in fields}
+            elif planned is not None and name in planned[0]:
+                carried = {f: v for f, v in planned[0][name].items() if f in rule.fields}
+                state.setdefault(name, {}).update(carried)
+                sources |= {f"{name}.{f}": Source("previous-plan", None, planned[1]) for f in carried if f in fields}
+            else:
+                for field in fields:
+                    sources[f"{name}.{field}"] = Source("site", None, "no reading within the allowed age")
+                    if rules.require_measured_state:
+                        message = (
+                            f"no reading of {name}'s state within {rules.max_state_age} of {start.isoformat()} "
+                            "and none in the request"
+                        )
+                        refused.append(Issue(message, name, field, code="state_not_measured"))
+    return state, sources, refused
+
+
+def fill_request(
+    site: Site,
+    request: DispatchRequest,
+    period: Period,
+    plan_time: pd.Timestamp,
+    data: StoredData,
+    rules: FillRules,
+) -> tuple[DispatchRequest, dict[str, Source]]:
+    """``request`` with every input and state it leaves open filled from ``data``, and where each came from."""
+    inputs, input_sources, missing = fill_inputs(site, request, period, plan_time, data, rules)
+    state, state_sources, refused = fill_state(site, request, period, data, rules)
+    if missing or refused:
+        raise ProblemError([*missing, *refused])
+    merged_state = {name: {**state.get(name, {}), **request.initial_state.get(name, {})} for name in state}
+    filled = request.model_copy(
+        update={
+            "inputs": {**inputs, **request.inputs},
+            "initial_state": {**request.initial_state, **merged_state},
+        }
+    )
+    sources = {f"inputs.{k}": v for k, v in input_sources.items()}
+    sources |= {f"initial_state.{k}": v for k, v in state_sources.items()}
+    return filled, sources

@@ -1,0 +1,173 @@
+"""The EMS's service: a dispatch with only a date (or only 'from') plans from the service's own data, says where each
+input came from, re-plans intraday as new versions, and refuses what it cannot fill, listing everything missing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.models import ScheduleRecord
+from scenarios.site import Site
+from tests.api_fixtures import HEADERS, create_site, make_settings, small_site
+
+TZ = "Asia/Shanghai"
+DAY = "2026-07-15"
+WEATHER = json.loads((Path(__file__).parent / "data" / "forecasting" / "open_meteo_shenyang_hourly.json").read_text())
+ARRAY = {"name": "pv", "dc_kwp": 500.0, "mount": {"kind": "fixed", "tilt_deg": 30.0, "azimuth_deg": 180.0}}
+
+
+def service_site() -> dict[str, Any]:
+    """The small site with its load and PV as inputs the service must forecast."""
+    site = small_site()
+    for asset in site["assets"]:
+        if asset["kind"] == "load":
+            asset["power_kw"] = "$inputs.load"
+        if asset["kind"] == "pv":
+            asset["available_kw"] = "$inputs.pv"
+    site["pv_arrays"] = [ARRAY]
+    return site
+
+
+@pytest.fixture
+def client(tmp_path: Path):
+    with TestClient(create_app(make_settings(tmp_path))) as test_client:
+        yield test_client
+
+
+def _post_readings(client: TestClient, site_id: int, rows: list[dict[str, Any]], kinds: dict | None = None) -> None:
+    body = {"readings": rows, "series": {k: {"kind": v} for k, v in (kinds or {}).items()}}
+    response = client.post(f"/v1/sites/{site_id}/readings", json=body, headers=HEADERS)
+    assert response.status_code == 200, response.text
+
+
+def _load_history(days: int = 28, end: str = DAY) -> pd.Series:
+    """A load that is 200 kW at night and 400 kW from 08:00 to 18:00 every day."""
+    index = pd.date_range(
+        pd.Timestamp(end, tz=TZ) - pd.Timedelta(days=days), pd.Timestamp(end, tz=TZ), freq="15min", inclusive="left"
+    )
+    return pd.Series(np.where((index.hour >= 8) & (index.hour < 18), 400.0, 200.0), index=index)
+
+
+def _rows(name: str, series: pd.Series) -> list[dict[str, Any]]:
+    return [{"series": name, "time": t.isoformat(), "value": float(v)} for t, v in series.items()]
+
+
+def _dispatch(client: TestClient, site_id: int, body: dict[str, Any]) -> dict[str, Any]:
+    response = client.post(f"/v1/sites/{site_id}/dispatch", json=body, headers=HEADERS)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def test_date_only_plans_from_readings_weather_and_says_so(client: TestClient) -> None:
+    site_id = create_site(client, service_site())
+    _post_readings(client, site_id, _rows("load", _load_history()))
+    soc_time = pd.Timestamp(DAY, tz=TZ) - pd.Timedelta(minutes=5)
+    _post_readings(client, site_id, [{"series": "battery.soc_frac", "time": soc_time.isoformat(), "value": 0.8}])
+    peak = [
+        {"series": "grid.import_kw", "time": f"2026-07-0{d}T10:00:00+08:00", "value": v}
+        for d, v in ((1, 300.0), (2, 650.0))
+    ]
+    _post_readings(client, site_id, peak)
+    weather = client.post(
+        f"/v1/sites/{site_id}/weather", json=WEATHER, headers=HEADERS, params={"issued_at": "2026-07-14T12:00:00+08:00"}
+    )
+    assert weather.status_code == 201, weather.text
+    plan = _dispatch(client, site_id, {"date": DAY})
+    sources = plan["sources"]
+    assert sources["inputs.load"]["origin"] == "forecast:load-model"
+    assert sources["inputs.pv"]["origin"] == "forecast:pvlib"
+    assert sources["inputs.pv"]["as_of"].startswith("2026-07-14T04:00:00")  # the issue time, in UTC
+    soc = sources["initial_state.battery.initial_soc_frac"]
+    assert soc["origin"] == "reading" and pd.Timestamp(soc["as_of"]) == soc_time
+    assert sources["initial_state.grid.month_to_date_peak_kw"]["origin"] == "reading"
+    assert plan["plan_kind"] == "day-ahead"
+    rows = plan["schedule"]
+    # the load model on a load that is the same every day forecasts that day: 400 kW from 08:00 to 18:00
+    assert [r["load.power_kw"] for r in rows[:32]] == [200.0] * 32
+    assert [r["load.power_kw"] for r in rows[32:72]] == [400.0] * 40
+    # the battery starts at the measured 80 % of 400 kWh
+    first = rows[0]
+    soc_end_first = first["battery.soc_kwh"]
+    charge = first["battery.charge_kw"] * 0.25 * 0.95
+    assert soc_end_first == pytest.approx(320.0 + charge - first["battery.discharge_kw"] * 0.25 / 0.95, abs=1e-3)
+    with client.app.state.sessions() as session:  # the stored problem: the month's peak from the readings
+        problem = session.get(ScheduleRecord, plan["schedule_id"]).problem
+    grid = next(a for a in problem["assets"] if a["name"] == "grid")
+    assert grid["month_to_date_peak_kw"] == 650.0
+
+
+def test_missing_inputs_are_all_listed(client: TestClient) -> None:
+    site = service_site()
+    site["pv_arrays"] = []  # no array: PV can be neither forecast by pvlib nor found
+    site_id = create_site(client, site)
+    response = client.post(f"/v1/sites/{site_id}/dispatch", json={"date": DAY}, headers=HEADERS)
+    assert response.status_code == 422
+    fields = sorted(d["field"] for d in response.json()["detail"])
+    assert fields == ["body.inputs.load", "body.inputs.pv"]
+    assert all("no readings" in d["message"] for d in response.json()["detail"])
+
+
+def test_clear_sky_without_weather_and_the_request_still_wins(client: TestClient) -> None:
+    site_id = create_site(client, service_site())
+    plan = _dispatch(client, site_id, {"date": DAY, "inputs": {"load": [250.0] * 96}})
+    assert plan["sources"]["inputs.pv"]["origin"] == "forecast:pvlib-clear-sky"
+    assert plan["sources"]["inputs.load"]["origin"] == "request"
+    assert plan["sources"]["initial_state.battery.initial_soc_frac"]["origin"] == "site"
+    pv = [r["pv.available_kw"] for r in plan["schedule"]]
+    assert pv[:16] == [0.0] * 16 and 300.0 < max(pv) <= 500.0  # clear July noon on a 500 kWp array
+
+
+def test_stale_state_is_not_used_and_can_be_required(client: TestClient, tmp_path: Path) -> None:
+    site_id = create_site(client, service_site())
+    stale = (pd.Timestamp(DAY, tz=TZ) - pd.Timedelta(hours=3)).isoformat()
+    _post_readings(client, site_id, [{"series": "battery.soc_frac", "time": stale, "value": 0.9}])
+    plan = _dispatch(client, site_id, {"date": DAY, "inputs": {"load": [250.0] * 96}})
+    assert plan["sources"]["initial_state.battery.initial_soc_frac"]["origin"] == "site"
+    with TestClient(create_app(make_settings(tmp_path, require_measured_state=True))) as strict:
+        response = strict.post(
+            f"/v1/sites/{site_id}/dispatch", json={"date": DAY, "inputs": {"load": [250.0] * 96}}, headers=HEADERS
+        )
+    assert response.status_code == 422
+    assert "site.assets.battery.initial_soc_frac" in [d["field"] for d in response.json()["detail"]]
+
+
+def test_intraday_replan_supersedes_from_its_start_and_starts_where_the_plan_said(client: TestClient) -> None:
+    site_id = create_site(client, service_site())
+    load = {"load": [250.0] * 96}
+    day_ahead = _dispatch(client, site_id, {"date": DAY, "inputs": load})
+    # 10:07: the 10:00 quarter-hour runs as planned; the re-plan starts at 10:15 and runs to midnight (55 steps)
+    replan = _dispatch(client, site_id, {"from": "2026-07-15T10:07:00+08:00", "inputs": {"load": [300.0] * 55}})
+    assert replan["plan_kind"] == "intraday" and len(replan["schedule"]) == 55
+    assert replan["schedule"][0]["interval_start"] == "2026-07-15T10:15:00+08:00"
+    # no reading: the battery starts where the day-ahead plan said it would be at 10:15
+    said = day_ahead["schedule"][40]["battery.soc_kwh"] / 400.0  # level at the end of 10:00-10:15
+    assert replan["sources"]["initial_state.battery.initial_soc_frac"]["origin"] == "previous-plan"
+    first = replan["schedule"][0]
+    level = said * 400.0 + first["battery.charge_kw"] * 0.25 * 0.95 - first["battery.discharge_kw"] * 0.25 / 0.95
+    assert first["battery.soc_kwh"] == pytest.approx(level, abs=1e-3)
+    in_force = client.get(
+        f"/v1/sites/{site_id}/plan",
+        params={"start": "2026-07-15T00:00:00+08:00", "end": "2026-07-16T00:00:00+08:00"},
+        headers=HEADERS,
+    )
+    assert in_force.status_code == 200, in_force.text
+    steps = in_force.json()["schedule"]
+    ids = [s["schedule_id"] for s in steps]
+    assert ids == [day_ahead["schedule_id"]] * 41 + [replan["schedule_id"]] * 55
+    assert steps[41]["load.power_kw"] == 300.0 and steps[40]["load.power_kw"] == 250.0
+
+
+def test_intraday_needs_something_left_to_plan(client: TestClient) -> None:
+    site_id = create_site(client, service_site())
+    body = {"from": "2026-07-15T23:50:00+08:00", "inputs": {"load": [250.0]}}
+    response = client.post(f"/v1/sites/{site_id}/dispatch", json=body, headers=HEADERS)
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["field"] == "body.from"
+    Site.model_validate(service_site())  # the site itself is valid
