@@ -522,6 +522,9 @@ def _tolerance(a: DayCost, b: DayCost) -> float:
     return 1e-6 * max(abs(a.total_cny), abs(b.total_cny), 1.0) + 1e-6
 
 
+_OVER_PEAK = "a plan that stays at the month-to-date peak goes over it when the load comes in above the forecast"
+
+
 def _why(worse: DayCost, better: DayCost, same_start: bool = True) -> str:
     """Likely reasons why ``worse`` (expected cheaper) cost more than ``better``."""
     reasons: list[str] = []
@@ -529,9 +532,11 @@ def _why(worse: DayCost, better: DayCost, same_start: bool = True) -> str:
         reasons.append("the strategies start the day from their own states (store levels, month-to-date peak)")
     excess = worse.total_cny - better.total_cny
     demand = worse.demand_charge_cny - better.demand_charge_cny
-    if demand > 0 and worse.total_cny - demand <= better.total_cny + _tolerance(worse, better):
+    if demand > 0 and demand >= 0.5 * excess:
+        share = "the demand charge" if demand >= excess - _tolerance(worse, better) else "mostly the demand charge"
         peaks = f"executed peaks {worse.peak_import_kw:,.1f} vs {better.peak_import_kw:,.1f} kW"
-        reasons.append(f"the demand charge ({demand:+,.2f}; {peaks})")
+        how = "" if worse.strategy == PERFECT_FORESIGHT else f"; {_OVER_PEAK}"
+        reasons.append(f"{share} ({demand:+,.2f}; {peaks}{how})")
     gap = max(worse.max_mip_gap, better.max_mip_gap)
     if excess <= gap * max(abs(worse.total_cny), abs(better.total_cny)):
         reasons.append(f"within the MIP gap ({gap:.2%})")
