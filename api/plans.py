@@ -18,9 +18,12 @@ from api import repository
 from api.models import ScheduleRecord
 from api.weather import weather_of
 from optimizer import DispatchProblem
+from scenarios.assets import input_refs
 from scenarios.ems_inputs import StoredWeather
-from scenarios.meters import ValuesKind
+from scenarios.meters import ValuesKind, interval_average
+from scenarios.performance import compare
 from scenarios.rolling import carried_state
+from scenarios.site import Site
 
 
 def schedule_frame(record: ScheduleRecord) -> pd.DataFrame:
@@ -31,20 +34,75 @@ def schedule_frame(record: ScheduleRecord) -> pd.DataFrame:
     return frame
 
 
-def plan_in_force(session: Session, site_id: int, start: dt.datetime, end: dt.datetime) -> pd.DataFrame:
+def _roles(record: ScheduleRecord) -> dict[str, str | None]:
+    flows = (record.response.get("report_metadata") or {}).get("flows") or {}
+    return {column: info.get("role") for column, info in flows.items()}
+
+
+def plan_in_force(
+    session: Session, site_id: int, start: dt.datetime, end: dt.datetime
+) -> tuple[pd.DataFrame, dict[str, str | None]]:
     """The plan in force at each step of ``[start, end)``: every column of the plan that held then, plus
-    ``schedule_id`` (NaN where no plan covers a step). Index: interval starts (UTC)."""
-    frames = []
+    ``schedule_id``; index: interval starts (UTC), steps without a plan left out. And the columns' roles."""
+    frames, roles = [], {}
     for record in repository.plans_in_force(session, site_id, start, end):  # oldest first: newer ones overwrite
         frame = schedule_frame(record)
         frame["schedule_id"] = record.id
         frames.append(frame)
+        roles |= _roles(record)
     if not frames:
-        return pd.DataFrame(columns=["schedule_id"], index=pd.DatetimeIndex([], tz="UTC"))
+        return pd.DataFrame(columns=["schedule_id"], index=pd.DatetimeIndex([], tz="UTC")), roles
     combined = pd.concat(frames)
     combined = combined[~combined.index.duplicated(keep="last")].sort_index()
     lo, hi = pd.Timestamp(start).tz_convert("UTC"), pd.Timestamp(end).tz_convert("UTC")
-    return combined[(combined.index >= lo) & (combined.index < hi)]
+    return combined[(combined.index >= lo) & (combined.index < hi)], roles
+
+
+def forecast_columns(site: Site) -> dict[str, str]:
+    """Input name -> the plan column that carries its forecast (``process_load -> process_load.power_kw``)."""
+    return {ref: f"{a.name}.{field}" for a in site.assets for field, ref in input_refs(a).items()}  # type: ignore[attr-defined]
+
+
+def actual_on(data: DatabaseData, names: list[str], index: pd.DatetimeIndex, step: pd.Timedelta) -> pd.DataFrame:
+    """Readings of ``names`` as averages on ``index`` (a register needs the reading before: one day is read
+    before the first step)."""
+    if index.empty:
+        return pd.DataFrame(index=index)
+    grid = pd.date_range(index[0], index[-1] + step, freq=step, inclusive="left")
+    columns = {}
+    for name in names:
+        found = data.readings(name, grid[0] - pd.Timedelta(days=1), grid[-1] + step * 2)
+        if found is not None and not found[0].empty and found[1] != "state":
+            columns[name] = interval_average(found[0], found[1], grid).reindex(index)
+    return pd.DataFrame(columns, index=index)
+
+
+def compare_with_readings(
+    session: Session, site_id: int, plan: pd.DataFrame, roles: dict[str, str | None]
+) -> dict[str, Any]:
+    """:func:`scenarios.performance.compare` of a plan (frame with ``schedule_id``) with the site's readings."""
+    site = Site.model_validate(repository.get_site(session, site_id).spec)
+    forecasts = forecast_columns(site)
+    if plan.empty:
+        return {"days": [], "total": {"steps_planned": 0, "steps_compared": 0, "plan_versions": []}}
+    step = pd.Series(plan.index).diff().min() if len(plan) > 1 else pd.Timedelta(minutes=15)
+    flows = [c for c, r in roles.items() if r in ("grid_import", "grid_export", "pv_output")]
+    actual = actual_on(DatabaseData(session, site_id), [*forecasts, *flows], plan.index, step)
+    return compare(plan, actual, roles, forecasts, int(step.total_seconds() // 60), site.tz)
+
+
+def performance(session: Session, site_id: int, start: dt.datetime, end: dt.datetime) -> dict[str, Any]:
+    """Plan vs actual over ``[start, end)``: each step against the plan in force then."""
+    plan, roles = plan_in_force(session, site_id, start, end)
+    return compare_with_readings(session, site_id, plan, roles)
+
+
+def schedule_performance(session: Session, record: ScheduleRecord) -> dict[str, Any] | None:
+    """One stored schedule against the readings of its horizon; None while none of its steps has a reading."""
+    plan = schedule_frame(record)
+    plan["schedule_id"] = record.id
+    result = compare_with_readings(session, record.site_id, plan, _roles(record))
+    return result if result["total"]["steps_compared"] else None
 
 
 class DatabaseData:

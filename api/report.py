@@ -32,10 +32,11 @@ def html_renderer() -> Callable[..., str]:
     return renderer
 
 
-def render_html(payload: dict[str, Any]) -> str:
-    """The HTML report of a stored schedule response (``ScheduleOut`` as JSON).
+def render_html(payload: dict[str, Any], actual: dict[str, Any] | None = None) -> str:
+    """The HTML report of a stored schedule response (``ScheduleOut`` as JSON), with plan vs actual
+    (:func:`scenarios.performance.compare`) once readings of its horizon exist.
 
     With the response's ``report_metadata`` the report places every column on its bus (heat, cooling, air
     too) and shades the tariff bands; without it (schedules stored before it was kept) the renderer guesses
     from the column names."""
-    return html_renderer()(payload)
+    return html_renderer()(payload, actual=actual)

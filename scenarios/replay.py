@@ -426,6 +426,8 @@ class DayCost:
     extra_curtailment_kwh: float
     unplaced_surplus_kwh: float
     import_over_limit_kwh: float
+    max_balance_residual_kw: float
+    """Largest bus-balance mismatch of the executed schedule (0 unless a surplus could not be placed)."""
 
 
 ENERGY_COMPONENTS = ("grid_energy", "export_revenue")
@@ -469,7 +471,15 @@ def total_of(days: Iterable[DayCost], strategy: str) -> DayCost:
     summed = {name: sum(getattr(d, name) for d in mine) for name in _SUMMED}
     peak = max((d.peak_import_kw for d in mine), default=0.0)
     gap = max((d.max_mip_gap for d in mine), default=0.0)
-    return DayCost(date="total", strategy=strategy, peak_import_kw=peak, max_mip_gap=gap, **summed)
+    residual = max((d.max_balance_residual_kw for d in mine), default=0.0)
+    return DayCost(
+        date="total",
+        strategy=strategy,
+        peak_import_kw=peak,
+        max_mip_gap=gap,
+        max_balance_residual_kw=residual,
+        **summed,
+    )
 
 
 @dataclass
@@ -759,6 +769,7 @@ def run_day(day: _Day, strategy: str, state: State | None) -> tuple[DayCost, Sta
         solve_seconds=solves.seconds,
         wall_seconds=time.perf_counter() - started,
         **_deviations(executed),
+        max_balance_residual_kw=kpis.max_balance_residual_kw,
     )
     return cost, next_state, schedule
 

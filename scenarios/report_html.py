@@ -176,8 +176,9 @@ def render_schedule_html(
     return _render("schedule.html.j2", title, **_schedule_context(run, detail_days, detail_start))
 
 
-def render_stored_schedule_html(payload: dict[str, Any]) -> str:
-    """The report of a stored schedule (the API's ``ScheduleOut`` as JSON).
+def render_stored_schedule_html(payload: dict[str, Any], actual: dict[str, Any] | None = None) -> str:
+    """The report of a stored schedule (the API's ``ScheduleOut`` as JSON), and beside the plan what the meters
+    measured when ``actual`` (:func:`scenarios.performance.compare` of the schedule) is given.
 
     Uses ``payload["report_metadata"]`` (see :func:`schedule_metadata`) to place every
     column on its bus; without it, only electricity flows recognisable by name are stacked and
@@ -190,6 +191,8 @@ def render_stored_schedule_html(payload: dict[str, Any]) -> str:
         stored.title,
         violations=stored.violations,
         guessed=stored.guessed,
+        actual=actual,
+        sources=payload.get("sources") or {},
         **_schedule_context(stored.run, 7, None),
     )
 

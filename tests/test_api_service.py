@@ -171,3 +171,34 @@ def test_intraday_needs_something_left_to_plan(client: TestClient) -> None:
     assert response.status_code == 422
     assert response.json()["detail"][0]["field"] == "body.from"
     Site.model_validate(service_site())  # the site itself is valid
+
+
+def test_plan_vs_actual_by_hand(client: TestClient) -> None:
+    """Plan: load 250 kW, no PV. Meters: load 260 kW and import 300 kW all day. Then the actual import is
+    300 x 24 = 7,200 kWh at the plan's prices, the load forecast's MAE is 10 kW and its bias -10 kW; after an
+    intraday re-plan each step is compared with the version in force then."""
+    site_id = create_site(client, service_site())
+    day_ahead = _dispatch(client, site_id, {"date": DAY, "inputs": {"load": [250.0] * 96, "pv": [0.0] * 96}})
+    replan = _dispatch(
+        client,
+        site_id,
+        {"from": "2026-07-15T10:07:00+08:00", "inputs": {"load": [250.0] * 55, "pv": [0.0] * 55}},
+    )
+    index = pd.date_range(DAY, periods=96, freq="15min", tz=TZ)
+    _post_readings(client, site_id, _rows("load", pd.Series(260.0, index=index)))
+    _post_readings(client, site_id, _rows("grid.import_kw", pd.Series(300.0, index=index)))
+    params = {"start": "2026-07-15T00:00:00+08:00", "end": "2026-07-16T00:00:00+08:00"}
+    response = client.get(f"/v1/sites/{site_id}/performance", params=params, headers=HEADERS)
+    assert response.status_code == 200, response.text
+    total = response.json()["total"]
+    assert total["steps_compared"] == 96 and total["plan_versions"] == [day_ahead["schedule_id"], replan["schedule_id"]]
+    prices = [r["grid.import_price_cny_per_kwh"] for r in day_ahead["schedule"]]
+    assert total["actual"]["import_kwh"] == pytest.approx(7200.0)
+    assert total["actual"]["energy_cost_cny"] == pytest.approx(300.0 * 0.25 * sum(prices), abs=0.01)
+    assert total["actual"]["peak_import_kw"] == 300.0
+    planned = day_ahead["schedule"][:41] + replan["schedule"]
+    assert total["plan"]["import_kwh"] == pytest.approx(sum(r["grid.import_kw"] for r in planned) * 0.25, abs=1e-2)
+    assert total["forecast_errors"]["load"] == {"column": "load.power_kw", "steps": 96, "mae": 10.0, "bias": -10.0}
+    assert [d["date"] for d in response.json()["days"]] == [DAY]
+    html = client.get(f"/v1/schedules/{day_ahead['schedule_id']}", headers={**HEADERS, "accept": "text/html"})
+    assert html.status_code == 200 and "Plan vs actual" in html.text and "7200.0" in html.text

@@ -1,4 +1,5 @@
-"""``/v1/sites/{id}/plan``: the plan in force, step by step (the newest version that covers each step)."""
+"""``/v1/sites/{id}/plan``: the plan in force, step by step (the newest version that covers each step);
+``/v1/sites/{id}/performance``: that plan against the readings."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from api import repository
 from api.auth import ApiKey
 from api.deps import SessionDep, SiteId
 from api.errors import ProblemInputError
-from api.plans import plan_in_force
+from api.plans import performance, plan_in_force
 
 router = APIRouter(prefix="/v1/sites", tags=["plans"])
 
@@ -48,7 +49,7 @@ def read_plan(
     start; every version stays under /v1/schedules)."""
     check_range(start, end, MAX_RANGE_DAYS)
     repository.get_site(session, site_id)
-    frame = plan_in_force(session, site_id, start, end)
+    frame, _roles = plan_in_force(session, site_id, start, end)
     tz = start.tzinfo
     records = []
     for stamp, row in frame.iterrows():
@@ -56,3 +57,19 @@ def read_plan(
         values["schedule_id"] = int(values["schedule_id"])
         records.append({"interval_start": stamp.tz_convert(tz).isoformat(), **values})
     return PlanInForce(site_id=site_id, schedule=records)
+
+
+@router.get("/{site_id}/performance")
+def read_performance(
+    site_id: SiteId,
+    session: SessionDep,
+    _: ApiKey,
+    start: Annotated[AwareDatetime, Query(description="From (inclusive), with a UTC offset.")],
+    end: Annotated[AwareDatetime, Query(description="Until (exclusive), with a UTC offset.")],
+) -> dict[str, Any]:
+    """Plan vs actual per local day and in total: energy, cost at the plan's prices, peak, PV self-consumption,
+    green share, and the forecast errors (MAE, bias) of every input the plans forecast; each step is compared with
+    the plan in force then."""
+    check_range(start, end, MAX_RANGE_DAYS)
+    repository.get_site(session, site_id)
+    return performance(session, site_id, start, end)

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Res
 from api import repository
 from api.auth import ApiKey
 from api.deps import MAX_ID, ScheduleId, SessionDep
+from api.plans import schedule_performance
 from api.report import RendererMissingError, render_html
 from api.schemas import ScheduleOut, ScheduleSummary
 
@@ -48,7 +49,8 @@ def read_schedule(schedule_id: ScheduleId, request: Request, session: SessionDep
         )
     if "text/html" in accept:
         try:
-            return HTMLResponse(render_html(out.model_dump(mode="json")))
+            actual = schedule_performance(session, record) if record.horizon_end is not None else None
+            return HTMLResponse(render_html(out.model_dump(mode="json"), actual))
         except RendererMissingError as error:
             raise HTTPException(
                 status.HTTP_406_NOT_ACCEPTABLE,
