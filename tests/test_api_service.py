@@ -3,9 +3,12 @@ input came from, re-plans intraday as new versions, and refuses what it cannot f
 
 from __future__ import annotations
 
+import datetime as dt
+import http.server
 import json
+import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -14,6 +17,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.models import ScheduleRecord
+from api.weather import fetch_all, next_fetch
 from scenarios.site import Site
 from tests.api_fixtures import HEADERS, create_site, make_settings, small_site
 
@@ -200,5 +204,77 @@ def test_plan_vs_actual_by_hand(client: TestClient) -> None:
     assert total["plan"]["import_kwh"] == pytest.approx(sum(r["grid.import_kw"] for r in planned) * 0.25, abs=1e-2)
     assert total["forecast_errors"]["load"] == {"column": "load.power_kw", "steps": 96, "mae": 10.0, "bias": -10.0}
     assert [d["date"] for d in response.json()["days"]] == [DAY]
-    html = client.get(f"/v1/schedules/{day_ahead['schedule_id']}", headers={**HEADERS, "accept": "text/html"})
+    html = client.get(f"/v1/schedules/{day_ahead['schedule_id']}", headers={**HEADERS, "Accept": "text/html"})
     assert html.status_code == 200 and "Plan vs actual" in html.text and "7200.0" in html.text
+
+
+class _ForecastHandler(http.server.BaseHTTPRequestHandler):
+    """Serves the Open-Meteo test forecast at /forecast (any query) and records the paths asked for."""
+
+    paths: ClassVar[list[str]] = []
+
+    def do_GET(self) -> None:
+        type(self).paths.append(self.path)
+        body = json.dumps(WEATHER).encode() if self.path.startswith("/forecast") else b"not found"
+        self.send_response(200 if self.path.startswith("/forecast") else 404)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *_: object) -> None:
+        pass
+
+
+@pytest.fixture
+def forecast_server():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _ForecastHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def test_weather_read_from_a_configured_url(tmp_path: Path, forecast_server: str) -> None:
+    template = forecast_server + "/forecast?latitude={latitude}&longitude={longitude}&timezone={tz}"
+    with TestClient(create_app(make_settings(tmp_path, weather_url=template))) as local:
+        site_id = create_site(local, service_site())
+        fetched = local.post(f"/v1/sites/{site_id}/weather/fetch", headers=HEADERS)
+        assert fetched.status_code == 201, fetched.text
+        assert _ForecastHandler.paths[-1] == "/forecast?latitude=41.8&longitude=123.4&timezone=Asia/Shanghai"
+        plan = _dispatch(local, site_id, {"date": DAY, "inputs": {"load": [250.0] * 96}})
+        assert plan["sources"]["inputs.pv"]["origin"] == "forecast:pvlib"
+        assert template.split("?")[0] in plan["sources"]["inputs.pv"]["detail"]
+        # the morning job reads every site's forecast; a URL that fails is logged, not fatal
+        assert fetch_all(local.app.state.sessions, template) == {site_id: "ok"}
+        failing = fetch_all(local.app.state.sessions, forecast_server + "/missing")
+        assert "failed" in failing[site_id]
+    with TestClient(create_app(make_settings(tmp_path, weather_url=forecast_server + "/missing"))) as broken:
+        assert broken.post(f"/v1/sites/{site_id}/weather/fetch", headers=HEADERS).status_code == 502
+    with TestClient(create_app(make_settings(tmp_path))) as unconfigured:
+        assert unconfigured.post(f"/v1/sites/{site_id}/weather/fetch", headers=HEADERS).status_code == 409
+
+
+def test_the_morning_fetch_time() -> None:
+    at = dt.time(21, 30)
+    assert next_fetch(dt.datetime(2026, 7, 14, 20, 0, tzinfo=dt.UTC), at) == dt.datetime(
+        2026, 7, 14, 21, 30, tzinfo=dt.UTC
+    )
+    assert next_fetch(dt.datetime(2026, 7, 14, 21, 30, tzinfo=dt.UTC), at) == dt.datetime(
+        2026, 7, 15, 21, 30, tzinfo=dt.UTC
+    )
+
+
+def test_bad_weather_uploads_are_422(client: TestClient) -> None:
+    site_id = create_site(client, service_site())
+    for body, content_type in (
+        (b"{not json", "application/json"),
+        (b"[1, 2]", "application/json"),
+        (b'{"hourly": {"time": []}}', "application/json"),
+        (b"a,b\n1,2\n", "text/csv"),
+    ):
+        response = client.post(
+            f"/v1/sites/{site_id}/weather", content=body, headers={**HEADERS, "content-type": content_type}
+        )
+        assert response.status_code == 422, (body, response.text)
+        assert response.json()["detail"][0]["field"] == "body"
+    assert client.get(f"/v1/sites/{site_id}/weather", headers=HEADERS).json() == []
