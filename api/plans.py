@@ -131,6 +131,10 @@ class DatabaseData:
             return None
         return StoredWeather(weather_of(record.payload), record.issued_at, f"weather {record.id} ({record.source})")
 
+    def planned(self, start: pd.Timestamp, end: pd.Timestamp) -> tuple[pd.DataFrame, dict[str, str | None]]:
+        frame, roles = plan_in_force(self.session, self.site_id, start.to_pydatetime(), end.to_pydatetime())
+        return frame.tz_convert(start.tz) if not frame.empty else frame, roles
+
     def planned_state(self, at: pd.Timestamp) -> tuple[dict[str, dict[str, Any]], str] | None:
         before = (at - pd.Timedelta(seconds=1)).to_pydatetime()
         plans = repository.plans_in_force(self.session, self.site_id, before, at.to_pydatetime())

@@ -17,7 +17,7 @@ from optimizer.assets.heat import GasBoilerSpec, HeatDemandSpec, HeatPumpSpec, H
 from optimizer.dispatch import DispatchResult, fallback, solve
 from optimizer.horizon import Horizon
 from optimizer.kpis import Kpis
-from optimizer.problem import DispatchProblem, EmissionCap, FractionTarget, ObjectiveSpec, Targets
+from optimizer.problem import DispatchProblem, EmissionCap, FractionTarget, ObjectiveSpec, TargetProgress, Targets
 from optimizer.solve import SolveOptions, SolverReport
 from optimizer.tariff import TouPeriod, TouTariff, liaoning_tou
 
@@ -50,6 +50,7 @@ __all__ = [
     "PvSpec",
     "SolveOptions",
     "SolverReport",
+    "TargetProgress",
     "Targets",
     "TouPeriod",
     "TouTariff",

@@ -6,6 +6,8 @@ same way.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, Field
@@ -28,6 +30,12 @@ class EnergyTotals(BaseModel):
     import_kwh: float
     export_kwh: float
     green_kwh: float
+
+    def plus(self, so_far: Any) -> EnergyTotals:
+        """These totals with the energy of ``so_far`` (a :class:`~optimizer.problem.TargetProgress`) added."""
+        if so_far is None:
+            return self
+        return EnergyTotals(**{f: getattr(self, f) + getattr(so_far, f) for f in type(self).model_fields})
 
     @property
     def pv_self_consumed_kwh(self) -> float:

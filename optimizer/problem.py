@@ -33,6 +33,19 @@ class EmissionCap(BaseModel):
     penalty_cny_per_kgco2: NonNegFloat = Field(1.0, description="Soft cap: penalty per kgCO2 above the cap.")
 
 
+class TargetProgress(BaseModel):
+    """Energy already metered in the targets' period before the horizon starts (an intraday re-plan of a day whose
+    morning is done) [kWh]: the targets then hold over that part and the horizon together."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    pv_available_kwh: NonNegFloat = Field(0.0, le=1e9)
+    pv_output_kwh: NonNegFloat = Field(0.0, le=1e9)
+    import_kwh: NonNegFloat = Field(0.0, le=1e9)
+    export_kwh: NonNegFloat = Field(0.0, le=1e9)
+    green_kwh: NonNegFloat = Field(0.0, le=1e9)
+
+
 class Targets(BaseModel):
     """Horizon-wide targets.
 
@@ -48,6 +61,9 @@ class Targets(BaseModel):
     pv_self_consumption: FractionTarget | None = None
     green_share: FractionTarget | None = None
     emission_cap: EmissionCap | None = None
+    so_far: TargetProgress | None = Field(
+        None, description="Energy already metered earlier in the targets' period; the shares hold over both."
+    )
 
 
 class ObjectiveSpec(BaseModel):

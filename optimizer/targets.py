@@ -1,5 +1,9 @@
 """Horizon-wide targets as constraints: PV self-consumption, green share, emission cap.
 
+The two shares hold over ``Targets.so_far`` (energy metered earlier in the
+targets' period, e.g. the morning before an intraday re-plan) and the horizon
+together; the emission cap is the horizon's alone.
+
 Each target is a single linear constraint over horizon energy totals built from
 the flows assets registered with a role. A soft target gets a non-negative slack
 (its shortfall) priced at the target's penalty; a hard one gets none.
@@ -17,6 +21,7 @@ from optimizer.assets.base import BuildContext, CostTerm
 from optimizer.assets.grid import GREEN_PURCHASE, GRID_EXPORT, GRID_IMPORT
 from optimizer.assets.pv import PV_AVAILABLE, PV_OUTPUT
 from optimizer.kpis import TargetShortfall, emissions_kgco2, energy_totals
+from optimizer.problem import TargetProgress
 
 SELF_CONSUMPTION = "pv_self_consumption"
 GREEN_SHARE = "green_share"
@@ -31,20 +36,23 @@ def build_targets(ctx: BuildContext) -> None:
     """Adds ``targets.<name>`` constraints (and slacks for soft targets) to the model."""
     targets = ctx.problem.targets
     block = ctx.block("targets")
+    done = targets.so_far or TargetProgress()
+    done_self_used = done.pv_output_kwh - done.export_kwh
 
     if targets.pv_self_consumption is not None:
         ctx.flags.add("burning_energy_pays")  # storage losses would count as self-consumed PV
         pv_available_kwh = float(sum(f.component.sum() for f in ctx.flows_with_role(PV_AVAILABLE)) * ctx.dt_h)
+        pv_available_kwh += done.pv_available_kwh
         if pv_available_kwh > 0:
-            achieved = _total_kwh(ctx, PV_OUTPUT) - _total_kwh(ctx, GRID_EXPORT)
+            achieved = _total_kwh(ctx, PV_OUTPUT) - _total_kwh(ctx, GRID_EXPORT) + done_self_used
             required = targets.pv_self_consumption.min_frac * pv_available_kwh
             _add_lower_bound(ctx, block, SELF_CONSUMPTION, achieved, required, targets.pv_self_consumption)
 
     if targets.green_share is not None:
         ctx.flags.add("burning_energy_pays")  # losses raise both PV self-use and consumption
-        self_used = _total_kwh(ctx, PV_OUTPUT) - _total_kwh(ctx, GRID_EXPORT)
-        consumption = _total_kwh(ctx, GRID_IMPORT) + self_used
-        achieved = self_used + _total_kwh(ctx, GREEN_PURCHASE)
+        self_used = _total_kwh(ctx, PV_OUTPUT) - _total_kwh(ctx, GRID_EXPORT) + done_self_used
+        consumption = _total_kwh(ctx, GRID_IMPORT) + done.import_kwh + self_used
+        achieved = self_used + _total_kwh(ctx, GREEN_PURCHASE) + done.green_kwh
         required = targets.green_share.min_frac * consumption
         _add_lower_bound(ctx, block, GREEN_SHARE, achieved, required, targets.green_share)
 
@@ -92,7 +100,7 @@ def _penalty_evaluator(name: str, rate: float, ctx: BuildContext) -> Callable[[p
 def target_shortfalls(schedule: pd.DataFrame, ctx: BuildContext) -> list[TargetShortfall]:
     """Required vs achieved for every target of the problem, recomputed from ``schedule``."""
     targets = ctx.problem.targets
-    totals = energy_totals(schedule, ctx)
+    totals = energy_totals(schedule, ctx).plus(targets.so_far)
     result = []
 
     def at_least(name: str, required: float, achieved: float) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from optimizer import DispatchProblem, Horizon
+from optimizer import DispatchProblem, Horizon, TargetProgress
 from optimizer.assets import REGISTRY
 from optimizer.errors import Issue, ProblemError
 from optimizer.types import FiniteFloat
@@ -72,6 +72,11 @@ class DispatchRequest(BaseModel):
     initial_state: dict[str, dict[str, Any]] = Field(
         default_factory=dict,
         description="Measured state at the start, by asset name: e.g. {'battery': {'initial_soc_frac': 0.4}}.",
+    )
+    so_far: TargetProgress | None = Field(
+        None,
+        description="Energy already metered today before the horizon [kWh]; the site's share targets hold over "
+        "both (the service fills it from readings for an intraday re-plan).",
     )
     weather: dict[str, Any] | None = Field(
         None,
@@ -238,7 +243,7 @@ def request_problem(site: Site, request: DispatchRequest) -> DispatchProblem:
     except ValueError as error:
         field = "body.date" if request.date is not None else "body.from" if request.from_ else "body.horizon"
         raise ProblemError([Issue(str(error), None, field)]) from error
-    return compile_problem(
+    problem = compile_problem(
         site,
         period,
         inputs=SeriesByName(request.inputs),
@@ -246,6 +251,9 @@ def request_problem(site: Site, request: DispatchRequest) -> DispatchProblem:
         updates=request_updates(site, request, period),
         name=site.name,
     )
+    if request.so_far is None:
+        return problem
+    return problem.model_copy(update={"targets": problem.targets.model_copy(update={"so_far": request.so_far})})
 
 
 def request_field(site: Site, request: DispatchRequest, issue: Issue) -> str:

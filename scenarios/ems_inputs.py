@@ -16,6 +16,9 @@ API reads it from its database), in this order per item (the first that has it w
   (``reading``); the plan in force at that time (``previous-plan``: where it
   said the state would be); else the site's own value (``site``), unless
   measured state is required.
+- **targets so far**: a re-plan that starts during a day with share targets
+  gets the energy metered since midnight (``Targets.so_far``), so the day's
+  targets hold over the morning done and the rest planned.
 
 Every missing input is listed in one :class:`~optimizer.errors.ProblemError`.
 """
@@ -83,6 +86,10 @@ class StoredData(Protocol):
 
     def planned_state(self, at: pd.Timestamp) -> tuple[dict[str, dict[str, Any]], str] | None:
         """The state the plan in force said the site would be in at ``at`` (by asset), and the plan's label."""
+        ...
+
+    def planned(self, start: pd.Timestamp, end: pd.Timestamp) -> tuple[pd.DataFrame, dict[str, str | None]]:
+        """The plan in force on ``[start, end)`` (columns by name, index of interval starts) and column roles."""
         ...
 
 
@@ -282,6 +289,72 @@ def fill_state(
     return state, sources, refused
 
 
+def _energy_kwh(measured: pd.Series | None, planned: pd.Series | None, step_h: float) -> tuple[float, bool]:
+    """Energy of a flow over the steps [kWh]: the readings where there are some, the plan where not; and whether
+    the plan had to fill in."""
+    if measured is None and planned is None:
+        return 0.0, False
+    if measured is None:
+        assert planned is not None
+        return float(planned.sum() * step_h), True
+    if planned is None:
+        return float(measured.fillna(0.0).sum() * step_h), False
+    used_plan = bool((measured.isna() & planned.notna()).any())
+    return float(measured.fillna(planned).fillna(0.0).sum() * step_h), used_plan
+
+
+def fill_progress(site: Site, request: DispatchRequest, period: Period, data: StoredData) -> tuple[Any, Source | None]:
+    """For a re-plan that starts during a day with share targets: the energy metered since midnight (readings,
+    the plan in force where a reading is missing), so that the targets hold over the whole day."""
+    from optimizer import TargetProgress
+
+    targets = site.targets
+    start = pd.Timestamp(period.horizon.index[0])
+    midnight = start.normalize()
+    if request.so_far is not None or start == midnight:
+        return None, None
+    if targets.pv_self_consumption is None and targets.green_share is None:
+        return None, None
+    step = site_step(period)
+    index = pd.date_range(midnight, start, freq=step, inclusive="left")
+    plan, roles = data.planned(midnight, start)
+    plan = plan.reindex(index)
+
+    def planned_sum(role: str) -> pd.Series | None:
+        columns = [c for c, r in roles.items() if r == role and c in plan.columns]
+        return plan[columns].sum(axis=1, min_count=1) if columns else None
+
+    def measured(names: list[str]) -> pd.Series | None:
+        series = []
+        for name in names:
+            found = data.readings(name, midnight - pd.Timedelta(days=1), start + step)
+            if found is not None and not found[0].empty:
+                series.append(interval_average(found[0], found[1], index))
+        return pd.concat(series, axis=1).sum(axis=1, min_count=1) if series else None
+
+    pv_inputs = [ref for a in site.assets if a.kind == "pv" for f, ref in input_refs(a).items() if f == "available_kw"]  # type: ignore[attr-defined]
+    grids = [a.name for a in site.assets if a.kind == "grid"]  # type: ignore[attr-defined]
+    step_h = step.total_seconds() / 3600
+    pv, pv_planned = _energy_kwh(measured(pv_inputs), planned_sum("pv_output"), step_h)
+    imported, import_planned = _energy_kwh(
+        measured([f"{g}.import_kw" for g in grids]), planned_sum("grid_import"), step_h
+    )
+    exported, export_planned = _energy_kwh(
+        measured([f"{g}.export_kw" for g in grids]), planned_sum("grid_export"), step_h
+    )
+    green, _ = _energy_kwh(None, planned_sum("green_purchase"), step_h)
+    progress = TargetProgress(
+        pv_available_kwh=round(pv, 3),
+        pv_output_kwh=round(pv, 3),
+        import_kwh=round(imported, 3),
+        export_kwh=round(exported, 3),
+        green_kwh=round(green, 3),
+    )
+    origin: Origin = "previous-plan" if (pv_planned or import_planned or export_planned) else "reading"
+    detail = f"energy metered from {midnight.isoformat()} (green purchases as planned)"
+    return progress, Source(origin, start.to_pydatetime(), detail)
+
+
 def fill_request(
     site: Site,
     request: DispatchRequest,
@@ -295,13 +368,19 @@ def fill_request(
     state, state_sources, refused = fill_state(site, request, period, data, rules)
     if missing or refused:
         raise ProblemError([*missing, *refused])
+    progress, progress_source = fill_progress(site, request, period, data)
     merged_state = {name: {**state.get(name, {}), **request.initial_state.get(name, {})} for name in state}
     filled = request.model_copy(
         update={
             "inputs": {**inputs, **request.inputs},
             "initial_state": {**request.initial_state, **merged_state},
+            "so_far": request.so_far if progress is None else progress,
         }
     )
     sources = {f"inputs.{k}": v for k, v in input_sources.items()}
     sources |= {f"initial_state.{k}": v for k, v in state_sources.items()}
+    if request.so_far is not None:
+        sources["targets.so_far"] = Source("request")
+    elif progress_source is not None:
+        sources["targets.so_far"] = progress_source
     return filled, sources

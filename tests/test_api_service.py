@@ -278,3 +278,30 @@ def test_bad_weather_uploads_are_422(client: TestClient) -> None:
         assert response.status_code == 422, (body, response.text)
         assert response.json()["detail"][0]["field"] == "body"
     assert client.get(f"/v1/sites/{site_id}/weather", headers=HEADERS).json() == []
+
+
+def test_intraday_replan_holds_the_days_targets_over_the_morning_done(client: TestClient) -> None:
+    """Readings since midnight: PV 100 kW and export 40 kW from 06:00 to 10:15 (17 quarter-hours), import 200 kW
+    all morning (41). The re-plan from 10:07 gets so far: PV 425 kWh, export 170 kWh, import 2,050 kWh."""
+    site = service_site()
+    site["targets"] = {"pv_self_consumption": {"min_frac": 0.7, "hard": False}}
+    site_id = create_site(client, site)
+    morning = pd.date_range(DAY, "2026-07-15 10:15", freq="15min", tz=TZ, inclusive="left")
+    sunny = morning[morning.hour >= 6]
+    _post_readings(client, site_id, _rows("pv", pd.Series(100.0, index=sunny)))
+    _post_readings(client, site_id, _rows("grid.export_kw", pd.Series(40.0, index=sunny)))
+    _post_readings(client, site_id, _rows("grid.import_kw", pd.Series(200.0, index=morning)))
+    replan = _dispatch(client, site_id, {"from": "2026-07-15T10:07:00+08:00", "inputs": {"load": [250.0] * 55}})
+    assert replan["sources"]["targets.so_far"]["origin"] == "reading"
+    with client.app.state.sessions() as session:
+        problem = session.get(ScheduleRecord, replan["schedule_id"]).problem
+    assert problem["targets"]["so_far"] == {
+        "pv_available_kwh": 425.0,
+        "pv_output_kwh": 425.0,
+        "import_kwh": 2050.0,
+        "export_kwh": 170.0,
+        "green_kwh": 0.0,
+    }
+    (shortfall,) = replan["kpis"]["target_shortfalls"]  # over the whole day: the morning's PV counts
+    pv_rest = sum(r["pv.available_kw"] for r in replan["schedule"]) * 0.25
+    assert shortfall["required"] == pytest.approx(0.7 * (425.0 + pv_rest), abs=0.01)

@@ -31,6 +31,7 @@ from optimizer import (
     ObjectiveSpec,
     PvSpec,
     SolveOptions,
+    TargetProgress,
     Targets,
     liaoning_tou,
     solve,
@@ -897,3 +898,26 @@ def test_optional_series_lengths_are_checked() -> None:
             horizon=hourly(4),
             assets=[GridSpec(name="grid", import_limit_kw=100.0, import_price_cny_per_kwh=[0.5, 0.6, 0.7]), load(1.0)],
         )
+
+
+def test_self_consumption_target_over_a_morning_already_done() -> None:
+    # One hour: PV 100 kW, no load, export pays 0.4, a battery may take the PV (no other value, no cost).
+    # 70 % hard over the horizon alone: 70 kWh must not be exported -> charge 70, export 30.
+    # With the morning done (PV 100 kWh available, all 100 self-consumed), over both: 0.7 * 200 = 140 required,
+    # 100 done -> 40 in this hour: charge 40, export 60, objective -0.4 * 60 = -24.
+    def build(so_far: TargetProgress | None) -> DispatchProblem:
+        return problem(
+            1,
+            grid(0.5, export_limit_kw=1000.0, export_price_cny_per_kwh=0.4),
+            PvSpec(name="pv", available_kw=100.0),
+            battery(charge_power_kw=100.0, discharge_power_kw=100.0),
+            targets=Targets(pv_self_consumption=FractionTarget(min_frac=0.7), so_far=so_far),
+        )
+
+    alone = solved(build(None))
+    assert col(alone, "grid.export_kw") == approx([30.0])
+    done = solved(build(TargetProgress(pv_available_kwh=100.0, pv_output_kwh=100.0)))
+    assert col(done, "grid.export_kw") == approx([60.0])
+    assert done.kpis.objective_cny == approx(-24.0)
+    (shortfall,) = done.kpis.target_shortfalls  # reported over the morning and the hour
+    assert (shortfall.required, shortfall.achieved) == (approx(140.0), approx(140.0))
