@@ -200,6 +200,26 @@ def _level_reading(
     return max(candidates, key=lambda c: c[0]) if candidates else None
 
 
+def _planned_change(data: StoredData, column: str, since: pd.Timestamp, at: pd.Timestamp, step: pd.Timedelta) -> float:
+    """How much the plan in force moves a level between a reading at ``since`` and the start ``at`` of a re-plan
+    (the running step is carried out as planned); 0 without a plan covering both times."""
+    if since >= at:
+        return 0.0
+    plan, _ = data.planned(since.floor(step) - step, at)  # from the step before: its end is where the next starts
+    if plan.empty or column not in plan.columns or plan[column].isna().any():
+        return 0.0
+    ends = _epoch_s(pd.DatetimeIndex(plan.index) + step)  # a level is at its interval's end, linear in between
+    times = _epoch_s(pd.DatetimeIndex([since, at]))
+    if times[0] < ends[0] or times[1] > ends[-1]:
+        return 0.0
+    at_since, at_start = np.interp(times, ends, plan[column].to_numpy(dtype=float))
+    return float(at_start - at_since)
+
+
+def _epoch_s(index: pd.DatetimeIndex) -> np.ndarray:
+    return index.as_unit("ns").asi8.astype(float) / 1e9
+
+
 def _commitment_reading(data: StoredData, entry: Any, rule: CommitmentState, at: pd.Timestamp) -> dict[str, Any]:
     """Units running from the latest ``<name>.on`` reading, and since when (min up/down times)."""
     name = f"{entry.name}.{rule.on}"
@@ -259,7 +279,8 @@ def fill_state(
             if isinstance(rule, LevelState):
                 found = _level_reading(data, entry, rule, start)
                 if found is not None and start - found[0] <= rules.max_state_age:
-                    frame = pd.DataFrame({f"{name}.{rule.level}": [found[1]]})
+                    level = found[1] + _planned_change(data, f"{name}.{rule.level}", found[0], start, step)
+                    frame = pd.DataFrame({f"{name}.{rule.level}": [level]})
                     ctx = CarryContext(start - step, start, period.horizon.step_minutes, entry)
                     measured, as_of = rule.carry(entry, frame, ctx), found[0]
             elif isinstance(rule, CommitmentState):

@@ -305,3 +305,23 @@ def test_intraday_replan_holds_the_days_targets_over_the_morning_done(client: Te
     (shortfall,) = replan["kpis"]["target_shortfalls"]  # over the whole day: the morning's PV counts
     pv_rest = sum(r["pv.available_kw"] for r in replan["schedule"]) * 0.25
     assert shortfall["required"] == pytest.approx(0.7 * (425.0 + pv_rest), abs=0.01)
+
+
+def test_a_measured_level_is_carried_through_the_running_step_as_planned(client: TestClient) -> None:
+    """SOC read at 11:37 while the battery charges; the re-plan starts at 11:45. The running step goes on as planned: the level moves by
+    the plan's change over the last 8 of its 15 minutes, (L[11:45] - L[11:30]) x 8/15."""
+    site_id = create_site(client, service_site())
+    inputs = {"load": [250.0 if q < 40 else 150.0 for q in range(96)], "pv": [0.0] * 96}
+    day_ahead = _dispatch(client, site_id, {"date": DAY, "inputs": inputs})
+    levels = [r["battery.soc_kwh"] for r in day_ahead["schedule"]]
+    assert abs(levels[47] - levels[46]) > 1.0, "the battery must move in the running step for this to test anything"
+    _post_readings(client, site_id, [{"series": "battery.soc_kwh", "time": "2026-07-15T11:37:00+08:00", "value": 100}])
+    replan = _dispatch(
+        client, site_id, {"from": "2026-07-15T11:37:00+08:00", "inputs": {"load": [150.0] * 49, "pv": [0.0] * 49}}
+    )
+    assert replan["sources"]["initial_state.battery.initial_soc_frac"]["origin"] == "reading"
+    with client.app.state.sessions() as session:
+        problem = session.get(ScheduleRecord, replan["schedule_id"]).problem
+    battery = next(a for a in problem["assets"] if a["name"] == "battery")
+    expected = (100.0 + (levels[47] - levels[46]) * 8 / 15) / 400.0
+    assert battery["initial_soc_frac"] == pytest.approx(min(max(expected, 0.1), 0.9), abs=1e-6)
