@@ -308,7 +308,8 @@ def test_intraday_replan_holds_the_days_targets_over_the_morning_done(client: Te
 
 
 def test_a_measured_level_is_carried_through_the_running_step_as_planned(client: TestClient) -> None:
-    """SOC read at 11:37 while the battery charges; the re-plan starts at 11:45. The running step goes on as planned: the level moves by
+    """SOC read at 11:37 while the battery charges; the re-plan starts at 11:45. The running step goes on as
+    planned: the level moves by
     the plan's change over the last 8 of its 15 minutes, (L[11:45] - L[11:30]) x 8/15."""
     site_id = create_site(client, service_site())
     inputs = {"load": [250.0 if q < 40 else 150.0 for q in range(96)], "pv": [0.0] * 96}
