@@ -326,3 +326,17 @@ def test_a_measured_level_is_carried_through_the_running_step_as_planned(client:
     battery = next(a for a in problem["assets"] if a["name"] == "battery")
     expected = (100.0 + (levels[47] - levels[46]) * 8 / 15) / 400.0
     assert battery["initial_soc_frac"] == pytest.approx(min(max(expected, 0.1), 0.9), abs=1e-6)
+
+
+@pytest.mark.parametrize(("day", "steps"), [("2026-03-29", 92), ("2026-10-25", 100)])
+def test_a_date_is_the_sites_local_day_on_dst_days(client: TestClient, day: str, steps: int) -> None:
+    site = service_site()
+    site["tz"] = "Europe/Berlin"
+    site_id = create_site(client, site)
+    end = pd.Timestamp(day, tz="Europe/Berlin")
+    index = pd.date_range(end - pd.Timedelta(days=28), end, freq="15min", inclusive="left")
+    _post_readings(client, site_id, _rows("load", pd.Series(300.0, index=index)))
+    plan = _dispatch(client, site_id, {"date": day})
+    assert len(plan["schedule"]) == steps
+    assert plan["sources"]["inputs.load"]["origin"] == "forecast:load-model"
+    assert {r["load.power_kw"] for r in plan["schedule"]} == {300.0}
