@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
+from pydantic import AfterValidator, AwareDatetime
 from sqlalchemy.orm import Session
 
 from api.settings import Settings
@@ -27,6 +29,20 @@ def get_slots(request: Request) -> SolveSlots:
 
 MAX_ID = 2**63 - 1
 """Largest id a database integer column holds; larger ids are refused with 422, not passed to the driver."""
+
+EARLIEST_TIME = dt.datetime(1900, 1, 2, tzinfo=dt.UTC)
+LATEST_TIME = dt.datetime(2199, 12, 31, tzinfo=dt.UTC)
+
+
+def in_service_range(value: dt.datetime) -> dt.datetime:
+    """A time the database and the time axis hold safely in every zone (1900-2199)."""
+    if not EARLIEST_TIME <= value <= LATEST_TIME:
+        raise ValueError(f"must be between {EARLIEST_TIME.date()} and {LATEST_TIME.date()}")
+    return value
+
+
+ServiceTime = Annotated[AwareDatetime, AfterValidator(in_service_range)]
+"""A tz-aware time between 1900 and 2199 (query parameters: ranges, issue times)."""
 
 SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from api import repository
+from api.deps import in_service_range
 from api.errors import ProblemInputError
 from scenarios.meters import MeterSeries, ValuesKind, find_series, meter_series
 from scenarios.site import Site
@@ -182,7 +183,7 @@ def check_batch(
             details.append(_detail(at(i, "series"), message, reading.series, i))
         time = _aware(reading.time)
         if time is None:
-            message = "not an ISO 8601 time with a UTC offset (e.g. 2026-07-14T10:00:00+08:00)"
+            message = "not an ISO 8601 time with a UTC offset between 1900 and 2199 (e.g. 2026-07-14T10:00:00+08:00)"
             details.append(_detail(at(i, "time"), message, reading.time, i))
         value = reading.value
         if value is None or not math.isfinite(value):
@@ -208,13 +209,14 @@ def check_batch(
 
 
 def _aware(text: str) -> dt.datetime | None:
+    """The UTC time of an ISO 8601 text with an offset, between 1900 and 2199; None otherwise."""
     try:
         value = dt.datetime.fromisoformat(text)
-    except ValueError:
+        if value.tzinfo is None or value.utcoffset() is None:
+            return None
+        return in_service_range(value.astimezone(dt.UTC))
+    except (ValueError, OverflowError):
         return None
-    if value.tzinfo is None or value.utcoffset() is None:
-        return None
-    return value.astimezone(dt.UTC)
 
 
 def store_batch(

@@ -3,15 +3,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from api import repository
 from api.auth import ApiKey
-from api.deps import SessionDep, SiteId
+from api.deps import ServiceTime, SessionDep, SiteId
 from api.errors import ProblemInputError
 from api.plans import performance, plan_in_force
 
@@ -28,7 +29,7 @@ class PlanInForce(BaseModel):
     )
 
 
-def check_range(start: AwareDatetime, end: AwareDatetime, max_days: int) -> None:
+def check_range(start: dt.datetime, end: dt.datetime, max_days: int) -> None:
     """422 on an empty or too long range."""
     if end <= start:
         raise ProblemInputError([{"field": "query.end", "message": "must be after start", "type": "value_error"}])
@@ -42,8 +43,8 @@ def read_plan(
     site_id: SiteId,
     session: SessionDep,
     _: ApiKey,
-    start: Annotated[AwareDatetime, Query(description="From (inclusive), with a UTC offset.")],
-    end: Annotated[AwareDatetime, Query(description="Until (exclusive), with a UTC offset.")],
+    start: Annotated[ServiceTime, Query(description="From (inclusive), with a UTC offset.")],
+    end: Annotated[ServiceTime, Query(description="Until (exclusive), with a UTC offset.")],
 ) -> PlanInForce:
     """What the site should run: at each step the newest plan that covers it (a re-plan supersedes from its
     start; every version stays under /v1/schedules)."""
@@ -64,8 +65,8 @@ def read_performance(
     site_id: SiteId,
     session: SessionDep,
     _: ApiKey,
-    start: Annotated[AwareDatetime, Query(description="From (inclusive), with a UTC offset.")],
-    end: Annotated[AwareDatetime, Query(description="Until (exclusive), with a UTC offset.")],
+    start: Annotated[ServiceTime, Query(description="From (inclusive), with a UTC offset.")],
+    end: Annotated[ServiceTime, Query(description="Until (exclusive), with a UTC offset.")],
 ) -> dict[str, Any]:
     """Plan vs actual per local day and in total: energy, cost at the plan's prices, peak, PV self-consumption,
     green share, and the forecast errors (MAE, bias) of every input the plans forecast; each step is compared with

@@ -9,12 +9,12 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
-from pydantic import AwareDatetime, BaseModel, ValidationError
+from pydantic import BaseModel, ValidationError
 
 from api import readings as service
 from api import repository
 from api.auth import ApiKey
-from api.deps import SessionDep, SiteId
+from api.deps import ServiceTime, SessionDep, SiteId
 from api.errors import ProblemInputError
 
 router = APIRouter(prefix="/v1/sites", tags=["readings"])
@@ -78,8 +78,8 @@ def read_readings(
     site_id: SiteId,
     session: SessionDep,
     _: ApiKey,
-    start: Annotated[AwareDatetime, Query(description="From (inclusive), with a UTC offset.")],
-    end: Annotated[AwareDatetime, Query(description="Until (exclusive), with a UTC offset.")],
+    start: Annotated[ServiceTime, Query(description="From (inclusive), with a UTC offset.")],
+    end: Annotated[ServiceTime, Query(description="Until (exclusive), with a UTC offset.")],
     series: Annotated[list[str] | None, Query(description="Series names; all when not given.")] = None,
     format: Annotated[Literal["json", "csv"], Query()] = "json",
 ) -> list[service.ReadingOut] | Response:

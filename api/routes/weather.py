@@ -7,12 +7,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
-from pydantic import AwareDatetime, BaseModel
+from pydantic import BaseModel
 
 from api import repository
 from api import weather as service
 from api.auth import ApiKey
-from api.deps import SessionDep, SettingsDep, SiteId
+from api.deps import ServiceTime, SessionDep, SettingsDep, SiteId
 from api.models import WeatherForecastRecord
 
 router = APIRouter(prefix="/v1/sites", tags=["weather"])
@@ -59,7 +59,7 @@ async def upload_weather(
     request: Request,
     session: SessionDep,
     _: ApiKey,
-    issued_at: Annotated[AwareDatetime | None, Query(description="When the forecast was issued; default now.")] = None,
+    issued_at: Annotated[ServiceTime | None, Query(description="When the forecast was issued; default now.")] = None,
 ) -> WeatherOut:
     """Stores a forecast. Plans use the latest one issued before they are made that covers their day."""
     body = await request.body()
