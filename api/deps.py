@@ -6,10 +6,11 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Path, Request
+from fastapi import Depends, Path, Query, Request
 from pydantic import AfterValidator, AwareDatetime
 from sqlalchemy.orm import Session
 
+from api.errors import ProblemInputError
 from api.settings import Settings
 from api.solver_process import SolveSlots
 
@@ -44,8 +45,20 @@ def in_service_range(value: dt.datetime) -> dt.datetime:
 ServiceTime = Annotated[AwareDatetime, AfterValidator(in_service_range)]
 """A tz-aware time between 1900 and 2199 (query parameters: ranges, issue times)."""
 
+RangeStart = Annotated[ServiceTime, Query(description="From (inclusive), with a UTC offset.")]
+RangeEnd = Annotated[ServiceTime, Query(description="Until (exclusive), with a UTC offset.")]
+
 SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 SlotsDep = Annotated[SolveSlots, Depends(get_slots)]
 SiteId = Annotated[int, Path(ge=1, le=MAX_ID, description="Site id.")]
 ScheduleId = Annotated[int, Path(ge=1, le=MAX_ID, description="Schedule id.")]
+
+
+def check_range(start: dt.datetime, end: dt.datetime, max_days: int) -> None:
+    """422 on an empty or too long query range."""
+    if end <= start:
+        raise ProblemInputError([{"field": "query.end", "message": "must be after start", "type": "value_error"}])
+    if (end - start).total_seconds() > max_days * 86400:
+        message = f"at most {max_days} days per call"
+        raise ProblemInputError([{"field": "query.end", "message": message, "type": "value_error"}])

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from scenarios.ems import DispatchRequest, HorizonRequest
+from scenarios.ems_inputs import Origin
 from scenarios.site import Site
 
 ApiStatus = Literal["optimal", "feasible", "relaxed", "fallback"]
@@ -104,15 +105,7 @@ class Provenance(BaseModel):
 class SourceOut(BaseModel):
     """Where one input or initial state of a plan came from."""
 
-    origin: Literal[
-        "request",
-        "reading",
-        "forecast:pvlib",
-        "forecast:pvlib-clear-sky",
-        "forecast:load-model",
-        "previous-plan",
-        "site",
-    ]
+    origin: Origin
     as_of: dt.datetime | None = Field(None, description="The reading's time, or the forecast's issue time.")
     detail: str = ""
 

@@ -3,17 +3,15 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import math
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from api import repository
 from api.auth import ApiKey
-from api.deps import ServiceTime, SessionDep, SiteId
-from api.errors import ProblemInputError
+from api.deps import RangeEnd, RangeStart, SessionDep, SiteId, check_range
 from api.plans import performance, plan_in_force
 
 router = APIRouter(prefix="/v1/sites", tags=["plans"])
@@ -29,22 +27,13 @@ class PlanInForce(BaseModel):
     )
 
 
-def check_range(start: dt.datetime, end: dt.datetime, max_days: int) -> None:
-    """422 on an empty or too long range."""
-    if end <= start:
-        raise ProblemInputError([{"field": "query.end", "message": "must be after start", "type": "value_error"}])
-    if (end - start).total_seconds() > max_days * 86400:
-        message = f"at most {max_days} days per call"
-        raise ProblemInputError([{"field": "query.end", "message": message, "type": "value_error"}])
-
-
 @router.get("/{site_id}/plan")
 def read_plan(
     site_id: SiteId,
     session: SessionDep,
     _: ApiKey,
-    start: Annotated[ServiceTime, Query(description="From (inclusive), with a UTC offset.")],
-    end: Annotated[ServiceTime, Query(description="Until (exclusive), with a UTC offset.")],
+    start: RangeStart,
+    end: RangeEnd,
 ) -> PlanInForce:
     """What the site should run: at each step the newest plan that covers it (a re-plan supersedes from its
     start; every version stays under /v1/schedules)."""
@@ -65,8 +54,8 @@ def read_performance(
     site_id: SiteId,
     session: SessionDep,
     _: ApiKey,
-    start: Annotated[ServiceTime, Query(description="From (inclusive), with a UTC offset.")],
-    end: Annotated[ServiceTime, Query(description="Until (exclusive), with a UTC offset.")],
+    start: RangeStart,
+    end: RangeEnd,
 ) -> dict[str, Any]:
     """Plan vs actual per local day and in total: energy, cost at the plan's prices, peak, PV self-consumption,
     green share, and the forecast errors (MAE, bias) of every input the plans forecast; each step is compared with

@@ -14,10 +14,13 @@ from pydantic import BaseModel, ValidationError
 from api import readings as service
 from api import repository
 from api.auth import ApiKey
-from api.deps import ServiceTime, SessionDep, SiteId
+from api.deps import RangeEnd, RangeStart, SessionDep, SiteId, check_range
 from api.errors import ProblemInputError
 
 router = APIRouter(prefix="/v1/sites", tags=["readings"])
+
+MAX_RANGE_DAYS = 400
+"""Longest range one read returns (a year of 15-minute readings of one series is 35,040 rows)."""
 
 UPLOAD_DOC = {
     "requestBody": {
@@ -78,15 +81,13 @@ def read_readings(
     site_id: SiteId,
     session: SessionDep,
     _: ApiKey,
-    start: Annotated[ServiceTime, Query(description="From (inclusive), with a UTC offset.")],
-    end: Annotated[ServiceTime, Query(description="Until (exclusive), with a UTC offset.")],
+    start: RangeStart,
+    end: RangeEnd,
     series: Annotated[list[str] | None, Query(description="Series names; all when not given.")] = None,
     format: Annotated[Literal["json", "csv"], Query()] = "json",
 ) -> list[service.ReadingOut] | Response:
     """Readings as sent (times in UTC), by series then time."""
-    if end <= start:
-        detail = {"field": "query.end", "message": "must be after start", "type": "value_error", "input": str(end)}
-        raise ProblemInputError([detail])
+    check_range(start, end, MAX_RANGE_DAYS)
     rows = service.read_range(session, site_id, series, start, end)
     if format == "json":
         return rows
