@@ -94,7 +94,9 @@ def fill(
         raise ProblemInputError(
             [{"field": field, "message": str(error), "type": "value_error", "input": None}]
         ) from error
-    plan_time = pd.Timestamp(body.from_ if body.from_ is not None else dt.datetime.now(dt.UTC))
+    # a plan is made now, or for a past period (a backtest) before it starts: no forecast issued later is used
+    now = pd.Timestamp(dt.datetime.now(dt.UTC))
+    plan_time = pd.Timestamp(body.from_) if body.from_ is not None else min(now, pd.Timestamp(period.horizon.index[0]))
     try:
         filled, sources = fill_request(site, body, period, plan_time, DatabaseData(session, site_id), rules)
     except ProblemError as error:

@@ -122,6 +122,7 @@ class ReadingRecord(Base):
     site, so it is the (site, series, time) index; no surrogate id keeps a year of 15-minute rows small."""
 
     __tablename__ = "readings"
+    __table_args__ = ({"sqlite_with_rowid": False},)  # SQLite: the rows are the primary-key B-tree, no 2nd index
 
     series_id: Mapped[int] = mapped_column(ForeignKey("meter_series.id", ondelete="CASCADE"), primary_key=True)
     time: Mapped[dt.datetime] = mapped_column(UtcDateTime(), primary_key=True)

@@ -149,9 +149,6 @@ def list_schedules(session: Session, site_id: int | None, date: dt.date | None, 
 
 # --- meter readings ----------------------------------------------------------------------------------------------
 
-UPSERT_CHUNK = 5_000
-"""Rows per INSERT statement (SQLite's bound-parameter limit is 32,766: three per row)."""
-
 
 def meter_series(session: Session, site_id: int) -> list[MeterSeriesRecord]:
     return list(session.scalars(select(MeterSeriesRecord).where(MeterSeriesRecord.site_id == site_id)))
@@ -175,13 +172,13 @@ def upsert_readings(
                 ids[name] = record.id
         dialect = session.get_bind().dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = insert(ReadingRecord)
+        statement = statement.on_conflict_do_update(
+            index_elements=[ReadingRecord.series_id, ReadingRecord.time], set_={"value": statement.excluded.value}
+        )
         values = [{"series_id": ids[name], "time": time, "value": value} for name, time, value in rows]
-        for start in range(0, len(values), UPSERT_CHUNK):
-            statement = insert(ReadingRecord).values(values[start : start + UPSERT_CHUNK])
-            statement = statement.on_conflict_do_update(
-                index_elements=[ReadingRecord.series_id, ReadingRecord.time], set_={"value": statement.excluded.value}
-            )
-            session.execute(statement)
+        if values:
+            session.execute(statement, values)  # one prepared statement, executemany
         session.commit()
     except Exception:
         session.rollback()

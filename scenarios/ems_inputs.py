@@ -242,18 +242,21 @@ def _commitment_reading(data: StoredData, entry: Any, rule: CommitmentState, at:
     return state
 
 
-def _month_peak(data: StoredData, entry: Any, rule: MonthPeakState, at: pd.Timestamp, step: pd.Timedelta) -> Any:
-    """The month-to-date peak import [kW] from readings (averages on the site's step), None without readings."""
+def _month_peak(
+    data: StoredData, entry: Any, rule: MonthPeakState, at: pd.Timestamp, step: pd.Timedelta
+) -> tuple[float, pd.Timestamp, pd.Timestamp] | None:
+    """The month-to-date peak import [kW] from readings (averages on the site's step), the end of the last metered
+    step and the start of the first; None without readings this month."""
     name = f"{entry.name}.{rule.column}"
     month_start = at.normalize().replace(day=1)
-    found = data.readings(name, month_start, at)
+    found = data.readings(name, month_start - pd.Timedelta(days=1), at)  # a register needs the reading before
     if found is None or found[0].empty:
         return None
     index = pd.date_range(month_start, at, freq=step, inclusive="left")
     averages = interval_average(found[0], found[1], index).dropna()
     if averages.empty:
         return None
-    return float(averages.max()), pd.Timestamp(averages.index[-1]) + step
+    return round(float(averages.max()), 3), pd.Timestamp(averages.index[-1]) + step, pd.Timestamp(averages.index[0])
 
 
 def fill_state(
@@ -289,6 +292,16 @@ def fill_state(
                     measured, as_of = _commitment_reading(data, entry, rule, start), latest[0]
             elif isinstance(rule, MonthPeakState):
                 peak = _month_peak(data, entry, rule, start, step)
+                if peak is not None and peak[2] > start.normalize().replace(day=1):
+                    # metered only from part-way through the month: at least what the plan (or the site) says
+                    other = planned[0].get(name, {}) if planned is not None else {}
+                    floor = float(other.get(rule.field, getattr(entry, rule.field)))
+                    if floor > peak[0]:
+                        state.setdefault(name, {})[rule.field] = floor
+                        origin: Origin = "previous-plan" if rule.field in other else "site"
+                        detail = f"above the readings' peak {peak[0]} kW, metered only from {peak[2].isoformat()}"
+                        sources[f"{name}.{rule.field}"] = Source(origin, None, detail)
+                        continue
                 if peak is not None:
                     measured, as_of = {rule.field: peak[0]}, peak[1]
             if measured:

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from api.models import MeterSeriesRecord, ReadingRecord, ScheduleRecord
 from forecasting import forecast_pv, read_open_meteo_json
 from optimizer import Horizon
+from scenarios.ems_demo_data import history_frame
 from scenarios.loader import load_scenario
 from tests.api_fixtures import HEADERS, REPO, Server
 
@@ -34,26 +35,10 @@ PLAN_DAY = "2026-07-15"
 
 
 def history() -> pd.DataFrame:
-    """28 days before the plan day (15 min, kW / kW_th / m3/min): the real steel-plant load (a Thursday-aligned
-    stretch of 2018, x3, re-dated to 2026) and the factory's shift profiles of cooling, heat and air."""
-    end = pd.Timestamp(PLAN_DAY, tz=TZ)
-    index = pd.date_range(end - pd.Timedelta(days=28), end, freq="15min", inclusive="left")
-    steel = pd.read_csv(DATA / "steel_load_2018_15min.csv", parse_dates=["interval_start"]).set_index("interval_start")
-    start_2018 = pd.Timestamp("2018-06-20")  # a Wednesday, as 2026-06-17
-    load = steel.loc[start_2018 : start_2018 + pd.Timedelta(days=28) - pd.Timedelta(minutes=15), "load_kw"]
-    demands = pd.read_csv(DATA / "factory_demands_15min.csv", parse_dates=["interval_start"]).set_index(
-        "interval_start"
-    )
-    local = index.tz_localize(None)
-    return pd.DataFrame(
-        {
-            "process_load": (load.to_numpy() * 3).round(2),
-            "process_cooling": demands.loc[local, "cooling_kw"].to_numpy(),
-            "workshop_heat": demands.loc[local, "heat_kw"].to_numpy(),
-            "compressed_air": demands.loc[local, "air_m3_per_min"].to_numpy(),
-        },
-        index=index,
-    )
+    """28 days before the plan day (15 min): the real steel-plant load (x3, re-dated by whole weeks) and the
+    factory's shift profiles of cooling, heat and air (:mod:`scenarios.ems_demo_data`)."""
+    end = pd.Timestamp(PLAN_DAY)
+    return history_frame(end - pd.Timedelta(days=28), end)
 
 
 def _rows(name: str, values: pd.Series) -> list[dict[str, Any]]:

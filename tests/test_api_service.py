@@ -241,9 +241,12 @@ def test_weather_read_from_a_configured_url(tmp_path: Path, forecast_server: str
         fetched = local.post(f"/v1/sites/{site_id}/weather/fetch", headers=HEADERS)
         assert fetched.status_code == 201, fetched.text
         assert _ForecastHandler.paths[-1] == "/forecast?latitude=41.8&longitude=123.4&timezone=Asia/Shanghai"
+        [stored] = local.get(f"/v1/sites/{site_id}/weather", headers=HEADERS).json()
+        assert stored["source"].startswith(forecast_server + "/forecast?latitude=41.8")
+        assert stored["valid_from"] == "2026-07-14T16:00:00Z"  # the forecast's 15 July, local midnight
+        # issued now, it is not used for a past day (a backtest sees only forecasts issued before the day)
         plan = _dispatch(local, site_id, {"date": DAY, "inputs": {"load": [250.0] * 96}})
-        assert plan["sources"]["inputs.pv"]["origin"] == "forecast:pvlib"
-        assert template.split("?")[0] in plan["sources"]["inputs.pv"]["detail"]
+        assert plan["sources"]["inputs.pv"]["origin"] == "forecast:pvlib-clear-sky"
         # the morning job reads every site's forecast; a URL that fails is logged, not fatal
         assert fetch_all(local.app.state.sessions, template) == {site_id: "ok"}
         failing = fetch_all(local.app.state.sessions, forecast_server + "/missing")
@@ -340,3 +343,23 @@ def test_a_date_is_the_sites_local_day_on_dst_days(client: TestClient, day: str,
     assert len(plan["schedule"]) == steps
     assert plan["sources"]["inputs.load"]["origin"] == "forecast:load-model"
     assert {r["load.power_kw"] for r in plan["schedule"]} == {300.0}
+
+
+def test_month_peak_from_readings_that_start_part_way_through_the_month(client: TestClient) -> None:
+    """Import metered from 10 July only (300 kW): the month's peak is at least the site's 650 kW, labelled so.
+    Metered from 1 July 00:00 (the same 300 kW), the readings are the month and win."""
+    site = service_site()
+    next(a for a in site["assets"] if a["kind"] == "grid")["month_to_date_peak_kw"] = 650.0
+    site_id = create_site(client, site)
+    late = pd.date_range("2026-07-10", DAY, freq="15min", tz=TZ, inclusive="left")
+    _post_readings(client, site_id, _rows("grid.import_kw", pd.Series(300.0, index=late)))
+    plan = _dispatch(client, site_id, {"date": DAY, "inputs": {"load": [250.0] * 96}})
+    peak = plan["sources"]["initial_state.grid.month_to_date_peak_kw"]
+    assert peak["origin"] == "site" and "metered only from 2026-07-10" in peak["detail"]
+    whole = pd.date_range("2026-07-01", "2026-07-10", freq="15min", tz=TZ, inclusive="left")
+    _post_readings(client, site_id, _rows("grid.import_kw", pd.Series(300.0, index=whole)))
+    plan = _dispatch(client, site_id, {"date": DAY, "inputs": {"load": [250.0] * 96}})
+    assert plan["sources"]["initial_state.grid.month_to_date_peak_kw"]["origin"] == "reading"
+    with client.app.state.sessions() as session:
+        problem = session.get(ScheduleRecord, plan["schedule_id"]).problem
+    assert next(a for a in problem["assets"] if a["name"] == "grid")["month_to_date_peak_kw"] == 300.0

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from api import readings as service
 from api import repository
@@ -18,6 +18,7 @@ from api.deps import RangeEnd, RangeStart, SessionDep, SiteId, check_range
 from api.errors import ProblemInputError
 
 router = APIRouter(prefix="/v1/sites", tags=["readings"])
+READINGS_JSON = TypeAdapter(list[service.ReadingOut])
 
 MAX_RANGE_DAYS = 400
 """Longest range one read returns (a year of 15-minute readings of one series is 35,040 rows)."""
@@ -76,7 +77,11 @@ def _text(body: bytes) -> str:
         raise ProblemInputError([detail]) from error
 
 
-@router.get("/{site_id}/readings", response_model=None)
+@router.get(
+    "/{site_id}/readings",
+    response_model=list[service.ReadingOut],
+    responses={200: {"content": {"text/csv": {}}}},
+)
 def read_readings(
     site_id: SiteId,
     session: SessionDep,
@@ -85,12 +90,12 @@ def read_readings(
     end: RangeEnd,
     series: Annotated[list[str] | None, Query(description="Series names; all when not given.")] = None,
     format: Annotated[Literal["json", "csv"], Query()] = "json",
-) -> list[service.ReadingOut] | Response:
+) -> Response:
     """Readings as sent (times in UTC), by series then time."""
     check_range(start, end, MAX_RANGE_DAYS)
     rows = service.read_range(session, site_id, series, start, end)
-    if format == "json":
-        return rows
+    if format == "json":  # serialised by pydantic at once (FastAPI's generic encoder is 10x slower on a year)
+        return Response(READINGS_JSON.dump_json(rows), media_type="application/json")
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["series", "time", "value"])
