@@ -535,11 +535,26 @@ def _tolerance(a: DayCost, b: DayCost) -> float:
 _OVER_PEAK = "a plan that stays at the month-to-date peak goes over it when the load comes in above the forecast"
 
 
-def _why(worse: DayCost, better: DayCost, same_start: bool = True) -> str:
-    """Likely reasons why ``worse`` (expected cheaper) cost more than ``better``."""
-    reasons: list[str] = []
-    if not same_start:
-        reasons.append("the strategies start the day from their own states (store levels, month-to-date peak)")
+def _start_reason(worse: DayCost, better: DayCost, peaks_kw: tuple[float, float] | None) -> str | None:
+    """Why days after the first are not like-for-like: the month-to-date peaks (or store levels) they start from."""
+    if peaks_kw is None:
+        return None
+    worse_kw, better_kw = peaks_kw
+    if better_kw > worse_kw + 1e-6:
+        return (
+            f"{better.strategy} starts the day with a month-to-date peak of {better_kw:,.1f} kW already paid for, "
+            f"{worse.strategy} with {worse_kw:,.1f} kW, so {better.strategy} imports up to its peak at no demand charge"
+        )
+    return "the strategies start the day from their own states (store levels, month-to-date peak)"
+
+
+def _why(worse: DayCost, better: DayCost, start_peaks_kw: tuple[float, float] | None = None) -> str:
+    """Likely reasons why ``worse`` (expected cheaper) cost more than ``better``.
+
+    ``start_peaks_kw``: the month-to-date peaks (worse, better) the two started the day from; None on the first day.
+    """
+    start = _start_reason(worse, better, start_peaks_kw)
+    reasons: list[str] = [] if start is None else [start]
     excess = worse.total_cny - better.total_cny
     demand = worse.demand_charge_cny - better.demand_charge_cny
     if demand > 0 and demand >= 0.5 * excess:
@@ -554,12 +569,29 @@ def _why(worse: DayCost, better: DayCost, same_start: bool = True) -> str:
         reasons.append("a plan fell back to the rule-based schedule")
     if worse.import_over_limit_kwh > better.import_over_limit_kwh or worse.unplaced_surplus_kwh > 1e-6:
         reasons.append("executing the plan broke a grid limit")
-    if len(reasons) == int(not same_start):
-        reasons.append(
-            "each plan is optimal for its forecast and horizon only (a day on its own, a re-plan to the end of "
-            "the day); a correction of the forecast can point the wrong way"
-        )
+    if len(reasons) == int(start is not None):
+        reasons.append(_OWN_HORIZON[worse.strategy])
     return "; ".join(reasons)
+
+
+_OWN_HORIZON = {
+    PERFECT_FORESIGHT: "each day is optimal on its own, with no look beyond midnight",
+    INTRADAY: "a re-plan is optimal for its corrected forecast and the rest of the day only; a correction can "
+    "point the wrong way",
+    DAY_AHEAD: "the plan is optimal for its forecast only",
+}
+
+
+def month_start_peaks(days: list[DayCost]) -> dict[tuple[str, str], float]:
+    """(date, strategy) -> the largest executed peak of the earlier days of that month [kW] (the carried
+    month-to-date peak, apart from a scenario's initial value)."""
+    peaks: dict[tuple[str, str], float] = {}
+    running: dict[tuple[str, str], float] = {}
+    for d in days:
+        month = (d.date[:7], d.strategy)
+        peaks[d.date, d.strategy] = running.get(month, 0.0)
+        running[month] = max(running.get(month, 0.0), d.peak_import_kw)
+    return peaks
 
 
 _PAIRS = ((PERFECT_FORESIGHT, INTRADAY), (INTRADAY, DAY_AHEAD), (PERFECT_FORESIGHT, DAY_AHEAD))
@@ -585,12 +617,14 @@ def ordering_notes(days: list[DayCost]) -> list[str]:
     for d in days:
         by_day.setdefault(d.date, {})[d.strategy] = d
     first = next(iter(by_day), None)
+    start_kw = month_start_peaks(days)
     for cheap, dear in _PAIRS:
         broken = [(date, row[cheap], row[dear]) for date, row in by_day.items() if _broken(row[cheap], row[dear])]
         if broken:
             notes.append(f"{len(broken)} day(s) with {cheap} dearer than {dear}:")
         for date, a, b in broken[:MAX_DAY_NOTES]:
-            notes.append(f"  {date}: {a.total_cny - b.total_cny:+,.2f}: {_why(a, b, same_start=date == first)}")
+            peaks = None if date == first else (start_kw[date, cheap], start_kw[date, dear])
+            notes.append(f"  {date}: {a.total_cny - b.total_cny:+,.2f}: {_why(a, b, peaks)}")
         if len(broken) > MAX_DAY_NOTES:
             notes.append(f"  ... and {len(broken) - MAX_DAY_NOTES} more (replay.csv)")
     return notes
