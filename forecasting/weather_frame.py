@@ -290,3 +290,27 @@ def typical_year_for(weather: Weather, start: pd.Timestamp, end: pd.Timestamp) -
 
 def _is_leap(year: int) -> bool:
     return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+
+
+def extend_into_night(weather: Weather, end: pd.Timestamp, sun_up: Any) -> Weather:
+    """``weather`` carried on to ``end`` when the sun is down for all of the missing part.
+
+    A 2-day Open-Meteo forecast ends an hour short of its second midnight (its radiation is labelled at the end
+    of each hour), so the second day's last hour is missing; at night that hour has no irradiance to forecast.
+    Irradiance is 0 in the added steps, the other columns hold their last value. ``sun_up(times) -> bool array``
+    says whether the sun is above the horizon at the added steps' midpoints; if it is at any of them, a
+    :class:`WeatherDataError` names the first one.
+    """
+    if end <= weather.end:
+        return weather
+    labels = pd.date_range(weather.end, end, freq=weather.step, inclusive="left")
+    daylight = np.asarray(sun_up(labels + weather.step / 2), dtype=bool)
+    if daylight.any():
+        raise WeatherDataError(
+            f"the weather ends at {weather.end}; the sun is up at {labels[daylight][0]}, which it does not cover"
+        )
+    tail = pd.DataFrame(index=labels, columns=weather.data.columns, dtype=float)
+    for column in weather.data.columns:
+        tail[column] = 0.0 if column in IRRADIANCE_COLUMNS else float(weather.data[column].iloc[-1])
+    data = pd.concat([weather.data, tail])
+    return Weather(data=data, step=weather.step, sampling=weather.sampling, source=weather.source, meta=weather.meta)

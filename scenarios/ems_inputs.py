@@ -131,6 +131,30 @@ def pv_forecast(site: Site, asset_names: list[str], weather: Any, index: pd.Date
     return {a.name: forecast[a.column].to_numpy().round(3) for a in arrays}
 
 
+NIGHT_TAIL = pd.Timedelta(hours=1)
+"""How far before a period's end a weather forecast may stop if the sun is down in between (a 2-day Open-Meteo
+forecast ends at 23:00 of its second day)."""
+
+
+def _night_short(site: Site, stored: StoredWeather | None, end: pd.Timestamp) -> StoredWeather | None:
+    """``stored`` extended to ``end`` through the night (None if it is None or the sun is up in the gap)."""
+    if stored is None:
+        return None
+    from forecasting.errors import WeatherDataError
+    from forecasting.weather_frame import extend_into_night
+
+    location = site.pv_site().location()
+
+    def sun_up(times: pd.DatetimeIndex) -> np.ndarray:
+        return (location.get_solarposition(times)["apparent_elevation"] > 0).to_numpy()
+
+    try:
+        weather = extend_into_night(stored.weather, end, sun_up)
+    except WeatherDataError:
+        return None
+    return StoredWeather(weather, stored.issued_at, f"{stored.label}, extended through the night to {end}")
+
+
 def _missing(name: str, message: str) -> Issue:
     return Issue(message, None, f"inputs.{name}", code="missing_input")
 
@@ -174,6 +198,8 @@ def fill_inputs(
                 sources[ref] = Source("forecast:load-model", last.to_pydatetime(), f"{site.load_model.method} model")
     if pv_refs:
         stored = data.weather(plan_time, start, end)
+        if stored is None:  # a forecast that stops short of the period's end in the night will do
+            stored = _night_short(site, data.weather(plan_time, start, end - NIGHT_TAIL), end)
         weather = stored.weather if stored is not None else None
         values = pv_forecast(site, list(pv_refs), weather, index)
         for asset_name, ref in pv_refs.items():

@@ -363,3 +363,29 @@ def test_month_peak_from_readings_that_start_part_way_through_the_month(client: 
     with client.app.state.sessions() as session:
         problem = session.get(ScheduleRecord, plan["schedule_id"]).problem
     assert next(a for a in problem["assets"] if a["name"] == "grid")["month_to_date_peak_kw"] == 300.0
+
+
+def test_a_two_day_forecast_plans_its_second_day_through_the_night_gap(client: TestClient) -> None:
+    """Open-Meteo's 2-day forecast ends at 23:00 of its second day (radiation is labelled at the hour's end); the
+    sun is down then, so the second day is still planned from it, and says so."""
+    site_id = create_site(client, service_site())
+    params = {"issued_at": "2026-07-14T12:00:00+08:00"}
+    assert client.post(f"/v1/sites/{site_id}/weather", json=WEATHER, headers=HEADERS, params=params).status_code == 201
+    plan = _dispatch(client, site_id, {"date": "2026-07-16", "inputs": {"load": [250.0] * 96}})
+    source = plan["sources"]["inputs.pv"]
+    assert source["origin"] == "forecast:pvlib" and "extended through the night" in source["detail"]
+    assert [r["pv.available_kw"] for r in plan["schedule"][-8:]] == [0.0] * 8
+
+
+def test_weather_is_not_extended_into_daylight() -> None:
+    from forecasting import read_open_meteo_json
+    from forecasting.errors import WeatherDataError
+    from forecasting.weather_frame import extend_into_night
+
+    weather = read_open_meteo_json(WEATHER)
+    later = weather.end + pd.Timedelta(hours=2)
+    extended = extend_into_night(weather, later, lambda times: np.zeros(len(times), dtype=bool))
+    assert extended.end == later and extended.data["ghi_w_m2"].iloc[-1] == 0.0
+    assert extended.data["temp_air_c"].iloc[-1] == weather.data["temp_air_c"].iloc[-1]
+    with pytest.raises(WeatherDataError, match="the sun is up"):
+        extend_into_night(weather, later, lambda times: np.ones(len(times), dtype=bool))
