@@ -18,6 +18,7 @@ from api import repository
 from api.models import ScheduleRecord
 from api.weather import weather_of
 from optimizer import DispatchProblem
+from optimizer.dispatch import ColumnInfo
 from scenarios.assets import input_refs
 from scenarios.ems_inputs import StoredWeather
 from scenarios.meters import ValuesKind, interval_average
@@ -34,28 +35,34 @@ def schedule_frame(record: ScheduleRecord) -> pd.DataFrame:
     return frame
 
 
-def _roles(record: ScheduleRecord) -> dict[str, str | None]:
+def column_info(record: ScheduleRecord) -> dict[str, ColumnInfo]:
+    """Bus, sign and role of a stored schedule's columns, as the optimiser described them."""
     flows = (record.response.get("report_metadata") or {}).get("flows") or {}
-    return {column: info.get("role") for column, info in flows.items()}
+    return {c: ColumnInfo(bus=f.get("bus"), sign=f.get("sign") or 1.0, role=f.get("role")) for c, f in flows.items()}
+
+
+def roles(columns: dict[str, ColumnInfo]) -> dict[str, str | None]:
+    return {column: info.role for column, info in columns.items()}
 
 
 def plan_in_force(
     session: Session, site_id: int, start: dt.datetime, end: dt.datetime
-) -> tuple[pd.DataFrame, dict[str, str | None]]:
+) -> tuple[pd.DataFrame, dict[str, ColumnInfo]]:
     """The plan in force at each step of ``[start, end)``: every column of the plan that held then, plus
-    ``schedule_id``; index: interval starts (UTC), steps without a plan left out. And the columns' roles."""
-    frames, roles = [], {}
+    ``schedule_id``; index: interval starts (UTC), steps without a plan left out. And what the columns are."""
+    frames: list[pd.DataFrame] = []
+    columns: dict[str, ColumnInfo] = {}
     for record in repository.plans_in_force(session, site_id, start, end):  # oldest first: newer ones overwrite
         frame = schedule_frame(record)
         frame["schedule_id"] = record.id
         frames.append(frame)
-        roles |= _roles(record)
+        columns |= column_info(record)
     if not frames:
-        return pd.DataFrame(columns=["schedule_id"], index=pd.DatetimeIndex([], tz="UTC")), roles
+        return pd.DataFrame(columns=["schedule_id"], index=pd.DatetimeIndex([], tz="UTC")), columns
     combined = pd.concat(frames)
     combined = combined[~combined.index.duplicated(keep="last")].sort_index()
     lo, hi = pd.Timestamp(start).tz_convert("UTC"), pd.Timestamp(end).tz_convert("UTC")
-    return combined[(combined.index >= lo) & (combined.index < hi)], roles
+    return combined[(combined.index >= lo) & (combined.index < hi)], columns
 
 
 def forecast_columns(site: Site) -> dict[str, str]:
@@ -93,15 +100,15 @@ def compare_with_readings(
 
 def performance(session: Session, site_id: int, start: dt.datetime, end: dt.datetime) -> dict[str, Any]:
     """Plan vs actual over ``[start, end)``: each step against the plan in force then."""
-    plan, roles = plan_in_force(session, site_id, start, end)
-    return compare_with_readings(session, site_id, plan, roles)
+    plan, columns = plan_in_force(session, site_id, start, end)
+    return compare_with_readings(session, site_id, plan, roles(columns))
 
 
 def schedule_performance(session: Session, record: ScheduleRecord) -> dict[str, Any] | None:
     """One stored schedule against the readings of its horizon; None while none of its steps has a reading."""
     plan = schedule_frame(record)
     plan["schedule_id"] = record.id
-    result = compare_with_readings(session, record.site_id, plan, _roles(record))
+    result = compare_with_readings(session, record.site_id, plan, roles(column_info(record)))
     return result if result["total"]["steps_compared"] else None
 
 
@@ -131,9 +138,9 @@ class DatabaseData:
             return None
         return StoredWeather(weather_of(record.payload), record.issued_at, f"weather {record.id} ({record.source})")
 
-    def planned(self, start: pd.Timestamp, end: pd.Timestamp) -> tuple[pd.DataFrame, dict[str, str | None]]:
-        frame, roles = plan_in_force(self.session, self.site_id, start.to_pydatetime(), end.to_pydatetime())
-        return frame.tz_convert(start.tz) if not frame.empty else frame, roles
+    def planned(self, start: pd.Timestamp, end: pd.Timestamp) -> tuple[pd.DataFrame, dict[str, ColumnInfo]]:
+        frame, columns = plan_in_force(self.session, self.site_id, start.to_pydatetime(), end.to_pydatetime())
+        return frame.tz_convert(start.tz) if not frame.empty else frame, columns
 
     def planned_state(self, at: pd.Timestamp) -> tuple[dict[str, dict[str, Any]], str] | None:
         before = (at - pd.Timedelta(seconds=1)).to_pydatetime()

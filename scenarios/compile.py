@@ -19,6 +19,13 @@ Per asset entry of the site, in this order (later wins):
    the period's time axis; tariff presets expanded; clock times (``"08:00"``)
    resolved on each local day of the period (one spec per day, ``<name>_d<k>``
    when the period has several days).
+
+``committed``: for a period that starts during a day (an intraday re-plan),
+the power [kW per step] of assets whose clock-time window began before it
+(a flexible load running since 08:00, a batch already started). Progress inside
+a window is not state the optimiser carries, so such an asset is held to that
+power as a fixed load of the same name (its column stays ``<name>.power_kw``),
+and its window on that day is not planned again.
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ from pydantic import BaseModel, ValidationError
 
 from optimizer import DispatchProblem
 from optimizer.assets import REGISTRY
+from optimizer.buses import ELECTRICITY
 from optimizer.errors import Issue, ProblemError, issues_from_validation
 from scenarios.assets import TariffPreset, clock_fields, clock_time_on, input_refs
 from scenarios.rolling import Period
@@ -105,8 +113,10 @@ def _asset_specs(
     fields: dict[str, Any],
     inputs: SeriesSource | None,
     issues: list[Issue],
+    committed: Any = None,
 ) -> list[Any]:
-    """The specs of one asset entry on ``period`` (one per local day for entries with clock times)."""
+    """The specs of one asset entry on ``period`` (one per local day for entries with clock times; a committed
+    power instead of a window that began before the period)."""
     name: str = asset.name  # type: ignore[attr-defined]
     kind: str = asset.kind  # type: ignore[attr-defined]
     index = period.horizon.index
@@ -121,6 +131,10 @@ def _asset_specs(
         spec = _validated(kind, name, fields, issues)
         return [] if spec is None else [spec]
     specs = []
+    if committed is not None:
+        load = {"kind": "load", "name": name if len(period.dates) == 1 else f"{name}_d1", "power_kw": committed}
+        spec = _validated("load", name, load, issues)
+        specs += [] if spec is None else [spec]
     for k, day in enumerate(period.dates):
         dated = dict(fields) | {f: clock_time_on(day, fields[f], site.tz) for f in clocks}
         times = [pd.Timestamp(dated[f]) for f in clocks]
@@ -137,6 +151,29 @@ def _asset_specs(
     return specs
 
 
+def committed_power(
+    site: Site, plan: pd.DataFrame, columns: Mapping[str, Any], at: pd.Timestamp
+) -> dict[str, list[float]]:
+    """For a period starting at ``at`` during a day: the planned electricity draw [kW] on ``plan``'s rows from
+    ``at`` on, by asset, of each asset with clock times whose window on that day began before ``at`` (the
+    ``committed`` argument of :func:`compile_problem`). ``columns``: the plan's
+    :class:`~optimizer.dispatch.ColumnInfo` by column (bus and sign)."""
+    day = at.tz_convert(site.tz).date()
+    rest = plan[plan.index >= at]
+    out: dict[str, list[float]] = {}
+    for asset in site.assets:
+        name: str = asset.name  # type: ignore[attr-defined]
+        clocks = [getattr(asset, f) for f in clock_fields(asset)]
+        if not clocks or min(pd.Timestamp(clock_time_on(day, c, site.tz)) for c in clocks) >= at:
+            continue
+        draw = np.zeros(len(rest))
+        for column, info in columns.items():
+            if column.rsplit(".", 1)[0] == name and info.bus == ELECTRICITY and column in rest.columns:
+                draw -= info.sign * rest[column].fillna(0.0).to_numpy(dtype=float)
+        out[name] = np.maximum(draw, 0.0).round(6).tolist()
+    return out
+
+
 def compile_problem(
     site: Site,
     period: Period,
@@ -145,19 +182,22 @@ def compile_problem(
     state: State | None = None,
     updates: State | None = None,
     name: str | None = None,
+    committed: Mapping[str, Any] | None = None,
 ) -> DispatchProblem:
     """The dispatch problem of ``site`` on ``period``; raises :class:`ProblemError` listing every issue found.
 
     ``state``: initial states by asset name (initial or carried); ``updates``:
     other fields by asset name for this run only; ``inputs``: the values of
-    ``$inputs`` references.
+    ``$inputs`` references; ``committed``: fixed power by asset name for windows
+    that began before the period (see the module docstring).
     """
     issues: list[Issue] = []
     specs: list[Any] = []
     origin: dict[str, str] = {}
     for asset in site.assets:
         fields = asset_fields(site, asset, state, updates)
-        built = _asset_specs(site, asset, period, fields, inputs, issues)
+        held = (committed or {}).get(asset.name)  # type: ignore[attr-defined]
+        built = _asset_specs(site, asset, period, fields, inputs, issues, held)
         specs += built
         origin |= {spec.name: asset.name for spec in built}  # type: ignore[attr-defined]
     if issues:

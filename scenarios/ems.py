@@ -73,6 +73,11 @@ class DispatchRequest(BaseModel):
         default_factory=dict,
         description="Measured state at the start, by asset name: e.g. {'battery': {'initial_soc_frac': 0.4}}.",
     )
+    committed: dict[str, list[FiniteFloat]] = Field(
+        default_factory=dict,
+        description="Power [kW per step] of assets whose clock-time window began before the horizon, by asset name: "
+        "held as a fixed load (the service takes it from the plan in force for an intraday re-plan).",
+    )
     so_far: TargetProgress | None = Field(
         None,
         description="Energy already metered today before the horizon [kWh]; the site's share targets hold over "
@@ -250,6 +255,7 @@ def request_problem(site: Site, request: DispatchRequest) -> DispatchProblem:
         state=request.initial_state,
         updates=request_updates(site, request, period),
         name=site.name,
+        committed=request.committed,
     )
     if request.so_far is None:
         return problem

@@ -16,6 +16,9 @@ API reads it from its database), in this order per item (the first that has it w
   (``reading``); the plan in force at that time (``previous-plan``: where it
   said the state would be); else the site's own value (``site``), unless
   measured state is required.
+- **windows begun**: an asset with clock times whose window began before a
+  re-plan (a flexible load running, a batch started) is held to the plan in
+  force for the rest of the day (``committed``), else the request must say.
 - **targets so far**: a re-plan that starts during a day with share targets
   gets the energy metered since midnight (``Targets.so_far``), so the day's
   targets hold over the morning done and the rest planned.
@@ -34,9 +37,11 @@ import numpy as np
 import pandas as pd
 
 from optimizer.assets import REGISTRY
+from optimizer.dispatch import ColumnInfo
 from optimizer.errors import Issue, ProblemError
 from optimizer.state import CarryContext, CommitmentState, LevelState, MonthPeakState
 from scenarios.assets import input_refs
+from scenarios.compile import committed_power
 from scenarios.ems import DispatchRequest
 from scenarios.meters import ValuesKind, interval_average
 from scenarios.rolling import Period
@@ -88,8 +93,9 @@ class StoredData(Protocol):
         """The state the plan in force said the site would be in at ``at`` (by asset), and the plan's label."""
         ...
 
-    def planned(self, start: pd.Timestamp, end: pd.Timestamp) -> tuple[pd.DataFrame, dict[str, str | None]]:
-        """The plan in force on ``[start, end)`` (columns by name, index of interval starts) and column roles."""
+    def planned(self, start: pd.Timestamp, end: pd.Timestamp) -> tuple[pd.DataFrame, dict[str, ColumnInfo]]:
+        """The plan in force on ``[start, end)`` (columns by name, index of interval starts) and what its columns
+        are (bus, sign, role)."""
         ...
 
 
@@ -377,11 +383,11 @@ def fill_progress(site: Site, request: DispatchRequest, period: Period, data: St
         return None, None
     step = site_step(period)
     index = pd.date_range(midnight, start, freq=step, inclusive="left")
-    plan, roles = data.planned(midnight, start)
+    plan, info = data.planned(midnight, start)
     plan = plan.reindex(index)
 
     def planned_sum(role: str) -> pd.Series | None:
-        columns = [c for c, r in roles.items() if r == role and c in plan.columns]
+        columns = [c for c, i in info.items() if i.role == role and c in plan.columns]
         return plan[columns].sum(axis=1, min_count=1) if columns else None
 
     def measured(names: list[str]) -> pd.Series | None:
@@ -415,6 +421,40 @@ def fill_progress(site: Site, request: DispatchRequest, period: Period, data: St
     return progress, Source(origin, start.to_pydatetime(), detail)
 
 
+def fill_committed(
+    site: Site, request: DispatchRequest, period: Period, data: StoredData
+) -> tuple[dict[str, list[float]], dict[str, Source], list[Issue]]:
+    """Assets whose clock-time window began before a re-plan starts, held to the plan in force for the rest of
+    that day (:func:`scenarios.compile.committed_power`): ``(power by asset, sources, issues)``; an issue where
+    no plan says what such an asset does (the request may send it)."""
+    start = pd.Timestamp(period.horizon.index[0])
+    if start == start.normalize():
+        return {}, {}, []
+    index = period.horizon.index
+    midnight = start.normalize() + pd.Timedelta(days=1)
+    plan, columns = data.planned(start, midnight)
+    today = plan.reindex(index[index < midnight])
+    held = committed_power(site, today.fillna(0.0), columns, start)
+    committed: dict[str, list[float]] = {}
+    sources: dict[str, Source] = {}
+    issues: list[Issue] = []
+    for name, power in held.items():
+        if name in request.committed:
+            continue
+        if not any(c.rsplit(".", 1)[0] == name for c in plan.columns):
+            message = (
+                f"its window began before {start.isoformat()} and no plan in force says what it does now; "
+                f"send body.committed.{name}"
+            )
+            issues.append(Issue(message, name, None, code="window_begun"))
+            continue
+        committed[name] = power + [0.0] * (len(index) - len(power))  # later days plan their own windows
+        ids = sorted({int(v) for v in plan["schedule_id"].dropna()})
+        detail = f"window began before the re-plan: held to schedule {', '.join(map(str, ids))}"
+        sources[name] = Source("previous-plan", None, detail)
+    return committed, sources, issues
+
+
 def fill_request(
     site: Site,
     request: DispatchRequest,
@@ -426,8 +466,9 @@ def fill_request(
     """``request`` with every input and state it leaves open filled from ``data``, and where each came from."""
     inputs, input_sources, missing = fill_inputs(site, request, period, plan_time, data, rules)
     state, state_sources, refused = fill_state(site, request, period, data, rules)
-    if missing or refused:
-        raise ProblemError([*missing, *refused])
+    committed, committed_sources, begun = fill_committed(site, request, period, data)
+    if missing or refused or begun:
+        raise ProblemError([*missing, *refused, *begun])
     progress, progress_source = fill_progress(site, request, period, data)
     merged_state = {name: {**state.get(name, {}), **request.initial_state.get(name, {})} for name in state}
     filled = request.model_copy(
@@ -435,10 +476,13 @@ def fill_request(
             "inputs": {**inputs, **request.inputs},
             "initial_state": {**request.initial_state, **merged_state},
             "so_far": request.so_far if progress is None else progress,
+            "committed": {**committed, **request.committed},
         }
     )
     sources = {f"inputs.{k}": v for k, v in input_sources.items()}
     sources |= {f"initial_state.{k}": v for k, v in state_sources.items()}
+    sources |= {f"committed.{k}": v for k, v in committed_sources.items()}
+    sources |= {f"committed.{k}": Source("request") for k in request.committed}
     if request.so_far is not None:
         sources["targets.so_far"] = Source("request")
     elif progress_source is not None:

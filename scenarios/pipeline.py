@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,10 +55,15 @@ def case_state(case: Case, state: State | None) -> State:
 
 
 def build_problem(
-    case: Case, period: Period, state: State | None = None, inputs: Inputs | None = None
+    case: Case,
+    period: Period,
+    state: State | None = None,
+    inputs: Inputs | None = None,
+    committed: Mapping[str, Any] | None = None,
 ) -> DispatchProblem:
     """The dispatch problem of ``case`` on ``period`` through the one compile path; ``state`` overrides initial
-    fields by asset name. Issues raise :class:`ScenarioError` at the file lines."""
+    fields by asset name; ``committed``: see :func:`scenarios.compile.compile_problem`. Issues raise
+    :class:`ScenarioError` at the file lines."""
     scenario = case.scenario
     source = _CollectingInputs(inputs or Inputs(case))
     try:
@@ -68,6 +73,7 @@ def build_problem(
             inputs=source,
             state=case_state(case, state),
             name=f"{scenario.name}:{case.label}:{period.label}",
+            committed=committed,
         )
     except ProblemError as error:
         raise ScenarioError(source.issues + [file_issue(case, i, period) for i in error.issues]) from error

@@ -80,6 +80,12 @@ def test_date_only_dispatch_of_the_factory_from_readings_and_weather(tmp_path: P
         response = client.post(f"/v1/sites/{site_id}/dispatch", json={"date": PLAN_DAY})
         assert response.status_code == 201, response.text
         plan = response.json()
+        # the same morning re-planned at 10:07 with nothing but the time: the windows that began are held
+        replan = client.post(f"/v1/sites/{site_id}/dispatch", json={"from": f"{PLAN_DAY}T10:07:00+08:00"})
+        assert replan.status_code == 201, replan.text
+        held = {k for k, v in replan.json()["sources"].items() if k.startswith("committed.")}
+        assert held == {"committed.dryers", "committed.heat_treatment", "committed.forklifts"}
+        assert replan.json()["sources"]["initial_state.battery.initial_soc_frac"]["origin"] == "previous-plan"
 
     assert plan["status"] in ("optimal", "feasible")
     sources = {k: v["origin"] for k, v in plan["sources"].items()}

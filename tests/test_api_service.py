@@ -389,3 +389,22 @@ def test_weather_is_not_extended_into_daylight() -> None:
     assert extended.data["temp_air_c"].iloc[-1] == weather.data["temp_air_c"].iloc[-1]
     with pytest.raises(WeatherDataError, match="the sun is up"):
         extend_into_night(weather, later, lambda times: np.ones(len(times), dtype=bool))
+
+
+def test_intraday_replan_holds_a_window_that_began_to_the_plan_in_force(client: TestClient) -> None:
+    """Dryers: 600 kWh between 08:00 and 20:00 at up to 120 kW. Re-planned at 10:07, their window has begun, so
+    they run as the day-ahead plan said from 10:15 on (progress inside a window is not state the optimiser has)."""
+    site = service_site()
+    dryers = {"kind": "energy_window_load", "name": "dryers", "energy_kwh": 600, "max_power_kw": 120,
+              "window_start": "08:00", "window_end": "20:00"}  # fmt: skip
+    site["assets"].append(dryers)
+    site_id = create_site(client, site)
+    body = {"from": "2026-07-15T10:07:00+08:00", "inputs": {"load": [250.0] * 55, "pv": [0.0] * 55}}
+    refused = client.post(f"/v1/sites/{site_id}/dispatch", json=body, headers=HEADERS)
+    assert refused.status_code == 422 and "body.committed.dryers" in refused.json()["detail"][0]["message"]
+    day_ahead = _dispatch(client, site_id, {"date": DAY, "inputs": {"load": [250.0] * 96, "pv": [0.0] * 96}})
+    replan = _dispatch(client, site_id, body)
+    assert replan["sources"]["committed.dryers"]["origin"] == "previous-plan"
+    planned = [r["dryers.power_kw"] for r in day_ahead["schedule"][41:]]
+    assert [r["dryers.power_kw"] for r in replan["schedule"]] == pytest.approx(planned, abs=1e-3)
+    assert sum(r["dryers.power_kw"] for r in day_ahead["schedule"]) * 0.25 == pytest.approx(600.0)

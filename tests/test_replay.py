@@ -16,24 +16,16 @@ from optimizer.model import build_model
 from scenarios.cli import app
 from scenarios.loader import Case, load_scenario
 from scenarios.pipeline import build_problem, case_periods
-from scenarios.replay import (
-    DAY_AHEAD,
-    INTRADAY,
-    PERFECT_FORESIGHT,
-    STRATEGIES,
+from scenarios.replay import DAY_AHEAD, INTRADAY, PERFECT_FORESIGHT, STRATEGIES, ReplayOptions, replay_case
+from scenarios.replay_costs import evaluate_schedule
+from scenarios.replay_execution import GridLimits, data_frame, execute_plan, grid_limits
+from scenarios.replay_forecasts import (
     ActualData,
     CachedInputs,
     ForecastInputs,
-    GridLimits,
-    ReplayOptions,
     corrected_forecast,
-    data_frame,
     day_ahead_forecasts,
-    evaluate_schedule,
-    execute_plan,
     forecast_inputs,
-    grid_limits,
-    replay_case,
 )
 
 PV_DAY_KW = [0, 0, 0, 0, 0, 10, 40, 90, 140, 180, 200, 210, 210, 200, 180, 140, 90, 40, 10, 0, 0, 0, 0, 0]

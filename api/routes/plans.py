@@ -39,7 +39,7 @@ def read_plan(
     start; every version stays under /v1/schedules)."""
     check_range(start, end, MAX_RANGE_DAYS)
     repository.get_site(session, site_id)
-    frame, _roles = plan_in_force(session, site_id, start, end)
+    frame, _columns = plan_in_force(session, site_id, start, end)
     tz = start.tzinfo
     records = []
     for stamp, row in frame.iterrows():
