@@ -1,8 +1,8 @@
 """What-if runs for ``POST /v1/scenarios/run``: a scenario (the YAML file's content) through the scenario pipeline.
 
 The API only checks and bounds: the scenario is validated by :mod:`scenarios.loader`
-(errors become 422s naming ``body.scenario.<path>``), inputs must be inline
-(``values``/``sum``: a request never makes the server read a file), and the run
+(errors become 422s naming ``body.scenario.<path>``), inputs must be inline (``values``/``sum``) or files
+shipped with the package (``bundled:<file>``: a request never makes the server read another file), and the run
 size and solver limits must fit the server's settings. The run itself
 (:func:`run_scenario_text`) is :func:`scenarios.pipeline.run_case` per variant,
 executed in a child process with a deadline, like a dispatch solve.
@@ -18,8 +18,19 @@ from pathlib import Path
 from typing import Any
 
 from scenarios.errors import ScenarioError
+from scenarios.inputs import BUNDLED
 
 INLINE_INPUTS = ("InlineInput", "SumInput")
+FILE_FIELDS = ("csv", "weather", "history")
+"""Input fields that name a file: over HTTP only files shipped with the package (``bundled:<file>``) are read."""
+
+
+def _reads_outside_package(source: object) -> bool:
+    """Whether an input names a file that is not shipped with the package."""
+    if type(source).__name__ in INLINE_INPUTS:
+        return False
+    paths = [getattr(source, f) for f in FILE_FIELDS if isinstance(getattr(source, f, None), str)]
+    return not paths or any(not p.startswith(BUNDLED) for p in paths)
 
 
 @dataclass
@@ -95,8 +106,11 @@ def check_scenario(
         where = "body.scenario" if case.variant is None else f"body.scenario.variants.{case.variant}"
         problems: list[tuple[str, str]] = []
         for name, source in case.scenario.inputs.items():
-            if type(source).__name__ not in INLINE_INPUTS:
-                problems.append((f"inputs.{name}", "inputs over HTTP must be inline (values or sum); no file is read"))
+            if _reads_outside_package(source):
+                message = (
+                    "inputs over HTTP are inline (values or sum) or files shipped with the package (bundled:<file>)"
+                )
+                problems.append((f"inputs.{name}", message))
         solver = case.scenario.solver
         if solver.time_limit_s > max_time_limit_s:
             problems.append(("solver.time_limit_s", f"must be at most {max_time_limit_s} s on this server"))

@@ -72,15 +72,22 @@ class InputError(ValueError):
 # --- reading files (cached per process) ---------------------------------------------------------
 
 BUNDLED = "bundled:"
-"""Prefix of a path in the data shipped with the package (``scenarios/data``): ``bundled:steel_load_2018_15min.csv``."""
+"""Prefix of a path in the data shipped with the package (``scenarios/data``, then ``forecasting/data``):
+``bundled:steel_load_2018_15min.csv``, ``bundled:CHN_Liaoning.Shenyang.543420_CSWD.epw``."""
+BUNDLED_PACKAGES = ("scenarios.data", "forecasting.data")
 
 
 def input_path(base_dir: Path, name: str) -> Path:
-    """A file named in a scenario: relative to the scenario file, absolute, or ``bundled:<file>``."""
+    """A file named in a scenario: relative to the scenario file, absolute, or ``bundled:<file>`` (a file name
+    only: shipped data is never reached by a path that leaves its folder)."""
     if name.startswith(BUNDLED):
         from importlib import resources
 
-        return Path(str(resources.files("scenarios.data").joinpath(name.removeprefix(BUNDLED))))
+        file = Path(name.removeprefix(BUNDLED))
+        if file.name != str(file):
+            return Path(f"{BUNDLED}{file} is not a file name")  # reads as 'not found', never outside the package
+        candidates = [Path(str(resources.files(package).joinpath(file.name))) for package in BUNDLED_PACKAGES]
+        return next((c for c in candidates if c.is_file()), candidates[0])
     return (base_dir / name).resolve()
 
 

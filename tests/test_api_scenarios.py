@@ -10,7 +10,7 @@ import pytest
 import yaml
 from fastapi.testclient import TestClient
 
-from tests.api_fixtures import HEADERS, api_client, field_names
+from tests.api_fixtures import HEADERS, REPO, api_client, field_names
 
 SCENARIO = """\
 name: api_demo
@@ -130,3 +130,16 @@ def test_busy_slots_503_and_a_run_past_its_deadline_504(tmp_path: Path) -> None:
         assert late.status_code == 504
         assert "did not finish within 0.05 s" in late.json()["detail"]
         assert slots._active == 0
+
+
+def test_a_shipped_example_runs_over_http(client: TestClient) -> None:
+    """Files shipped with the package (bundled:<file>) are read over HTTP; a path that leaves the data folder is
+    not."""
+    text = (REPO / "scenarios" / "examples" / "lingyun.yaml").read_text()
+    response = run(client, {"scenario": text, "variants": ["base"]})
+    assert response.status_code == 200, response.text
+    assert response.json()["runs"][0]["kpis"]["import_kwh"] > 0
+    escaping = SCENARIO.replace("load: {values:", "load: {csv: 'bundled:../../etc/passwd', column: x}\n  old: {values:")
+    response = run(client, {"scenario": escaping})
+    assert response.status_code == 422
+    assert "body.scenario.inputs.load.csv" in field_names(response)
