@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import typing
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal, Union
 
 import pandas as pd
@@ -196,3 +197,13 @@ def clock_time_on(day: dt.date, clock: str, tz: str) -> dt.datetime:
     if hours == 24:
         return (midnight + pd.Timedelta(days=1)).tz_localize(tz).to_pydatetime()
     return (midnight + pd.Timedelta(hours=hours, minutes=minutes)).tz_localize(tz).to_pydatetime()
+
+
+def cleared_alternatives(kind: str, changed: Mapping[str, Any]) -> dict[str, None]:
+    """``None`` for the fields that a change replaces: setting one field of a kind's group of alternatives (a price
+    series instead of the tariff) clears the others the change does not set."""
+    cleared: dict[str, None] = {}
+    for group in REGISTRY[kind].spec.ALTERNATIVES:
+        if any(f in changed for f in group):
+            cleared |= {f: None for f in group if f not in changed}
+    return cleared

@@ -42,7 +42,7 @@ from optimizer import DispatchProblem
 from optimizer.assets import REGISTRY
 from optimizer.buses import ELECTRICITY
 from optimizer.errors import Issue, ProblemError, issues_from_validation
-from scenarios.assets import TariffPreset, clock_fields, clock_time_on, input_refs
+from scenarios.assets import TariffPreset, cleared_alternatives, clock_fields, clock_time_on, input_refs
 from scenarios.rolling import Period
 from scenarios.site import Site
 
@@ -91,11 +91,12 @@ def asset_fields(site: Site, asset: BaseModel, state: State | None, updates: Sta
     fields |= emission_defaults(site, kind, fields)
     fields |= (state or {}).get(name, {})
     fields |= (updates or {}).get(name, {})
+    changed = (updates or {}).get(name, {})
     for field_name in type(asset).model_fields:
         value = getattr(asset, field_name)
-        if isinstance(value, TariffPreset) and field_name not in (updates or {}).get(name, {}):
+        if isinstance(value, TariffPreset) and field_name not in changed:
             fields[field_name] = value.tariff()
-    return fields
+    return fields | cleared_alternatives(kind, changed)
 
 
 def _validated(kind: str, name: str, fields: dict[str, Any], issues: list[Issue]) -> Any:

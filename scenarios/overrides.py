@@ -15,6 +15,9 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from optimizer.assets import REGISTRY
+from scenarios.assets import cleared_alternatives
+
 Path_ = tuple[str | int, ...]
 RELATIVE_OPS = ("add", "scale")
 
@@ -141,4 +144,7 @@ def apply(data: dict[str, Any], dotted: str, value: Any) -> Path_:
         parent[int(key)] = new
     else:
         parent[key] = new
+        if parent.get("kind") in REGISTRY:  # an asset entry: a price series replaces the tariff, and so on
+            for other in cleared_alternatives(parent["kind"], {key: new}):
+                parent.pop(other, None)
     return path

@@ -408,3 +408,13 @@ def test_intraday_replan_holds_a_window_that_began_to_the_plan_in_force(client: 
     planned = [r["dryers.power_kw"] for r in day_ahead["schedule"][41:]]
     assert [r["dryers.power_kw"] for r in replan["schedule"]] == pytest.approx(planned, abs=1e-3)
     assert sum(r["dryers.power_kw"] for r in day_ahead["schedule"]) * 0.25 == pytest.approx(600.0)
+
+
+def test_a_price_series_replaces_the_tariff(client: TestClient) -> None:
+    """A request that sends the grid's import price per step needs no 'grid.tariff': null: the series replaces the
+    site's tariff (its alternative)."""
+    site_id = create_site(client, service_site())
+    prices = [0.3 if q < 32 else 0.9 for q in range(96)]
+    body = {"date": DAY, "inputs": {"load": [250.0] * 96}, "series": {"grid.import_price_cny_per_kwh": prices}}
+    plan = _dispatch(client, site_id, body)
+    assert [r["grid.import_price_cny_per_kwh"] for r in plan["schedule"]] == prices

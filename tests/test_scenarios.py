@@ -511,3 +511,18 @@ def test_the_site_load_model_drives_history_inputs(tmp_path: Path) -> None:
     shut = forecast("{shutdown_days: [2018-07-16]}")  # the Monday becomes a day off: another day type's profile
     assert profile.shape == shut.shape == (96,)
     assert np.abs(profile - shut).max() > 1.0
+
+
+def test_a_variant_that_sets_a_price_series_drops_the_tariff() -> None:
+    from scenarios.overrides import apply
+
+    data = {
+        "site": {"assets": [{"kind": "grid", "name": "grid", "import_limit_kw": 100, "tariff": {"preset": "liaoning"}}]}
+    }
+    apply(data, "site.grid.import_price_cny_per_kwh", 0.5)
+    assert data["site"]["assets"][0] == {
+        "kind": "grid",
+        "name": "grid",
+        "import_limit_kw": 100,
+        "import_price_cny_per_kwh": 0.5,
+    }

@@ -23,7 +23,7 @@ import math
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, get_args
 
 import numpy as np
 import pandas as pd
@@ -52,6 +52,10 @@ class AssetSpec(BaseModel):
     """Base of every asset spec: a unique name and a ``kind`` discriminator."""
 
     model_config = ConfigDict(extra="forbid")
+
+    ALTERNATIVES: ClassVar[tuple[tuple[str, ...], ...]] = ()
+    """Groups of fields of which exactly one is given (a tariff or a price series): a change that sets one of them
+    clears the others (:func:`scenarios.compile.asset_fields`, scenario overrides)."""
 
     name: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$", description="Unique asset name, used in column names.")
 

@@ -50,6 +50,7 @@ class GridSpec(AssetSpec):
     """The site's grid connection point."""
 
     kind: Literal["grid"] = "grid"
+    ALTERNATIVES = (("tariff", "import_price_cny_per_kwh"),)
     import_limit_kw: NonNegFloat = Field(description="Maximum import through the meter [kW].")
     export_limit_kw: NonNegFloat = Field(0.0, description="Maximum export [kW]; 0 forbids export.")
     tariff: TouTariff | None = Field(None, description="Time-of-use band table for the import price.")
@@ -224,6 +225,13 @@ def baseline_grid(spec: GridSpec, state: BaselineState) -> None:
     state.net_kw = state.net_kw - deficit + surplus - to_curtail
     if np.any(deficit > spec.import_limit_kw + 1e-6):
         over = int(np.sum(deficit > spec.import_limit_kw + 1e-6))
-        state.warnings.append(f"baseline import exceeds {n}.import_limit_kw at {over} steps")
+        state.warnings.append(
+            f"the rule-based baseline imports more than {n}.import_limit_kw ({spec.import_limit_kw:,.0f} kW) "
+            f"at {over} steps of {len(deficit)}: the baseline is a simple rule to compare against, "
+            "not a feasible plan there"
+        )
     if np.any(to_curtail > 1e-6):
-        state.warnings.append(f"baseline cannot place {float(to_curtail.sum() * state.dt_h):.1f} kWh of surplus")
+        state.warnings.append(
+            f"the rule-based baseline cannot place {float(to_curtail.sum() * state.dt_h):.1f} kWh of surplus "
+            f"(beyond {n}.export_limit_kw and what PV can curtail): its energy balance does not close there"
+        )
