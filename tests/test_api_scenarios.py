@@ -135,10 +135,11 @@ def test_busy_slots_503_and_a_run_past_its_deadline_504(tmp_path: Path) -> None:
 def test_a_shipped_example_runs_over_http(client: TestClient) -> None:
     """Files shipped with the package (bundled:<file>) are read over HTTP; a path that leaves the data folder is
     not."""
-    text = (REPO / "scenarios" / "examples" / "lingyun.yaml").read_text()
-    response = run(client, {"scenario": text, "variants": ["base"]})
-    assert response.status_code == 200, response.text
-    assert response.json()["runs"][0]["kpis"]["import_kwh"] > 0
+    for example in ("lingyun", "shenyang_factory"):  # CSV data, and pvlib on the bundled typical year
+        text = (REPO / "scenarios" / "examples" / f"{example}.yaml").read_text()
+        response = run(client, {"scenario": text, "variants": ["base"]})
+        assert response.status_code == 200, response.text
+        assert response.json()["runs"][0]["kpis"]["pv_output_kwh"] > 0
     escaping = SCENARIO.replace("load: {values:", "load: {csv: 'bundled:../../etc/passwd', column: x}\n  old: {values:")
     response = run(client, {"scenario": escaping})
     assert response.status_code == 422
