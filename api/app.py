@@ -6,19 +6,32 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
 
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, Request
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.params import Depends as DependsParam
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.auth import require_api_key
 from api.db import init_db, make_engine, session_factory
 from api.errors import install_error_handlers
-from api.routes import dispatch, health, plans, readings, scenarios, schedules, sites, weather
+from api.routes import dispatch, examples, health, plans, readings, scenarios, schedules, sites, weather
+from api.schemas import error_responses
 from api.settings import Settings, get_settings
 from api.solver_process import SolveSlots, use_plugins, warm_up
 from api.weather import fetch_every_morning
 
 log = logging.getLogger("api")
+
+DOCS_ASSETS_URL = "/docs-assets"
+"""Where the Swagger UI and ReDoc files are served (from the fastapi-offline package): the docs need no internet."""
+DOCS_ASSETS_DIR = Path(str(files("fastapi_offline") / "static"))
+SWAGGER_UI_PARAMETERS: dict[str, Any] = {"validatorUrl": None}  # never ask the public online validator
 
 
 class BodySizeLimit:
@@ -97,7 +110,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1",
         description="Day-ahead dispatch schedules for factory microgrids: always a plan, clearly labelled.",
         lifespan=lifespan,
-        docs_url=None if settings.protect_docs else "/docs",
+        docs_url=None,  # /docs and /redoc: _add_docs (assets served here, not from a CDN)
+        redoc_url=None,
         openapi_url=None if settings.protect_docs else "/openapi.json",
         dependencies=[],
     )
@@ -114,24 +128,63 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         weather.router,
         plans.router,
         scenarios.router,
+        examples.router,
     ):
-        app.include_router(router)
+        app.include_router(router, responses=error_responses(401))  # every /v1 route needs X-API-Key
     if settings.protect_docs:
-        _add_protected_docs(app, docs_dependencies)
+        _add_protected_openapi(app, docs_dependencies)
+    _add_docs(app, docs_dependencies)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app
 
 
-def _add_protected_docs(app: FastAPI, dependencies: list) -> None:  # type: ignore[type-arg]
-    from fastapi.openapi.docs import get_swagger_ui_html
+def _add_protected_openapi(app: FastAPI, dependencies: list[DependsParam]) -> None:
+    """``/openapi.json`` behind the API key (``protect_docs``)."""
 
     @app.get("/openapi.json", include_in_schema=False, dependencies=dependencies)
-    def openapi() -> dict:  # type: ignore[type-arg]
-        return app.openapi()
+    def openapi() -> JSONResponse:
+        return JSONResponse(app.openapi())
+
+
+def _add_docs(app: FastAPI, dependencies: list[DependsParam]) -> None:
+    """``/docs`` (Swagger UI) and ``/redoc`` (ReDoc), with their JavaScript, CSS and icon served by the app itself,
+    so that they work on a network without internet. With ``protect_docs`` the pages (and ``/openapi.json``) need
+    the API key, like every /v1 route.
+
+    The assets are not protected: they are the public Swagger UI and ReDoc releases shipped in the fastapi-offline
+    package, the same files for every server, and say nothing about this API or its data (what the API is made of is
+    in /openapi.json, which is protected). A browser cannot send X-API-Key with the ``<script>``/``<link>`` requests
+    of a page, so protecting them would only break a page that a proxy adding the header had let through.
+    """
+    app.mount(DOCS_ASSETS_URL, StaticFiles(directory=DOCS_ASSETS_DIR), name="docs-assets")
+
+    def assets(request: Request) -> tuple[str, str]:
+        """(root path, assets URL): behind a proxy that strips a prefix, every URL keeps the prefix."""
+        root = str(request.scope.get("root_path", "")).rstrip("/")
+        return root, f"{root}{DOCS_ASSETS_URL}"
 
     @app.get("/docs", include_in_schema=False, dependencies=dependencies)
-    def docs():  # type: ignore[no-untyped-def]
-        return get_swagger_ui_html(openapi_url="/openapi.json", title=app.title)
+    def swagger_ui(request: Request) -> HTMLResponse:
+        root, static = assets(request)
+        return get_swagger_ui_html(
+            openapi_url=f"{root}/openapi.json",
+            title=f"{app.title} - API docs",
+            swagger_js_url=f"{static}/swagger-ui-bundle.js",
+            swagger_css_url=f"{static}/swagger-ui.css",
+            swagger_favicon_url=f"{static}/favicon.png",
+            swagger_ui_parameters=SWAGGER_UI_PARAMETERS,
+        )
+
+    @app.get("/redoc", include_in_schema=False, dependencies=dependencies)
+    def redoc(request: Request) -> HTMLResponse:
+        root, static = assets(request)
+        return get_redoc_html(
+            openapi_url=f"{root}/openapi.json",
+            title=f"{app.title} - ReDoc",
+            redoc_js_url=f"{static}/redoc.standalone.js",
+            redoc_favicon_url=f"{static}/favicon.png",
+            with_google_fonts=False,  # the fonts would come from the internet; the system's fonts are used
+        )
 
 
 def __getattr__(name: str) -> FastAPI:

@@ -31,6 +31,7 @@ from optimizer.errors import ProblemError
 from scenarios.ems import DispatchRequest, request_field, request_period
 from scenarios.ems_inputs import FillRules, Source, fill_request
 from scenarios.report_stored import schedule_metadata
+from scenarios.rounding import MONEY, round_number, rounded_kpis
 from scenarios.site import Site
 
 
@@ -183,9 +184,9 @@ def store(
             status=status_label,
             message=message(result, status_label),
             violations=violations(result),
-            kpis=result.kpis.model_dump(),
-            baseline_kpis=result.baseline_kpis.model_dump(),
-            saving_cny=result.saving_cny,
+            kpis=rounded_kpis(result.kpis),
+            baseline_kpis=rounded_kpis(result.baseline_kpis),
+            saving_cny=round_number(result.saving_cny, MONEY, tiny_to_zero=True),
             solver=result.report.model_dump(),
             provenance=Provenance(
                 input_hash=stored.input_hash,

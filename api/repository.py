@@ -29,7 +29,7 @@ from api.models import (
 class NotFoundError(LookupError):
     """No ``what`` with this id."""
 
-    def __init__(self, what: str, row_id: int) -> None:
+    def __init__(self, what: str, row_id: int | str) -> None:
         super().__init__(f"{what} {row_id} not found")
 
 

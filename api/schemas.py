@@ -149,3 +149,97 @@ class ScheduleOut(BaseModel):
         None, description="Per column: bus, sign and role; store capacities; TOU band per step (for reports)."
     )
     schedule: list[dict[str, Any]] = Field(description="One record per step: interval_start and every setpoint.")
+
+
+# --- Error bodies (documented in the OpenAPI document; api/errors.py and api/app.py write them) -------------------
+
+
+class ErrorOut(BaseModel):
+    """An error in one sentence: 401, 404, 406, 409, 413, 500, 502, 503 and 504 answers."""
+
+    detail: str = Field(description="What went wrong and, where the caller can act, what to do.")
+
+
+class ErrorDetail(BaseModel):
+    """One problem of a 422: the field it concerns, in the caller's words."""
+
+    field: str = Field(
+        description="Where: the request field as a dotted path (body.assets.2.capacity_kwh, query.end, "
+        "header.Idempotency-Key, path.site_id; line N.value for a CSV row), or the stored site's field (site.…)."
+    )
+    message: str = Field(description="What is wrong with it.")
+    type: str = Field(description="A machine-readable kind (pydantic's error type, or e.g. series_length, csv).")
+    input: Any = Field(None, description="The value that was refused, when there is one to show.")
+    row: int | None = Field(None, description="Readings: the index of the bad reading in the batch (from 0).")
+    step: int | None = Field(None, description="Dispatch: the step of the horizon the problem is at.")
+
+
+class ValidationErrorOut(BaseModel):
+    """422: every problem found in the request at once (nothing was stored or solved)."""
+
+    detail: list[ErrorDetail]
+
+
+class ProbeOut(BaseModel):
+    """A readiness probe's answer."""
+
+    status: str = Field(description="ready, or unavailable (503).")
+    reason: str | None = Field(None, description="Why not ready: the database error's type.")
+
+
+_API_KEY_HEADER = {"WWW-Authenticate": {"description": "APIKey", "schema": {"type": "string"}}}
+_RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}}}
+
+ERROR_RESPONSES: dict[int, dict[str, Any]] = {
+    401: {
+        "model": ErrorOut,
+        "description": "The X-API-Key header is missing or not a known key.",
+        "headers": _API_KEY_HEADER,
+    },
+    404: {"model": ErrorOut, "description": "No site or schedule with this id."},
+    406: {"model": ErrorOut, "description": "text/html asked for but the HTML renderer is not installed."},
+    409: {"model": ErrorOut, "description": "No weather URL is configured on the server (DISPATCH_WEATHER_URL)."},
+    413: {"model": ErrorOut, "description": "The request body is larger than the server accepts (max_body_bytes)."},
+    422: {
+        "model": ValidationErrorOut,
+        "description": "The request is not valid: every problem, each at the field it concerns.",
+    },
+    500: {"model": ErrorOut, "description": "The run failed on the server."},
+    502: {"model": ErrorOut, "description": "The configured weather URL did not answer with a readable forecast."},
+    503: {
+        "model": ErrorOut,
+        "description": "Every solver slot is busy: retry after Retry-After seconds (with the same Idempotency-Key).",
+        "headers": _RETRY_AFTER,
+    },
+    504: {"model": ErrorOut, "description": "The run did not finish within the server's limit (max_scenario_seconds)."},
+}
+"""How every error status of the API is documented (FastAPI ``responses=``)."""
+
+
+def error_responses(*codes: int, descriptions: dict[int, str] | None = None) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` for these error statuses, with a route's own wording where ``descriptions`` has one."""
+    out: dict[int | str, dict[str, Any]] = {}
+    for code in codes:
+        out[code] = dict(ERROR_RESPONSES[code])
+        if descriptions and code in descriptions:
+            out[code]["description"] = descriptions[code]
+    return out
+
+
+def inline_json_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """The model's JSON schema with its ``$defs`` written in place: for a body documented by hand
+    (``openapi_extra``), where a ``$ref`` to ``#/$defs/...`` or to a component FastAPI did not emit would dangle."""
+    schema = model.model_json_schema()
+    definitions = schema.pop("$defs", {})
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                return resolve(definitions[ref.removeprefix("#/$defs/")])
+            return {key: resolve(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [resolve(value) for value in node]
+        return node
+
+    return resolve(schema)

@@ -28,7 +28,8 @@ def run_baseline(ctx: BuildContext) -> tuple[pd.DataFrame, list[str]]:
         short = net > 1e-6
         if bus != ELECTRICITY and short.any():  # the grid rule reports electricity itself
             state.warnings.append(
-                f"baseline leaves the {bus} bus short at {int(short.sum())} steps (largest deficit {net.max():.1f})"
+                f"the rule-based baseline leaves the {bus} bus short at {int(short.sum())} steps "
+                f"(largest deficit {net.max():.1f}): it does not supply that demand, so its cost leaves it out"
             )
     columns = {c: state.columns.get(c, np.zeros(problem.horizon.n_steps)) for c in ctx.flows}
     return pd.DataFrame(columns, index=problem.horizon.index), state.warnings

@@ -1,48 +1,82 @@
 """Command line ``dispatch``: the embedded demo, and what-if scenario files.
 
-- ``dispatch demo``: the embedded Shenyang factory day;
+- ``dispatch demo``: the embedded Shenyang factory day; says which site and day it solved, and writes the
+  schedule, KPIs and an HTML report (default folder ``out/demo``);
 - ``dispatch run SCENARIO.yaml``: one scenario (or one variant), one day or a range, day-ahead with state carried;
-- ``dispatch compare SCENARIO.yaml``: the base and its variants side by side;
-- ``dispatch sweep SCENARIO.yaml``: a parameter sweep;
-- ``dispatch validate SCENARIO.yaml``: check a file (exit 1 with ``file:line: field: message``);
+- ``dispatch compare SCENARIO.yaml``: the base (the file as written) and its variants side by side;
+- ``dispatch sweep SCENARIO.yaml``: a parameter sweep, each point named by its values, against the base;
+- ``dispatch validate SCENARIO.yaml``: check a file: every problem of the base, each variant and each sweep point
+  in one pass (exit 1 with ``file:line: field: message`` lines);
+- ``dispatch replay SCENARIO.yaml``: the EMS loop offline over a date range;
 - ``dispatch schema``: the JSON Schema of scenario files;
 - ``dispatch serve``: the HTTP API (uvicorn).
 
 Exit codes: 0 done; 1 the scenario file (or an input it names) is wrong; 2 a
 period fell back to the rule-based schedule (infeasible or no solution), or
 ``serve`` cannot start. Outputs are written in every case but 1.
+
+Tables are sized to the terminal (80 columns when the output is piped or redirected; ``COLUMNS`` overrides).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import importlib.util
 import json
+import os
+import sys
 import time
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import typer
 from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
 
 from optimizer import SolveOptions, solve
 from scenarios.factory import DEFAULT_DATE, factory_problem
 from scenarios.report import print_result
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Day-ahead dispatch for factory microgrids.")
-err = Console(stderr=True)
-out_console = Console()
+PIPE_WIDTH = 80
+"""Width of tables and wrapped text when the output is not a terminal (a pipe, a file) and COLUMNS is not set."""
+
+
+def _console(stderr: bool = False) -> Console:
+    """A console as wide as the terminal; :data:`PIPE_WIDTH` columns when the stream is piped or redirected (rich
+    would otherwise take the width of whichever other stream is a terminal); ``COLUMNS`` wins over both."""
+    stream = sys.stderr if stderr else sys.stdout
+    try:
+        terminal = stream.isatty()
+    except (AttributeError, ValueError):  # closed or replaced streams
+        terminal = False
+    width = None if os.environ.get("COLUMNS", "").isdigit() or terminal else PIPE_WIDTH
+    return Console(stderr=stderr, width=width)
+
+
+err = _console(stderr=True)
+out_console = _console()
 
 ScenarioPath = Annotated[Path, typer.Argument(help="Scenario file (YAML).", exists=False, dir_okay=False)]
-StartOpt = Annotated[str | None, typer.Option("--start", help="First day (YYYY-MM-DD); default: the file's.")]
-EndOpt = Annotated[str | None, typer.Option("--end", help="Last day, inclusive (YYYY-MM-DD).")]
+StartOpt = Annotated[
+    str | None, typer.Option("--start", help="First day, the site's local date (YYYY-MM-DD); default: the file's.")
+]
+EndOpt = Annotated[str | None, typer.Option("--end", help="Last day, inclusive, the site's local date (YYYY-MM-DD).")]
 DaysOpt = Annotated[
     int | None, typer.Option("--days", min=1, help="Number of days from --start (or the file's start).")
 ]
 FormatOpt = Annotated[str, typer.Option("--format", help="Schedule files: csv or parquet.")]
-JobsOpt = Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="Parallel processes; default: all cores.")]
-DetailOpt = Annotated[int, typer.Option("--detail-days", min=1, help="Days of time series in the HTML report.")]
-ProgressOpt = Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")]
+JobsOpt = Annotated[
+    int | None,
+    typer.Option("--jobs", "-j", min=1, help="Number of parallel solver processes; default: one per CPU core."),
+]
+DetailOpt = Annotated[
+    int,
+    typer.Option("--detail-days", min=1, help="Number of days shown step by step (time series) in the HTML report."),
+]
+ProgressOpt = Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar (on stderr).")]
 SplitOpt = Annotated[
     bool,
     typer.Option(
@@ -55,39 +89,146 @@ SplitOpt = Annotated[
 @app.callback()
 def main() -> None:
     """Day-ahead dispatch for factory microgrids."""
+    global err, out_console
+    err, out_console = _console(stderr=True), _console()  # the streams of this invocation (tests replace them)
+
+
+DEMO_OUT = Path("out") / "demo"
+"""Where ``dispatch demo`` writes its files without ``--out`` (relative to the current folder)."""
+
+
+def _place(site: Any) -> str:
+    """``41.73° N, 123.45° E, Asia/Shanghai`` (what the site file says of where it is)."""
+    parts = []
+    if site.latitude is not None and site.longitude is not None:
+        lat, lon = site.latitude, site.longitude
+        parts.append(f"{abs(lat):.2f}° {'N' if lat >= 0 else 'S'}, {abs(lon):.2f}° {'E' if lon >= 0 else 'W'}")
+    parts.append(site.tz)
+    return ", ".join(parts)
+
+
+def _days_text(first: dt.date, days: int) -> str:
+    if days == 1:
+        return f"{first.isoformat()} ({first:%A})"
+    last = first + dt.timedelta(days=days - 1)
+    return f"{first.isoformat()} to {last.isoformat()} ({days} days as one horizon)"
+
+
+def print_files(files: dict[str, Path], folder: Path) -> None:
+    """``wrote FOLDER/: a, b, c`` (files in ``folder``), then any file elsewhere on its own line."""
+    inside = [f.name for f in files.values() if f.parent == folder]
+    if inside:
+        out_console.print(
+            f"wrote {folder}{'/' if not str(folder).endswith('/') else ''}: {', '.join(inside)}", highlight=False
+        )
+    for path in files.values():
+        if path.parent != folder:
+            out_console.print(f"wrote {path}", highlight=False, soft_wrap=True)
+
+
+def print_open_hint(report: Path) -> None:
+    """How to open an HTML report: a command that works on every system, and its ``file://`` address."""
+    out_console.print(f"open the report: python -m webbrowser {report}", highlight=False, soft_wrap=True)
+    out_console.print(f"  or in a browser: {report.resolve().as_uri()}", highlight=False, soft_wrap=True)
 
 
 @app.command()
 def demo(
-    date: Annotated[str, typer.Option(help="Day to label the default profiles with (YYYY-MM-DD).")] = str(DEFAULT_DATE),
-    days: Annotated[int, typer.Option(min=1, max=31, help="Number of days in one horizon.")] = 1,
-    out: Annotated[Path | None, typer.Option(help="Folder for schedule.csv and kpis.json.")] = None,
-    time_limit: Annotated[float, typer.Option(help="Solver time limit [s].")] = 30.0,
-    gap: Annotated[float, typer.Option(help="Relative MIP gap.")] = 1e-4,
+    date: Annotated[
+        str,
+        typer.Option(
+            help="Day to plan, the site's local date (YYYY-MM-DD): PV is forecast for it from the typical-year "
+            "weather, the load is the measured day."
+        ),
+    ] = str(DEFAULT_DATE),
+    days: Annotated[
+        int, typer.Option(min=1, max=31, help="Number of days in one horizon (1-31), solved as one problem.")
+    ] = 1,
+    out: Annotated[
+        Path | None,
+        typer.Option(help=f"Folder for the schedules, kpis.json and report.html; default: {DEMO_OUT}."),
+    ] = None,
+    time_limit: Annotated[float, typer.Option(min=0.0, help="Solver time limit, in seconds.")] = 30.0,
+    gap: Annotated[
+        float,
+        typer.Option(min=0.0, help="Relative MIP gap at which the solver stops, as a fraction (1e-4 = 0.01 %)."),
+    ] = 1e-4,
 ) -> None:
-    """Optimise the embedded Shenyang factory day; print KPIs and the saving over the rule-based baseline."""
+    """Optimise the embedded Shenyang factory day; print KPIs and the saving over the rule-based baseline, write the
+    schedule, KPIs and an HTML report."""
+    from scenarios.factory import factory_scenario_path
+    from scenarios.loader import load_scenario
+    from scenarios.outputs import run_payload, write_json, write_run
+    from scenarios.pipeline import run_from_result
+
     try:
         day = dt.date.fromisoformat(date)
     except ValueError as error:
         raise typer.BadParameter(f"{date!r} is not a date (YYYY-MM-DD): {error}", param_hint="--date") from error
+    scenario_path = factory_scenario_path()
+    site = load_scenario(scenario_path).scenario.site
     problem = factory_problem(day, days=days)
+    steps = problem.horizon.n_steps
+    out_console.print(f"[bold]Site[/bold]: {escape(site.name)}; {_place(site)}", highlight=False)
+    out_console.print(f"[bold]Site file[/bold]: {escape(_shown_path(scenario_path))}", highlight=False, soft_wrap=True)
+    out_console.print(
+        f"[bold]Day[/bold]: {_days_text(day, days)}, {steps} steps of {problem.horizon.step_minutes} min",
+        highlight=False,
+    )
     result = solve(problem, SolveOptions(time_limit_s=time_limit, mip_rel_gap=gap))
-    print_result(result)
-    if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        result.schedule.to_csv(out / "schedule.csv", index_label="interval_start")
-        payload = {
-            "status": result.status,
-            "schedule_source": result.schedule_source,
-            "kpis": result.kpis.model_dump(),
-            "baseline_kpis": result.baseline_kpis.model_dump(),
-            "saving_cny": result.saving_cny,
-            "solver": result.report.model_dump(),
-        }
-        (out / "kpis.json").write_text(json.dumps(payload, indent=2))
-        typer.echo(f"wrote {out / 'schedule.csv'} and {out / 'kpis.json'}")
+    print_result(dataclasses.replace(result, baseline_warnings=[]), out_console)
+    if result.baseline_warnings:
+        out_console.print(
+            "[yellow]About the rule-based baseline[/yellow] (what the site would do without the optimiser; the "
+            "saving is measured against it):",
+            highlight=False,
+        )
+        notes = Table.grid(padding=(0, 1))
+        notes.add_column(no_wrap=True)
+        notes.add_column()
+        for warning in result.baseline_warnings:
+            notes.add_row("  -", escape(warning))
+        out_console.print(notes, highlight=False)
+    currency = problem.currency
+    kpis = result.kpis
+    if result.schedule_source == "optimizer":
+        share = result.saving_cny / result.baseline_kpis.energy_cost_cny if result.baseline_kpis.energy_cost_cny else 0
+        out_console.print(
+            f"[bold]Result[/bold]: {result.status}; energy cost {kpis.energy_cost_cny:,.2f} {currency} "
+            f"over {days} day(s), {result.saving_cny:,.2f} {currency} ({100 * share:.1f} %) less than the "
+            "rule-based baseline",
+            highlight=False,
+        )
+    else:
+        out_console.print(
+            f"[bold red]Result[/bold red]: {result.status}; no optimised schedule, the files hold the rule-based "
+            "fallback",
+            highlight=False,
+        )
+    folder = out if out is not None else DEMO_OUT
+    run = run_from_result(result, problem, label="demo")
+    files = write_run(run, folder)
+    payload = run_payload(run) | {
+        "site": {"name": site.name, "latitude": site.latitude, "longitude": site.longitude, "tz": site.tz},
+        "status": result.status,
+        "schedule_source": result.schedule_source,
+        "solver": result.report.model_dump(),
+        "baseline_warnings": result.baseline_warnings,
+    }
+    write_json(files["kpis"], payload)
+    print_files(files, folder)
+    if "report" in files:
+        print_open_hint(files["report"])
     if result.schedule_source != "optimizer":
         raise typer.Exit(code=2)
+
+
+def _shown_path(path: Path) -> str:
+    """``path`` relative to the current folder when it is under it, else as is."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 # --- scenario files ----------------------------------------------------------------------------
@@ -116,7 +257,7 @@ def _fail(error: Exception) -> typer.Exit:
 
     issues = error.issues if isinstance(error, ScenarioError) else [error]
     for issue in issues:
-        err.print(f"[red]error[/red] {issue}", markup=True, highlight=False, soft_wrap=True)
+        err.print(f"[red]error[/red] {escape(str(issue))}", markup=True, highlight=False, soft_wrap=True)
     return typer.Exit(code=1)
 
 
@@ -163,6 +304,15 @@ def _report_fallbacks(runs: list) -> None:
         raise typer.Exit(code=2)
 
 
+def _title(run: Any, what: str = "") -> str:
+    """``<scenario>[ what]: 2026-07-15`` or ``... 2026-07-15 to 2026-07-21, 7 days`` (periods when they are not
+    days)."""
+    first, last = run.days[0].period, run.days[-1].period
+    unit = "days" if all(len(str(d.period)) == len("2026-07-15") for d in run.days) else "periods"
+    span = str(first) if len(run.days) == 1 else f"{first} to {last}, {len(run.days)} {unit}"
+    return f"{run.scenario}{' ' + what if what else ''}: {span}"
+
+
 @app.command()
 def run(
     scenario: ScenarioPath,
@@ -170,7 +320,7 @@ def run(
     start: StartOpt = None,
     end: EndOpt = None,
     days: DaysOpt = None,
-    out: Annotated[Path | None, typer.Option(help="Output folder; default out/<scenario>/<variant>.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Output folder; default: out/<scenario>/<variant>.")] = None,
     fmt: FormatOpt = "csv",
     split_months: SplitOpt = False,
     jobs: JobsOpt = None,
@@ -191,14 +341,16 @@ def run(
     started = time.perf_counter()
     (result,) = _run_all(_dated([case], start, end, days), jobs, progress, split_months)
     wall = time.perf_counter() - started
-    print_comparison([result], out_console, base=result.label)
+    print_comparison([result], out_console, base=result.label, title=_title(result, result.label))
     folder = out or Path("out") / document.scenario.name / folder_name(variant)
     files = write_run(result, folder, fmt=table_format, detail_days=detail_days)
     out_console.print(
-        f"{len(result.days)} period(s) in {wall:.1f} s ({result.seconds:.1f} s summed over solver processes); "
-        "wrote " + ", ".join(map(str, files.values())),
-        soft_wrap=True,
+        f"{len(result.days)} period(s) in {wall:.1f} s ({result.seconds:.1f} s summed over solver processes)",
+        highlight=False,
     )
+    print_files(files, folder)
+    if "report" in files:
+        print_open_hint(files["report"])
     _report_fallbacks([result])
 
 
@@ -211,31 +363,64 @@ def compare(
     start: StartOpt = None,
     end: EndOpt = None,
     days: DaysOpt = None,
-    out: Annotated[Path | None, typer.Option(help="Output folder; default out/<scenario>/compare.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Output folder; default: out/<scenario>/compare.")] = None,
     fmt: FormatOpt = "csv",
     jobs: JobsOpt = None,
     split_months: SplitOpt = False,
     detail_days: DetailOpt = 7,
     progress: ProgressOpt = True,
 ) -> None:
-    """Run the base and its variants side by side: KPI table with deltas, per-variant reports, comparison.html."""
+    """Run the base and its variants side by side: KPI table with changes against the base (the file as written),
+    per-variant reports, comparison.html."""
     from scenarios.compare import print_comparison
     from scenarios.errors import ScenarioError
+    from scenarios.loader import BASE
     from scenarios.outputs import write_comparison
 
     table_format = _format(fmt)
     document = _load(scenario)
-    names = None if variants is None else ["base", *[v.strip() for v in variants.split(",") if v.strip() != "base"]]
+    names = None if variants is None else [BASE, *[v.strip() for v in variants.split(",") if v.strip() != BASE]]
     try:
         cases = document.variants(names)
     except ScenarioError as error:
         raise _fail(error) from error
     runs = _run_all(_dated(cases, start, end, days), jobs, progress, split_months)
-    print_comparison(runs, out_console)
+    title = _title(runs[0]) + "; changes vs base, the file as written"
+    print_comparison(runs, out_console, base=BASE, title=title)
     folder = out or Path("out") / document.scenario.name / "compare"
     files = write_comparison(runs, folder, fmt=table_format, detail_days=detail_days)
-    out_console.print("wrote " + ", ".join(map(str, files.values())) + f" and one folder per variant in {folder}")
+    print_files(files, folder)
+    out_console.print(f"and one folder per variant in {folder}/ (schedules, kpis.json, report.html)", highlight=False)
+    if "report" in files:
+        print_open_hint(files["report"])
     _report_fallbacks(runs)
+
+
+def _labelled_points(cases: list) -> list:
+    """Sweep points labelled by their values (``battery.capacity_kwh=500``) rather than by index; unique labels."""
+    from scenarios.compare import sweep_point_label
+    from scenarios.loader import BASE
+
+    labelled = []
+    seen: set[str] = {BASE}
+    for i, case in enumerate(cases):
+        label = sweep_point_label(case.parameters) or case.label
+        if label in seen:
+            label = f"{label} #{i}"
+        seen.add(label)
+        labelled.append(dataclasses.replace(case, label=label))
+    return labelled
+
+
+def _sweep_headers(runs: list) -> tuple[str, dict[str, str]]:
+    """The parameters a sweep table names in its title (``battery.capacity_kwh / battery.charge_power_kw``) and
+    each point's column header: its values in the same order (``1000 / 500``)."""
+    from scenarios.compare import parameter_text
+
+    points = [r for r in runs if r.parameters]
+    names = list(points[0].parameters) if points else []
+    headers = {r.label: " / ".join(parameter_text(r.parameters.get(n)) for n in names) for r in points}
+    return " / ".join(n.removeprefix("site.") for n in names), headers
 
 
 @app.command()
@@ -245,13 +430,14 @@ def sweep(
     start: StartOpt = None,
     end: EndOpt = None,
     days: DaysOpt = None,
-    out: Annotated[Path | None, typer.Option(help="Output folder; default out/<scenario>/sweep-<name>.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Output folder; default: out/<scenario>/sweep-<name>.")] = None,
     schedules: Annotated[bool, typer.Option(help="Also write every point's schedules and report.")] = False,
     fmt: FormatOpt = "csv",
     jobs: JobsOpt = None,
     progress: ProgressOpt = True,
 ) -> None:
-    """Run a parameter sweep; write sweep.csv/json/html (KPIs per point)."""
+    """Run a parameter sweep; write sweep.csv/json/html: KPIs per point, labelled by its values, with changes
+    against the base (the file as written, run once too and written as the first row)."""
     from scenarios.compare import print_comparison
     from scenarios.errors import ScenarioError
     from scenarios.outputs import write_sweep
@@ -260,22 +446,28 @@ def sweep(
     document = _load(scenario)
     names = [name] if name is not None else list(document.scenario.sweeps)
     if not names:
-        err.print(f"{document.source.file}: no sweeps in the file (add a sweeps: section)")
+        err.print(f"{document.source.file}: no sweeps in the file (add a sweeps: section)", highlight=False)
         raise typer.Exit(code=1)
-    all_runs = []
-    for sweep_name in names:
-        try:
-            cases = document.sweep(sweep_name)
-        except ScenarioError as error:
-            raise _fail(error) from error
-        runs = _run_all(_dated(cases, start, end, days), jobs, progress, False)
-        print_comparison(runs, out_console, base=runs[0].label)
+    try:
+        points = {sweep_name: _labelled_points(document.sweep(sweep_name)) for sweep_name in names}
+    except ScenarioError as error:
+        raise _fail(error) from error
+    cases = [document.base(), *[case for chosen in points.values() for case in chosen]]
+    runs = _run_all(_dated(cases, start, end, days), jobs, progress, False)
+    base_run, rest = runs[0], runs[1:]
+    for sweep_name, chosen in points.items():
+        sweep_runs, rest = rest[: len(chosen)], rest[len(chosen) :]
+        shown = [base_run, *sweep_runs]
+        swept, headers = _sweep_headers(shown)
+        title = _title(base_run, f"sweep {sweep_name} of {swept}") + "; changes vs base, the file as written"
+        print_comparison(shown, out_console, base=base_run.label, title=title, headers=headers)
         folder = out if out is not None and len(names) == 1 else None
         folder = folder or (out or Path("out") / document.scenario.name) / f"sweep-{sweep_name}"
-        files = write_sweep(runs, folder, fmt=table_format, schedules=schedules)
-        out_console.print("wrote " + ", ".join(map(str, files.values())))
-        all_runs += runs
-    _report_fallbacks(all_runs)
+        files = write_sweep(shown, folder, fmt=table_format, schedules=schedules)
+        print_files(files, folder)
+        if "report" in files:
+            print_open_hint(files["report"])
+    _report_fallbacks(runs)
 
 
 @app.command()
@@ -284,8 +476,14 @@ def replay(
     variant: Annotated[str, typer.Option(help="Variant to replay (default: the base scenario).")] = "base",
     start: StartOpt = None,
     end: EndOpt = None,
-    every: Annotated[str, typer.Option("--every", help="Intraday re-plan interval (1h, 30min, 2h).")] = "1h",
-    out: Annotated[Path | None, typer.Option(help="Output folder; default out/<scenario>/replay.")] = None,
+    every: Annotated[
+        str,
+        typer.Option(
+            "--every",
+            help="Intraday re-plan interval, a duration (1h, 30min, 2h): a multiple of the file's step, at most 1 day.",
+        ),
+    ] = "1h",
+    out: Annotated[Path | None, typer.Option(help="Output folder; default: out/<scenario>/replay.")] = None,
     progress: ProgressOpt = True,
 ) -> None:
     """Replay the EMS loop over the days: day-ahead only, intraday re-plans, perfect foresight; cost each."""
@@ -305,67 +503,115 @@ def replay(
     print_replay(result, out_console)
     folder = out or Path("out") / document.scenario.name / "replay"
     files = write_replay(result, folder)
-    out_console.print("wrote " + ", ".join(map(str, files.values())), soft_wrap=True)
+    print_files(files, folder)
     if result.fallback_solves:
         err.print(f"[yellow]{result.fallback_solves} plan(s) fell back to the rule-based schedule[/yellow]")
         raise typer.Exit(code=2)
 
 
-def _check_file(path: Path, deep: bool) -> tuple[list, str]:
-    """Every issue of a scenario file (base, each variant, each sweep point) and a summary line."""
+@dataclasses.dataclass
+class _FileCheck:
+    """What ``validate`` found in one file: every problem (with the cases it was found in) and what it checked."""
+
+    found: dict[Any, list[str | None]] = dataclasses.field(default_factory=dict)
+    variants: int = 0
+    points: int = 0
+    periods: int = 0
+
+    def note(self, issues: list, label: str, shown: str) -> None:
+        """Records ``issues`` of case ``label`` (shown as ``shown``): the same problem in several cases once."""
+        from scenarios.loader import BASE
+
+        suffix = f" (in {label})"
+        for issue in issues:
+            if label != BASE and issue.message.endswith(suffix):
+                key = dataclasses.replace(issue, message=issue.message.removesuffix(suffix))
+                where: str | None = shown
+            else:
+                key, where = issue, None
+            cases = self.found.setdefault(key, [])
+            if where not in cases:
+                cases.append(where)
+
+    def lines(self) -> list[str]:
+        """One line per problem: ``file:line: field: message (in variant_a, sweep s at x=1)``."""
+        lines = []
+        for issue, cases in self.found.items():
+            if None in cases:  # the file as written (so every case), or not tied to a case
+                lines.append(str(issue))
+                continue
+            shown = ", ".join(str(c) for c in cases[:4]) + (f" and {len(cases) - 4} more" if len(cases) > 4 else "")
+            lines.append(f"{issue} (in {shown})")
+        return lines
+
+
+def _check_file(path: Path, deep: bool) -> tuple[list[str], str]:
+    """Every problem of a scenario file (the base, each variant, each sweep point; all of them, in one pass) as
+    ``file:line: field: message`` lines, and a summary line."""
+    from scenarios.compare import sweep_point_label
     from scenarios.errors import ScenarioError
-    from scenarios.loader import load_scenario
+    from scenarios.loader import BASE, load_scenario
     from scenarios.pipeline import check_case
 
     try:
         document = load_scenario(path)
     except ScenarioError as error:
-        return error.issues, ""
-    issues: list = []
-    periods = 0
-    cases = 0
+        return [str(i) for i in error.issues], f"{path}: {len(error.issues)} problem(s) in the file as written"
+    check = _FileCheck()
+    outcomes: list[tuple[str, str, Any]] = []
     for kind, name in document.case_names():
-        try:
-            chosen = [document.variant(name)] if kind == "variant" else document.sweep(name)
-        except ScenarioError as error:
-            issues += [i for i in error.issues if i not in issues]
-            continue
-        for case in chosen:
-            cases += 1
-            if not deep:
-                continue
+        if kind == "variant":
             try:
-                periods = max(periods, check_case(case))
+                outcomes.append((name, name, document.variant(name)))
             except ScenarioError as error:
-                issues += [i for i in error.issues if i not in issues]
-    scenario = document.scenario
-    points = sum(len(s.points()) for s in scenario.sweeps.values())
-    summary = (
-        f"{path}: ok ({len(scenario.variants)} variant(s), {points} sweep point(s)"
-        + (f", {periods} period(s) per run" if deep else "")
-        + ")"
-    )
-    return issues, summary
+                outcomes.append((name, name, error))
+            check.variants += name != BASE
+            continue
+        sweep_spec = document.scenario.sweeps[name]
+        points = sweep_spec.points()
+        check.points += len(points)
+        for i, (point, outcome) in enumerate(zip(points, document.sweep_points(name), strict=True)):
+            outcomes.append((f"{name}[{i}]", f"sweep {name} at {sweep_point_label(point)}", outcome))
+    for label, shown, outcome in outcomes:
+        if isinstance(outcome, ScenarioError):
+            check.note(outcome.issues, label, shown)
+            continue
+        if not deep:
+            continue
+        try:
+            check.periods = max(check.periods, check_case(outcome))
+        except ScenarioError as error:
+            check.note(error.issues, label, shown)
+    checked = f"the base, {check.variants} variant(s), {check.points} sweep point(s)"
+    lines = check.lines()
+    if lines:
+        return lines, f"{path}: {len(lines)} problem(s); checked {checked}"
+    periods = f", {check.periods} period(s) per run" if deep else ""
+    return [], f"{path}: ok ({checked}{periods})"
 
 
 @app.command()
 def validate(
     scenarios: Annotated[list[Path], typer.Argument(help="Scenario files (YAML).")],
     deep: Annotated[
-        bool, typer.Option(help="Also build the first day of every variant and sweep point and read all inputs.")
+        bool,
+        typer.Option(
+            help="Also build the first day of the base, every variant and every sweep point, and read all inputs."
+        ),
     ] = True,
 ) -> None:
-    """Check scenario files; print file:line: field: message for every problem (exit 1)."""
-    from scenarios.errors import ScenarioError
-
+    """Check scenario files: print every problem of the base, every variant and every sweep point in one pass, as
+    file:line: field: message (exit 1 if any)."""
     failed = False
     for path in scenarios:
-        issues, summary = _check_file(path, deep)
-        if issues:
+        lines, summary = _check_file(path, deep)
+        if lines:
             failed = True
-            _fail(ScenarioError(issues))
+            for line in lines:
+                err.print(f"[red]error[/red] {escape(line)}", highlight=False, soft_wrap=True)
+            err.print(summary, highlight=False, soft_wrap=True)
         else:
-            out_console.print(summary, soft_wrap=True)
+            out_console.print(summary, highlight=False, soft_wrap=True)
     if failed:
         raise typer.Exit(code=1)
 
@@ -389,7 +635,7 @@ def schema(
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    port: Annotated[int, typer.Option(help="TCP port to listen on (1-65535).")] = 8000,
     reload: Annotated[bool, typer.Option(help="Reload on code changes (development).")] = False,
 ) -> None:
     """Start the HTTP API (api.app:app) with uvicorn."""

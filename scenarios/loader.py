@@ -116,10 +116,14 @@ class Case:
         return (*origin, *path[len(target) :])
 
     def issue(self, path: Path_, message: str) -> Issue:
-        """An issue at ``path`` of ``data``, with the file line and a readable field path."""
+        """An issue at ``path`` of ``data``, with the file line and a readable field path.
+
+        The issue of a variant or sweep point names it (``(in <label>)``), also when it is found at a line of
+        the base (e.g. the variant lowers ``soc_max_frac`` below the file's ``soc_min_frac``).
+        """
         where = self.file_path(path)
         shown = display_path(self.data, path)
-        if where != path and self.label != BASE:
+        if self.label != BASE:
             message = f"{message} (in {self.label})"
         return Issue(self.source.file, self.source.line_of(where), shown, message)
 
@@ -168,48 +172,72 @@ class ScenarioDocument:
         return [self.variant(n) for n in chosen]
 
     def sweep(self, name: str) -> list[Case]:
-        """One case per point of sweep ``name``."""
+        """One case per point of sweep ``name``; raises with the issues of every point that does not validate."""
+        outcomes = self.sweep_points(name)
+        issues = _unique([i for o in outcomes if isinstance(o, ScenarioError) for i in o.issues])
+        if issues:
+            raise ScenarioError(issues)
+        return [o for o in outcomes if isinstance(o, Case)]
+
+    def sweep_points(self, name: str) -> list[Case | ScenarioError]:
+        """Each point of sweep ``name``, in order: its validated case, or the error saying what is wrong with it.
+
+        Every point is tried (``dispatch validate`` reports all of them in one pass); raises only when the sweep
+        itself does not exist.
+        """
         if name not in self.scenario.sweeps:
             known = ", ".join(self.scenario.sweeps) or "none"
             raise ScenarioError([Issue(self.source.file, None, "sweeps", f"no sweep {name!r} (sweeps: {known})")])
         sweep = self.scenario.sweeps[name]
-        cases = []
+        outcomes: list[Case | ScenarioError] = []
         for i, point in enumerate(sweep.points()):
-            data = copy.deepcopy(self.raw)
-            remap: list[tuple[Path_, Path_]] = []
-            if sweep.variant is not None:
-                if sweep.variant not in self.scenario.variants:
-                    raise ScenarioError(
-                        [self.base().issue(("sweeps", name, "variant"), f"no variant {sweep.variant!r}")]
-                    )
-                data, remap = self._apply_variant(data, sweep.variant)
-            for dotted, value in point.items():
-                origin = ("sweeps", name, "parameters", dotted)
-                try:
-                    target = apply(data, dotted, value)
-                except OverrideError as error:
-                    raise ScenarioError([self.base().issue(origin, _override_message(error, dotted))]) from error
-                remap.append((target, (*origin, i)))
-            label = f"{name}[{i}]"
-            shown = ", ".join(f"{k} = {v}" for k, v in point.items())
-            case = Case(
-                label, self.scenario, data, self.source, self.base_dir, remap, sweep.variant, name, point, shown
-            )
-            cases.append(_validated(case))
-        return cases
+            try:
+                outcomes.append(self._sweep_point(name, i, point))
+            except ScenarioError as error:
+                outcomes.append(error)
+        return outcomes
+
+    def _sweep_point(self, name: str, i: int, point: dict[str, Any]) -> Case:
+        sweep = self.scenario.sweeps[name]
+        data = copy.deepcopy(self.raw)
+        remap: list[tuple[Path_, Path_]] = []
+        if sweep.variant is not None:
+            if sweep.variant not in self.scenario.variants:
+                raise ScenarioError([self.base().issue(("sweeps", name, "variant"), f"no variant {sweep.variant!r}")])
+            data, remap = self._apply_variant(data, sweep.variant)
+        issues: list[Issue] = []
+        for dotted, value in point.items():
+            origin = ("sweeps", name, "parameters", dotted)
+            try:
+                target = apply(data, dotted, value)
+            except OverrideError as error:
+                issues.append(self.base().issue(origin, _override_message(error, dotted)))
+                continue
+            remap.append((target, (*origin, i)))
+        if issues:
+            raise ScenarioError(issues)
+        label = f"{name}[{i}]"
+        shown = ", ".join(f"{k} = {v}" for k, v in point.items())
+        case = Case(label, self.scenario, data, self.source, self.base_dir, remap, sweep.variant, name, point, shown)
+        return _validated(case)
 
     def _apply_variant(self, data: dict[str, Any], name: str) -> tuple[dict[str, Any], list[tuple[Path_, Path_]]]:
+        """Applies variant ``name`` to ``data``; raises with every override of the variant that cannot be applied."""
         variant = self.scenario.variants[name]
         raw_variant = self.raw["variants"][name]
         remap: list[tuple[Path_, Path_]] = []
+        issues: list[Issue] = []
         assets = data["site"]["assets"]
         for k, removed in enumerate(variant.remove_assets):
             names = [a.get("name") for a in assets]
             if removed not in names:
-                issue = self.base().issue(
-                    ("variants", name, "remove_assets", k), f"no asset named {removed!r} (assets: {', '.join(names)})"
+                issues.append(
+                    self.base().issue(
+                        ("variants", name, "remove_assets", k),
+                        f"no asset named {removed!r} (assets: {', '.join(map(str, names))})",
+                    )
                 )
-                raise ScenarioError([issue])
+                continue
             del assets[names.index(removed)]
         for k, added in enumerate(raw_variant.get("add_assets", []) or []):
             assets.append(copy.deepcopy(added))
@@ -219,8 +247,11 @@ class ScenarioDocument:
             try:
                 target = apply(data, dotted, value)
             except OverrideError as error:
-                raise ScenarioError([self.base().issue(origin, _override_message(error, dotted))]) from error
+                issues.append(self.base().issue(origin, _override_message(error, dotted)))
+                continue
             remap.append((target, (*origin, "__set__")))
+        if issues:
+            raise ScenarioError(issues)
         data.pop("variants", None)
         data.pop("sweeps", None)
         return data, remap
@@ -239,6 +270,11 @@ class ScenarioDocument:
         for name in self.scenario.sweeps:
             cases += self.sweep(name)
         return cases
+
+
+def _unique(issues: list[Issue]) -> list[Issue]:
+    """Issues without repeats, in order."""
+    return list(dict.fromkeys(issues))
 
 
 def _override_message(error: OverrideError, dotted: str) -> str:

@@ -6,12 +6,14 @@ Layout of ``dispatch run --out DIR``::
     DIR/baseline_schedule.csv   the rule-based baseline on the same steps
     DIR/days.csv                one row per period: status, costs, saving, solve time
     DIR/kpis.json               KPIs (optimised and rule-based), saving, per-period records
-    DIR/report.html             the report (self-contained)
+    DIR/report.html             the report (its charts drawn by plotly.min.js, beside it)
+    DIR/plotly.min.js           the charting library, one copy per output folder
 
 ``dispatch compare`` writes one such folder per variant plus
 ``comparison.csv``, ``comparison.json`` and ``comparison.html``; ``dispatch
 sweep`` writes ``sweep.csv``, ``sweep.json`` and ``sweep.html`` (and, with
-``--schedules``, a folder per point).
+``--schedules``, a folder per point). Their reports share one ``plotly.min.js``
+in the top folder.
 """
 
 from __future__ import annotations
@@ -27,8 +29,15 @@ from typing import Any, Literal
 import pandas as pd
 
 from scenarios.compare import comparison_table
-from scenarios.pipeline import ScenarioRun
-from scenarios.report_html import render_comparison_html, render_schedule_html, render_sweep_html
+from scenarios.pipeline import DayRecord, ScenarioRun
+from scenarios.report_html import (
+    PLOTLY_JS_FILE,
+    plotly_js_file,
+    render_comparison_html,
+    render_schedule_html,
+    render_sweep_html,
+)
+from scenarios.rounding import AMOUNT, KPI_FRACTION, MONEY, round_number, round_schedule, round_table, rounded_kpis
 
 TableFormat = Literal["csv", "parquet"]
 
@@ -68,8 +77,23 @@ def write_table(frame: pd.DataFrame, path: Path, fmt: TableFormat, *, index_labe
     return path
 
 
+DAYS_UNITS = {"energy_cost": MONEY, "baseline_energy_cost": MONEY, "saving": MONEY, "mip_gap": KPI_FRACTION}
+"""Precision of the columns of ``days.csv`` whose names carry no unit."""
+
+
+def _day_record(day: DayRecord) -> dict[str, Any]:
+    """One period of ``kpis.json``: its record with the saving; money to 0.01, seconds to 0.001, gap to 1e-6."""
+    record = dataclasses.asdict(day) | {"saving_cny": day.saving_cny}
+    for key in ("energy_cost_cny", "baseline_energy_cost_cny", "objective_cny", "saving_cny"):
+        record[key] = round_number(record[key], MONEY, tiny_to_zero=True)
+    for key in ("build_seconds", "solve_seconds"):
+        record[key] = round_number(record[key], AMOUNT)
+    record["mip_gap"] = round_number(record["mip_gap"], KPI_FRACTION)
+    return record
+
+
 def run_payload(run: ScenarioRun) -> dict[str, Any]:
-    """What ``kpis.json`` holds for one run."""
+    """What ``kpis.json`` holds for one run (KPIs at their precision, :func:`scenarios.rounding.rounded_kpis`)."""
     return {
         "scenario": run.scenario,
         "run": run.label,
@@ -83,11 +107,11 @@ def run_payload(run: ScenarioRun) -> dict[str, Any]:
         "last_period": run.days[-1].period,
         "steps": len(run.schedule),
         "fallback_periods": run.fallback_days,
-        "saving_cny": run.saving_cny,
-        "kpis": run.kpis.model_dump(),
-        "baseline_kpis": run.baseline_kpis.model_dump(),
-        "run_seconds": run.seconds,
-        "days": [dataclasses.asdict(d) | {"saving_cny": d.saving_cny} for d in run.days],
+        "saving_cny": round_number(run.saving_cny, MONEY, tiny_to_zero=True),
+        "kpis": rounded_kpis(run.kpis),
+        "baseline_kpis": rounded_kpis(run.baseline_kpis),
+        "run_seconds": round_number(run.seconds, AMOUNT),
+        "days": [_day_record(d) for d in run.days],
     }
 
 
@@ -98,21 +122,36 @@ def write_run(
     fmt: TableFormat = "csv",
     report: bool = True,
     detail_days: int = 7,
+    library: Path | None = None,
 ) -> dict[str, Path]:
-    """Writes one run's files into ``out``; returns them by kind."""
+    """Writes one run's files into ``out``; returns them by kind.
+
+    The report loads plotly.js from ``library`` (a folder above ``out``, e.g. a comparison's), written there
+    once; by default from ``out`` itself.
+    """
     out.mkdir(parents=True, exist_ok=True)
     files = {
-        "schedule": write_table(run.schedule, out / "schedule", fmt, index_label="interval_start"),
-        "baseline_schedule": write_table(
-            run.baseline_schedule, out / "baseline_schedule", fmt, index_label="interval_start"
+        "schedule": write_table(
+            round_schedule(run.schedule, run.flows), out / "schedule", fmt, index_label="interval_start"
         ),
-        "days": write_table(daily_table(run), out / "days", "csv"),
+        "baseline_schedule": write_table(
+            round_schedule(run.baseline_schedule, run.flows),
+            out / "baseline_schedule",
+            fmt,
+            index_label="interval_start",
+        ),
+        "days": write_table(round_table(daily_table(run), DAYS_UNITS), out / "days", "csv"),
     }
     files["kpis"] = out / "kpis.json"
     write_json(files["kpis"], run_payload(run))
     if report:
         files["report"] = out / "report.html"
-        files["report"].write_text(render_schedule_html(run, detail_days=detail_days), encoding="utf-8")
+        plotly_js = plotly_js_file(out, library)
+        files["report"].write_text(
+            render_schedule_html(run, detail_days=detail_days, plotly_js=plotly_js), encoding="utf-8"
+        )
+        if library is None:
+            files["plotly_js"] = out / PLOTLY_JS_FILE
     return files
 
 
@@ -130,15 +169,18 @@ def write_comparison(
     if schedules:
         for run in runs:
             folder = folder_name(run.label)
-            write_run(run, out / folder, fmt=fmt, detail_days=detail_days)
+            write_run(run, out / folder, fmt=fmt, detail_days=detail_days, library=out)
             links[run.label] = f"{folder}/report.html"
-    table = comparison_table(runs)
+    table = round_table(comparison_table(runs))
     files = {"table": write_table(table, out / "comparison", "csv"), "json": out / "comparison.json"}
     write_json(
         files["json"], {"runs": [run_payload(r) | {"days": None} for r in runs], "table": table.to_dict("records")}
     )
     files["report"] = out / "comparison.html"
-    files["report"].write_text(render_comparison_html(runs, links=links), encoding="utf-8")
+    files["report"].write_text(
+        render_comparison_html(runs, links=links, plotly_js=plotly_js_file(out)), encoding="utf-8"
+    )
+    files["plotly_js"] = out / PLOTLY_JS_FILE
     return files
 
 
@@ -154,19 +196,21 @@ def write_sweep(
     out.mkdir(parents=True, exist_ok=True)
     if schedules:
         for run in runs:
-            write_run(run, out / folder_name(run.label), fmt=fmt, detail_days=detail_days)
-    table = comparison_table(runs, runs[0].label)
+            write_run(run, out / folder_name(run.label), fmt=fmt, detail_days=detail_days, library=out)
+    table = round_table(comparison_table(runs, runs[0].label))
     files = {"table": write_table(table, out / "sweep", "csv"), "json": out / "sweep.json"}
     write_json(
         files["json"], {"runs": [run_payload(r) | {"days": None} for r in runs], "table": table.to_dict("records")}
     )
     files["report"] = out / "sweep.html"
-    files["report"].write_text(render_sweep_html(runs), encoding="utf-8")
+    files["report"].write_text(render_sweep_html(runs, plotly_js=plotly_js_file(out)), encoding="utf-8")
+    files["plotly_js"] = out / PLOTLY_JS_FILE
     return files
 
 
 def daily_table(run: ScenarioRun) -> pd.DataFrame:
-    """One row per period: status, costs (optimised and rule-based), saving, solve time."""
+    """One row per period: status, costs (optimised and rule-based), saving, solve time; not rounded (``days.csv``
+    is, with :data:`DAYS_UNITS`)."""
     rows = []
     for record, kpis, base in zip(run.days, run.daily_kpis, run.daily_baseline_kpis, strict=True):
         rows.append(

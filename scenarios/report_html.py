@@ -1,4 +1,4 @@
-"""Self-contained HTML reports with plotly figures (plotly.js inline: no network needed to view them).
+"""HTML reports with plotly figures, viewable offline (no network: plotly.js is inline or in a file beside them).
 
 - :func:`render_schedule_html`: one schedule (a :class:`~scenarios.pipeline.ScenarioRun`,
   or a :class:`~optimizer.DispatchResult` with its problem, or a bare schedule):
@@ -9,11 +9,18 @@
 - :func:`render_comparison_html`: variants side by side: bar charts of cost,
   emissions, PV self-consumption and green share (optimised and rule-based)
   and the KPI table with deltas against the base and the rules.
-- :func:`render_sweep_html`: KPIs against the swept parameter(s).
+- :func:`render_sweep_html`: each point labelled by its values, KPIs against the swept value (lines) or over
+  a grid of two parameters (heat maps), deltas against the base case as written in the file.
 - :func:`render_stored_schedule_html`: a schedule stored by the API.
 
 Long runs show the time series of ``detail_days`` days (default 7) and daily
 summaries of the whole run.
+
+Where plotly.js comes from (``plotly_js`` of every renderer): ``"inline"`` (the default) puts the library
+(about 4.8 MB) into the page, a self-contained file, as the API serves it; ``"file"`` loads
+``plotly.min.js`` from the page's folder, and any other value is the ``src`` of the script (e.g.
+``"../plotly.min.js"``). :func:`plotly_js_file` writes the library once into an output folder and gives
+the ``src`` of a page in it or below it: the CLI's folders hold one copy however many pages they have.
 
 Each page is a Jinja2 template in ``scenarios/templates/`` (extending ``base.html.j2``) with
 autoescaping on: this module only prepares the values (strings, table rows from
@@ -23,9 +30,12 @@ HTML inserted as is.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
+import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -46,9 +56,11 @@ from scenarios.report_figures import (
     detail_window,
     figure_html,
     gantt_figure,
+    point_label,
     schedule_figures,
     storage_figure,
     sweep_figures,
+    sweep_shape,
 )
 from scenarios.report_stored import schedule_metadata, stored_schedule
 from scenarios.report_tables import comparison_table_rows, days_table, kpi_table
@@ -58,6 +70,7 @@ __all__ = [
     "BUS_TITLES",
     "FIGURE_CONFIG",
     "PALETTE",
+    "PLOTLY_JS_FILE",
     "ROLE_COLOURS",
     "bus_figure",
     "comparison_figure",
@@ -65,6 +78,7 @@ __all__ = [
     "daily_figure",
     "gantt_figure",
     "kpi_table_html",
+    "plotly_js_file",
     "render_comparison_html",
     "render_schedule_html",
     "render_stored_schedule_html",
@@ -73,7 +87,11 @@ __all__ = [
     "schedule_metadata",
     "storage_figure",
     "sweep_figures",
+    "write_plotly_js",
 ]
+
+PLOTLY_JS_FILE = "plotly.min.js"
+INLINE = "inline"
 
 
 @functools.cache
@@ -89,15 +107,54 @@ def environment() -> jinja2.Environment:
     )
 
 
-def _render(template: str, title: str, **context: Any) -> str:
-    """A page: ``template`` (extending ``base.html.j2``) with plotly.js inline and the time it was generated."""
+@functools.cache
+def _plotly_js_text() -> str:
+    """plotly.js as the installed plotly package ships it (minified)."""
+    return get_plotlyjs()
+
+
+def write_plotly_js(folder: Path) -> Path:
+    """Writes ``plotly.min.js`` into ``folder`` unless the same file is already there; returns its path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / PLOTLY_JS_FILE
+    data = _plotly_js_text().encode("utf-8")
+    if path.is_file() and path.stat().st_size == len(data) and path.read_bytes() == data:
+        return path
+    partial = path.with_name(f".{PLOTLY_JS_FILE}.{os.getpid()}.tmp")
+    partial.write_bytes(data)
+    partial.replace(path)
+    return path
+
+
+def plotly_js_file(page_folder: Path, library_folder: Path | None = None) -> str:
+    """The ``plotly_js`` of a page written into ``page_folder`` that loads the library from ``library_folder``
+    (default: the page's own folder, which must be it or one of its parents), written there once.
+
+    ``plotly_js_file(out / "base", out)`` is ``"../plotly.min.js"``.
+    """
+    library = write_plotly_js(library_folder if library_folder is not None else page_folder)
+    return Path(os.path.relpath(library.resolve(), page_folder.resolve())).as_posix()
+
+
+def _script(plotly_js: str) -> dict[str, Any]:
+    """The base template's ``plotly_inline`` (the library, as is) or ``plotly_src`` (where to load it from)."""
+    if plotly_js == INLINE:
+        return {"plotly_inline": Markup(_plotly_js_text()), "plotly_src": None}
+    if not plotly_js:
+        raise ValueError('plotly_js: "inline", "file" or the src of plotly.js (e.g. "../plotly.min.js")')
+    return {"plotly_inline": None, "plotly_src": PLOTLY_JS_FILE if plotly_js == "file" else plotly_js}
+
+
+def _render(template: str, title: str, plotly_js: str = INLINE, **context: Any) -> str:
+    """A page: ``template`` (extending ``base.html.j2``) with plotly.js (see ``plotly_js`` in the module's
+    notes) and the time it was generated."""
     return (
         environment()
         .get_template(template)
         .render(
             title=title,
-            plotly_js=Markup(get_plotlyjs()),
             generated=f"{dt.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}",
+            **_script(plotly_js),
             **context,
         )
     )
@@ -164,31 +221,36 @@ def render_schedule_html(
     title: str | None = None,
     detail_days: int = 7,
     detail_start: dt.date | None = None,
+    plotly_js: str = INLINE,
 ) -> str:
     """The HTML report of one schedule: KPIs, dispatch per bus, storage, on/off, per-day summary.
 
     ``source``: a :class:`ScenarioRun`, or a :class:`~optimizer.DispatchResult`
     together with the ``problem`` it solved. Time series show ``detail_days``
-    days from ``detail_start`` (default: the first day).
+    days from ``detail_start`` (default: the first day). ``plotly_js``: ``"inline"``,
+    ``"file"`` or the library's ``src`` (see :func:`plotly_js_file`).
     """
     run = _as_run(source, problem)
     title = title or f"{run.scenario}: {run.label}"
-    return _render("schedule.html.j2", title, **_schedule_context(run, detail_days, detail_start))
+    return _render("schedule.html.j2", title, plotly_js, **_schedule_context(run, detail_days, detail_start))
 
 
-def render_stored_schedule_html(payload: dict[str, Any], actual: dict[str, Any] | None = None) -> str:
+def render_stored_schedule_html(
+    payload: dict[str, Any], actual: dict[str, Any] | None = None, *, plotly_js: str = INLINE
+) -> str:
     """The report of a stored schedule (the API's ``ScheduleOut`` as JSON), and beside the plan what the meters
     measured when ``actual`` (:func:`scenarios.performance.compare` of the schedule) is given.
 
     Uses ``payload["report_metadata"]`` (see :func:`schedule_metadata`) to place every
     column on its bus; without it, only electricity flows recognisable by name are stacked and
     the TOU bands are read off the import price's levels (the page says so). Violations are listed
-    above the KPIs.
+    above the KPIs. The page is self-contained (plotly.js inline) unless ``plotly_js`` says where to load it from.
     """
     stored = stored_schedule(payload)
     return _render(
         "stored_schedule.html.j2",
         stored.title,
+        plotly_js,
         violations=stored.violations,
         guessed=stored.guessed,
         actual=actual,
@@ -200,16 +262,25 @@ def render_stored_schedule_html(payload: dict[str, Any], actual: dict[str, Any] 
 # --- comparisons and sweeps --------------------------------------------------------------------
 
 
+def _reference_name(runs: Sequence[ScenarioRun], base: str) -> str:
+    """What the deltas are against, as the table says it: ``base`` when a run has that label, else the first run's
+    label (the reference :func:`scenarios.compare.comparison_table` falls back to)."""
+    return base if any(r.label == base for r in runs) else str(runs[0].label)
+
+
 def render_comparison_html(
     runs: Sequence[ScenarioRun],
     *,
     title: str | None = None,
     base: str = "base",
     links: dict[str, str] | None = None,
+    plotly_js: str = INLINE,
 ) -> str:
-    """The HTML comparison of variants: bar charts per KPI and the table of deltas.
+    """The HTML comparison of variants: bar charts per KPI and the table of deltas against the base (the file as
+    written).
 
-    ``links`` maps a run label to the URL of its own report (e.g. ``base/report.html``).
+    ``links`` maps a run label to the URL of its own report (e.g. ``base/report.html``); ``plotly_js``:
+    ``"inline"``, ``"file"`` or the library's ``src`` (see :func:`plotly_js_file`).
     """
     if not runs:
         raise ValueError("nothing to compare")
@@ -218,25 +289,81 @@ def render_comparison_html(
     return _render(
         "comparison.html.j2",
         title,
+        plotly_js,
         first_period=str(first.days[0].period),
         last_period=str(first.days[-1].period),
         periods=len(first.days),
         descriptions=[(str(r.label), str(r.description)) for r in runs if r.description],
         table=comparison_table_rows(runs, base),
+        reference=_reference_name(runs, base),
         figure=figure_html(comparison_figure(runs)),
         links=[(str(label), str(url)) for label, url in (links or {}).items()],
     )
 
 
-def render_sweep_html(runs: Sequence[ScenarioRun], *, title: str | None = None) -> str:
-    """KPIs against one swept parameter (lines) or two (heat maps), and the table."""
+BASE_CASE = "base case (as written)"
+
+
+def _sweep_points(
+    runs: Sequence[ScenarioRun], base: ScenarioRun | None
+) -> tuple[ScenarioRun | None, list[ScenarioRun]]:
+    """The base case as written in the file (``base``, or the run among ``runs`` without swept parameters) and
+    the sweep's points."""
+    points = [r for r in runs if r.parameters]
+    others = [r for r in runs if not r.parameters and r is not base]
+    if base is None and len(others) == 1 and points:
+        base = others[0]
+    elif others and points:
+        raise ValueError(f"runs without swept parameters: {', '.join(r.label for r in others)}; pass one as base")
+    if not points:
+        raise ValueError("a sweep report needs runs with swept parameters")
+    return base, points
+
+
+def render_sweep_html(
+    runs: Sequence[ScenarioRun],
+    *,
+    title: str | None = None,
+    base: ScenarioRun | None = None,
+    plotly_js: str = INLINE,
+) -> str:
+    """KPIs against the swept value (line charts of a one-dimensional sweep, heat maps of a two-dimensional grid)
+    and the table, each point labelled by its values (``battery.capacity_kwh = 500``).
+
+    Deltas are against the base case as written in the file: ``base``, or the run in ``runs`` without swept
+    parameters (``parameters`` empty). Without one, against the first point, and the page says so.
+    ``plotly_js``: ``"inline"``, ``"file"`` or the library's ``src`` (see :func:`plotly_js_file`).
+    """
     if not runs:
         raise ValueError("nothing to show")
-    names = list(runs[0].parameters)
-    title = title or f"{runs[0].scenario}: sweep {runs[0].sweep or ''} over {', '.join(names)}"
+    base_run, points = _sweep_points(runs, base)
+    first = points[0]
+    shape = sweep_shape(points)
+    names = list(first.parameters)
+    title = title or f"{first.scenario}: sweep {first.sweep or ''} over {', '.join(names)}".replace("  ", " ")
+    shown = ([base_run] if base_run is not None else []) + points
+    reference = base_run if base_run is not None else first
+    table = comparison_table_rows(shown, reference.label)
+    headers = ([BASE_CASE] if base_run is not None else []) + [point_label(r.parameters, "\n") for r in points]
+    if shape.dimensions == 1:
+        layout = f"one-dimensional: KPIs against {shape.x}" + (
+            f" (changed together with {', '.join(shape.along)})" if shape.along else ""
+        )
+    else:
+        layout = f"a grid of {shape.x} and {shape.y}"
     return _render(
         "sweep.html.j2",
         title,
-        table=comparison_table_rows(runs, runs[0].label),
-        figures=[figure_html(f) for f in sweep_figures(runs)],
+        plotly_js,
+        first_period=str(first.days[0].period),
+        last_period=str(first.days[-1].period),
+        periods=len(first.days),
+        points=len(points),
+        layout=layout,
+        variant=str(first.variant or ""),
+        reference="base" if base_run is not None else "first point",
+        reference_label=point_label(first.parameters),
+        has_base=base_run is not None,
+        table=dataclasses.replace(table, runs=headers),
+        figures=[figure_html(f) for f in sweep_figures(points, base_run)],
     )

@@ -5,6 +5,9 @@ The templates (``scenarios/templates/tables.html.j2``) lay them out and escape t
 - :func:`kpi_table`: optimised vs rule-based KPIs of one schedule, with the difference and the targets;
 - :func:`comparison_table_rows`: KPIs per variant with deltas against the base run and the rules;
 - :func:`days_table`: cost, saving, fallback and solve time per day (per month for long runs).
+
+Cells are formatted at a display precision, never as raw floats; a value that shows as zero is written
+without a sign (``0``, not ``-0`` or ``+0``).
 """
 
 from __future__ import annotations
@@ -84,20 +87,46 @@ class DaysTable:
     rows: list[tuple[str, str, str, str, str, str]]  # period, cost, rule-based, saving, fallback, solve seconds
 
 
+def _shows_zero(text: str) -> bool:
+    """True when a formatted number reads as zero (``-0``, ``+0.0 pt``, ``0.0 %``)."""
+    digits = [c for c in text if c.isdigit()]
+    return bool(digits) and all(c == "0" for c in digits)
+
+
+def unsigned_zero(text: str) -> str:
+    """A formatted number without the sign of a zero: ``-0`` -> ``0``, ``-0.0 %`` -> ``0.0 %``."""
+    return text.lstrip("+-") if _shows_zero(text) else text
+
+
+def fmt_number(value: float, spec: str) -> str:
+    """``value`` in a format spec (``",.0f"``), a zero unsigned."""
+    return unsigned_zero(format(value, spec))
+
+
 def fmt_value(value: float | None, unit: str) -> str:
     if value is None or (isinstance(value, float) and not np.isfinite(value)):
         return "-"
     if unit == "%":
-        return f"{100 * value:.1f} %"
-    return f"{value:,.1f}" if abs(value) < 100 else f"{value:,.0f}"
+        return fmt_number(100 * value, ".1f") + " %"
+    return fmt_number(value, ",.1f") if abs(value) < 100 else fmt_number(value, ",.0f")
 
 
 def fmt_delta(value: float | None, unit: str, lower_is_better: bool) -> Delta:
-    if value is None or abs(value) < 1e-9:
-        return Delta("-" if value is None else "0")
-    good = (value < 0) == lower_is_better
+    """A difference with its sign, and whether it is better or worse; ``0`` (no sign, no verdict) when it shows
+    as zero at the display precision."""
+    if value is None or not np.isfinite(value):
+        return Delta("-")
     text = f"{100 * value:+.1f} pt" if unit == "%" else f"{value:+,.0f}"
+    if _shows_zero(text):
+        return Delta("0")
+    good = (value < 0) == lower_is_better
     return Delta(text, "better" if good else "worse")
+
+
+def fmt_shortfall(shortfall: float, unit: str) -> str:
+    """How far a target was missed, at one decimal (``< 0.1`` for less)."""
+    text = fmt_number(shortfall, ",.1f")
+    return f"short by < 0.1 {unit}" if _shows_zero(text) else f"short by {text} {unit}"
 
 
 def _split_label(text: str) -> tuple[str, int]:
@@ -123,13 +152,13 @@ def kpi_table(kpis: Kpis, baseline: Kpis, currency: str) -> KpiTable:
         )
     targets = []
     for shortfall in kpis.target_shortfalls:
-        state = "met" if shortfall.shortfall <= 1e-6 else f"short by {shortfall.shortfall:,.1f} {shortfall.unit}"
+        state = "met" if shortfall.shortfall <= 1e-6 else fmt_shortfall(shortfall.shortfall, str(shortfall.unit))
         targets.append(
             TargetRow(
                 str(shortfall.target),
-                f"{shortfall.required:,.0f}",
+                fmt_number(shortfall.required, ",.0f"),
                 str(shortfall.unit),
-                f"{shortfall.achieved:,.0f}",
+                fmt_number(shortfall.achieved, ",.0f"),
                 state,
             )
         )
@@ -159,7 +188,7 @@ def comparison_table_rows(runs: Sequence[ScenarioRun], base: str = "base") -> Co
         runs=[str(r) for r in table["run"]],
         rows=rows,
         currency=currency,
-        savings=[f"{v:,.0f}" for v in table["saving_vs_rules_cny"]],
+        savings=[fmt_number(v, ",.0f") for v in table["saving_vs_rules_cny"]],
         fallback_periods=[str(int(v)) for v in table["fallback_days"]],
     )
 
@@ -182,11 +211,11 @@ def days_table(run: ScenarioRun, limit: int = 62) -> DaysTable | None:
         rows = [
             (
                 str(m),
-                f"{g.cost.sum():,.0f}",
-                f"{g.rules.sum():,.0f}",
-                f"{g.rules.sum() - g.cost.sum():,.0f}",
+                fmt_number(g.cost.sum(), ",.0f"),
+                fmt_number(g.rules.sum(), ",.0f"),
+                fmt_number(g.rules.sum() - g.cost.sum(), ",.0f"),
                 str(int(g.fallback.sum())),
-                f"{g.solve.sum():.1f}",
+                fmt_number(g.solve.sum(), ".1f"),
             )
             for m, g in frame
         ]
@@ -194,11 +223,11 @@ def days_table(run: ScenarioRun, limit: int = 62) -> DaysTable | None:
     rows = [
         (
             r.period,
-            f"{k.energy_cost_cny:,.0f}",
-            f"{b.energy_cost_cny:,.0f}",
-            f"{b.energy_cost_cny - k.energy_cost_cny:,.0f}",
+            fmt_number(k.energy_cost_cny, ",.0f"),
+            fmt_number(b.energy_cost_cny, ",.0f"),
+            fmt_number(b.energy_cost_cny - k.energy_cost_cny, ",.0f"),
             "" if r.schedule_source == "optimizer" else f"FALLBACK {r.status}",
-            f"{r.solve_seconds:.1f}",
+            fmt_number(r.solve_seconds, ".1f"),
         )
         for r, k, b in zip(records, run.daily_kpis, run.daily_baseline_kpis, strict=True)
     ]

@@ -1,11 +1,11 @@
 """The schedule's HTML view (``Accept: text/html``) rendered in headless Chromium: the dispatch chart is drawn.
 
-Needs Debian's ``chromium`` package (CI installs it: ``apt-get install -y chromium``); skipped without it.
+Needs Debian's ``chromium`` package (``.ci/run`` installs it: ``apt-get install -y chromium``); skipped without
+it on a developer's machine, failed without it in CI (``CI`` set, as ``.ci/run`` does): see ``tests/browser.py``.
 """
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -13,17 +13,16 @@ import pytest
 
 from api.report import RendererMissingError, html_renderer
 from tests.api_fixtures import DAY, HEADERS, api_client, create_site, small_site
+from tests.browser import in_ci, missing, require_chromium
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 WINDOW = (1200, 2000)  # tall enough for the KPI table and the first charts
 CHART_TOP = 300  # below the title lines
 MIN_CHART_PIXELS = 15_000  # strongly coloured pixels of a drawn dispatch chart (about 40,000 here; 0 without it)
 
 
-def _screenshot(html: Path, png: Path, profile: Path) -> None:
-    assert CHROMIUM is not None
+def _screenshot(chromium: str, html: Path, png: Path, profile: Path) -> None:
     command = [
-        CHROMIUM,
+        chromium,
         "--headless",
         "--no-sandbox",
         "--disable-gpu",
@@ -46,8 +45,11 @@ def _screenshot(html: Path, png: Path, profile: Path) -> None:
 def _chart_pixels(png: Path) -> tuple[int, int]:
     """(distinct colours, strongly coloured pixels) below the title: a drawn chart has many of both, a page
     whose chart failed to draw has text and table lines only (a few coloured KPI deltas)."""
-    image_module = pytest.importorskip("PIL.Image", reason="Pillow checks the screenshot's pixels")
-    with image_module.open(png) as image:
+    try:
+        from PIL import Image
+    except ImportError:
+        missing("Pillow checks the screenshot's pixels: pip install -e '.[dev]'")
+    with Image.open(png) as image:
         region = image.convert("RGB").crop((0, CHART_TOP, WINDOW[0], WINDOW[1]))
         raw = region.tobytes()  # RGB triples
     pixels = list(zip(raw[0::3], raw[1::3], raw[2::3], strict=True))
@@ -55,12 +57,12 @@ def _chart_pixels(png: Path) -> tuple[int, int]:
     return len(set(pixels)), coloured
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install -y chromium)")
 def test_html_schedule_renders_its_chart_in_headless_chromium(tmp_path: Path) -> None:
+    chromium = require_chromium()
     try:
         html_renderer()
     except RendererMissingError as error:
-        pytest.skip(f"the HTML renderer is missing: {error}")
+        missing(f"the HTML renderer is missing: {error}")
     with api_client(tmp_path) as client:
         out = client.post(
             f"/v1/sites/{create_site(client, small_site())}/dispatch", json={"date": DAY}, headers=HEADERS
@@ -76,7 +78,7 @@ def test_html_schedule_renders_its_chart_in_headless_chromium(tmp_path: Path) ->
 
     html, png = tmp_path / "schedule.html", tmp_path / "schedule.png"
     html.write_text(page, encoding="utf-8")
-    _screenshot(html, png, tmp_path / "chromium-profile")
+    _screenshot(chromium, html, png, tmp_path / "chromium-profile")
     colours, coloured = _chart_pixels(png)
     assert colours > 200, f"only {colours} distinct colours in the chart area"
     assert coloured > MIN_CHART_PIXELS, f"only {coloured} strongly coloured pixels: the chart was not drawn"
@@ -84,5 +86,17 @@ def test_html_schedule_renders_its_chart_in_headless_chromium(tmp_path: Path) ->
     # The same page without its scripts (plotly never runs) fails the same check: the check sees the chart.
     bare = tmp_path / "bare.html"
     bare.write_text(page.replace("<script", "<noscript").replace("</script>", "</noscript>"), encoding="utf-8")
-    _screenshot(bare, tmp_path / "bare.png", tmp_path / "chromium-profile-bare")
+    _screenshot(chromium, bare, tmp_path / "bare.png", tmp_path / "chromium-profile-bare")
     assert _chart_pixels(tmp_path / "bare.png")[1] < MIN_CHART_PIXELS // 10
+
+
+@pytest.mark.parametrize(("ci", "outcome"), [("true", "fail"), ("1", "fail"), ("", "skip"), ("false", "skip")])
+def test_a_missing_chromium_fails_in_ci_and_skips_elsewhere(
+    monkeypatch: pytest.MonkeyPatch, ci: str, outcome: str
+) -> None:
+    monkeypatch.setenv("CI", ci)
+    monkeypatch.setattr("tests.browser.shutil.which", lambda _name: None)
+    assert in_ci() is (outcome == "fail")
+    expected = pytest.fail.Exception if outcome == "fail" else pytest.skip.Exception
+    with pytest.raises(expected, match="apt-get install -y chromium"):
+        require_chromium()

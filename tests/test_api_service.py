@@ -232,6 +232,7 @@ def forecast_server():
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
+    server.server_close()  # the listening socket, else a ResourceWarning when it is collected
 
 
 def test_weather_read_from_a_configured_url(tmp_path: Path, forecast_server: str) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from plotly.offline import get_plotlyjs
 
 from optimizer import (
     BatterySpec,
@@ -25,8 +26,10 @@ from optimizer.tariff import liaoning_tou
 from scenarios.loader import load_scenario
 from scenarios.parallel import run_cases
 from scenarios.pipeline import run_from_result
+from scenarios.report_figures import detail_window
 from scenarios.report_html import (
     bus_figure,
+    daily_figure,
     gantt_figure,
     render_comparison_html,
     render_schedule_html,
@@ -93,11 +96,28 @@ def test_multi_day_run_comparison_and_sweep_pages(tmp_path: Path) -> None:
     runs = run_cases(document.variants(), jobs=1, show_progress=False)
     page = render_schedule_html(runs[0])
     assert "Per day: energy cost" in page and "2026-07-16" in page
+    # per day: a bar per day centred on it (days as categories, not instants at midnight), optimised and rule-based
+    # side by side; the shares on a secondary axis that shows all of 0-100 % with room for the line's width
+    daily = daily_figure(runs[0])
+    assert daily is not None and daily.layout.xaxis.type == "category"
+    assert list(daily.layout.xaxis.categoryarray) == ["2026-07-15", "2026-07-16"] and daily.layout.barmode == "group"
+    assert [list(t.x) for t in daily.data if t.type == "bar"] == [["2026-07-15", "2026-07-16"]] * 2
+    low, high = daily.layout.yaxis2.range
+    assert low < 0 and high > 100 and list(daily.layout.yaxis2.tickvals) == [0, 25, 50, 75, 100]
+    # the time series span the window, from the first step's start to the last step's end, on every chart
+    window = detail_window(runs[0], 7, None)
+    end = window[-1] + (window[1] - window[0])
+    for figure in (bus_figure(runs[0], "electricity", window), storage_figure(runs[0], window)):
+        assert figure is not None
+        assert [pd.Timestamp(x) for x in figure.layout.xaxis.range] == [window[0], end]
+    storage = storage_figure(runs[0], window)
+    assert storage is not None and storage.layout.yaxis.range[0] < 0 and storage.layout.yaxis.range[1] > 100
     comparison = render_comparison_html(runs, links={"base": "base/report.html"})
     assert "twice the battery" in comparison and "vs base" in comparison and "base/report.html" in comparison
     sweep = run_cases(document.sweep("size")[:3], jobs=1, show_progress=False)
-    page = render_sweep_html(sweep)
+    page = render_sweep_html([runs[0], *sweep])  # the base case (no swept parameters) and the points
     assert "site.battery.capacity_kwh" in page and "energy cost" in page
+    assert "<th>battery.capacity_kwh = 25</th>" in page and "<th>base case (as written)</th>" in page
 
 
 def test_stored_api_schedule_with_and_without_metadata(solved: tuple) -> None:
@@ -125,6 +145,11 @@ def test_stored_api_schedule_with_and_without_metadata(solved: tuple) -> None:
     payload["report_metadata"] = json.loads(json.dumps(schedule_metadata(result, problem.currency)))
     full = render_stored_schedule_html(payload)
     assert "stored without report metadata" not in full and "Compressed air" in full
+    # the API's page stays one self-contained file: plotly.js inline once, the page itself small
+    assert "<script src=" not in full and full.count(get_plotlyjs()[:60]) == 1
+    assert len(full.encode("utf-8")) < len(get_plotlyjs().encode("utf-8")) + 300_000
+    beside = render_stored_schedule_html(payload, plotly_js="file")
+    assert '<script type="text/javascript" src="plotly.min.js"' in beside and len(beside) < 300_000
 
 
 def test_gantt_gives_a_group_one_lane_per_unit(solved: tuple) -> None:

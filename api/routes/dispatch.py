@@ -11,12 +11,23 @@ from sqlalchemy.exc import IntegrityError
 from api import dispatch_service, repository
 from api.auth import ApiKey
 from api.deps import SessionDep, SettingsDep, SiteId, SlotsDep
-from api.schemas import DispatchBody, ScheduleOut
+from api.schemas import DispatchBody, ScheduleOut, error_responses
 
 router = APIRouter(prefix="/v1/sites", tags=["dispatch"])
 
+REPLAYED = {
+    "model": ScheduleOut,
+    "description": "The schedule stored earlier under this Idempotency-Key (nothing was solved).",
+    "headers": {"Idempotent-Replayed": {"description": "true", "schema": {"type": "string"}}},
+}
 
-@router.post("/{site_id}/dispatch", status_code=status.HTTP_201_CREATED)
+
+@router.post(
+    "/{site_id}/dispatch",
+    status_code=status.HTTP_201_CREATED,
+    response_description="The new plan, stored.",
+    responses={200: REPLAYED, **error_responses(404, 413, 422, 503)},
+)
 async def dispatch(
     site_id: SiteId,
     body: DispatchBody,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response, status
 
 from api import repository
+from api.schemas import ProbeOut
 
 router = APIRouter(tags=["health"])
 
@@ -15,7 +16,10 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+@router.get(
+    "/readyz",
+    responses={503: {"model": ProbeOut, "description": "The database does not answer (reason: the error's type)."}},
+)
 def readyz(request: Request, response: Response) -> dict[str, str]:
     """The database answers."""
     try:

@@ -13,8 +13,9 @@ from api import repository
 from api.auth import ApiKey
 from api.deps import RangeEnd, RangeStart, SessionDep, SiteId, check_range
 from api.plans import performance, plan_in_force
+from api.schemas import error_responses
 
-router = APIRouter(prefix="/v1/sites", tags=["plans"])
+router = APIRouter(prefix="/v1/sites", tags=["plans"], responses=error_responses(404, 422))
 
 MAX_RANGE_DAYS = 31
 

@@ -16,8 +16,9 @@ from api import repository
 from api.auth import ApiKey
 from api.deps import RangeEnd, RangeStart, SessionDep, SiteId, check_range
 from api.errors import ProblemInputError
+from api.schemas import error_responses, inline_json_schema
 
-router = APIRouter(prefix="/v1/sites", tags=["readings"])
+router = APIRouter(prefix="/v1/sites", tags=["readings"], responses=error_responses(404, 422))
 READINGS_JSON = TypeAdapter(list[service.ReadingOut])
 
 MAX_RANGE_DAYS = 400
@@ -27,7 +28,7 @@ UPLOAD_DOC = {
     "requestBody": {
         "required": True,
         "content": {
-            "application/json": {"schema": {"$ref": "#/components/schemas/ReadingsUpload"}},
+            "application/json": {"schema": inline_json_schema(service.ReadingsUpload)},
             "text/csv": {
                 "schema": {"type": "string"},
                 "example": "series,time,value,kind\nprocess_load,2026-07-14T10:00:00+08:00,812.5,power\n",
@@ -50,7 +51,9 @@ class SeriesSummary(BaseModel):
     "/{site_id}/readings",
     status_code=status.HTTP_200_OK,
     openapi_extra=UPLOAD_DOC,
-    responses={422: {"description": "Bad rows, each named (row and field); nothing was written."}},
+    responses=error_responses(
+        413, 422, descriptions={422: "Bad rows, each named (row and field); nothing was written."}
+    ),
 )
 async def upload_readings(site_id: SiteId, request: Request, session: SessionDep, _: ApiKey) -> service.ReadingsStored:
     """Stores a batch of readings, all or nothing, committed before the answer (JSON body, or ``text/csv`` with

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.auth import ApiKey
 from api.deps import SettingsDep, SlotsDep
 from api.errors import ProblemInputError, solver_busy
+from api.schemas import error_responses
 from api.solver_process import SolverBusyError, call_off_loop, run_in_child
 from api.what_if import ScenarioRequestError, check_scenario, run_scenario_text
 
@@ -76,7 +77,7 @@ class ScenarioRunOut(BaseModel):
     runs: list[VariantRunOut]
 
 
-@router.post("/run")
+@router.post("/run", responses=error_responses(413, 422, 500, 503, 504))
 async def run_scenario(body: ScenarioRunBody, settings: SettingsDep, slots: SlotsDep, _: ApiKey) -> ScenarioRunOut:
     """Runs the scenario's variants day by day (as ``dispatch run``/``compare`` do) and returns KPIs per variant.
 

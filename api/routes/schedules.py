@@ -15,7 +15,7 @@ from api.auth import ApiKey
 from api.deps import MAX_ID, ScheduleId, SessionDep
 from api.plans import schedule_performance
 from api.report import RendererMissingError, render_html
-from api.schemas import ScheduleOut, ScheduleSummary
+from api.schemas import ScheduleOut, ScheduleSummary, error_responses
 
 router = APIRouter(prefix="/v1/schedules", tags=["schedules"])
 
@@ -33,7 +33,7 @@ def _csv(out: ScheduleOut) -> str:
     response_model=ScheduleOut,
     responses={
         200: {"content": {"text/csv": {}, "text/html": {}}},
-        406: {"description": "text/html asked for but the HTML renderer is not installed."},
+        **error_responses(404, 406, 422),
     },
 )
 def read_schedule(schedule_id: ScheduleId, request: Request, session: SessionDep, _: ApiKey) -> Response:
@@ -59,7 +59,7 @@ def read_schedule(schedule_id: ScheduleId, request: Request, session: SessionDep
     return JSONResponse(out.model_dump(mode="json"))
 
 
-@router.get("")
+@router.get("", responses=error_responses(422))
 def list_schedules(
     session: SessionDep,
     _: ApiKey,

@@ -8,7 +8,7 @@ from api import repository
 from api.auth import ApiKey
 from api.deps import SessionDep, SiteId
 from api.models import SiteRow
-from api.schemas import SiteCreate, SitePublic, SiteUpdate
+from api.schemas import SiteCreate, SitePublic, SiteUpdate, error_responses
 
 router = APIRouter(prefix="/v1/sites", tags=["sites"])
 
@@ -22,7 +22,7 @@ def _spec(body: SiteCreate) -> dict:
     return body.model_dump(mode="json", exclude_unset=True)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post("", status_code=status.HTTP_201_CREATED, responses=error_responses(413, 422))
 def create_site(body: SiteCreate, session: SessionDep, _: ApiKey) -> SitePublic:
     return _public(repository.add_site(session, body.name, _spec(body)))
 
@@ -32,17 +32,17 @@ def list_sites(session: SessionDep, _: ApiKey) -> list[SitePublic]:
     return [_public(r) for r in repository.list_sites(session)]
 
 
-@router.get("/{site_id}")
+@router.get("/{site_id}", responses=error_responses(404, 422))
 def read_site(site_id: SiteId, session: SessionDep, _: ApiKey) -> SitePublic:
     return _public(repository.get_site(session, site_id))
 
 
-@router.put("/{site_id}")
+@router.put("/{site_id}", responses=error_responses(404, 413, 422))
 def update_site(site_id: SiteId, body: SiteUpdate, session: SessionDep, _: ApiKey) -> SitePublic:
     return _public(repository.replace_site(session, site_id, body.name, _spec(body)))
 
 
-@router.delete("/{site_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/{site_id}", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(404, 422))
 def delete_site(site_id: SiteId, session: SessionDep, _: ApiKey) -> Response:
     repository.delete_site(session, site_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

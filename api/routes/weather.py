@@ -14,8 +14,9 @@ from api import weather as service
 from api.auth import ApiKey
 from api.deps import ServiceTime, SessionDep, SettingsDep, SiteId
 from api.models import WeatherForecastRecord
+from api.schemas import error_responses
 
-router = APIRouter(prefix="/v1/sites", tags=["weather"])
+router = APIRouter(prefix="/v1/sites", tags=["weather"], responses=error_responses(404, 422))
 
 UPLOAD_DOC = {
     "requestBody": {
@@ -53,7 +54,12 @@ def _out(record: WeatherForecastRecord) -> WeatherOut:
     )
 
 
-@router.post("/{site_id}/weather", status_code=status.HTTP_201_CREATED, openapi_extra=UPLOAD_DOC)
+@router.post(
+    "/{site_id}/weather",
+    status_code=status.HTTP_201_CREATED,
+    openapi_extra=UPLOAD_DOC,
+    responses=error_responses(413),
+)
 async def upload_weather(
     site_id: SiteId,
     request: Request,
@@ -68,7 +74,13 @@ async def upload_weather(
     return _out(record)
 
 
-@router.post("/{site_id}/weather/fetch", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/{site_id}/weather/fetch",
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(
+        409, 422, 502, descriptions={422: "Not a valid site id, or the site has no latitude/longitude."}
+    ),
+)
 async def fetch_weather(site_id: SiteId, session: SessionDep, settings: SettingsDep, _: ApiKey) -> WeatherOut:
     """Reads the site's forecast now from the configured URL (``DISPATCH_WEATHER_URL``)."""
     if not settings.weather_url:

@@ -87,7 +87,7 @@ COOLING_ELECTRICITY = "cooling_electricity"
 DEFAULT_STANDING_LOSS_FRAC_PER_H = 1.0 - 0.98 ** (1.0 / 24.0)
 """2 % of the content per day, the middle of the 1-3 %/day typical for ice and chilled-water tanks (estimate)."""
 
-BASELINE_UNMET_COOLING = "baseline cannot meet the cooling demand"
+BASELINE_UNMET_COOLING = "the rule-based baseline cannot meet the cooling demand"
 
 
 # --- cooling demand --------------------------------------------------------------------------
@@ -304,13 +304,20 @@ def baseline_chiller(spec: ChillerSpec, state: BaselineState) -> None:
         state.columns[f"{n}.starts"] = np.maximum(on - previous, 0.0)
     below_min = int(np.sum((cooling > 1e-9) & (cooling < spec.min_load_frac * spec.cooling_capacity_kw - 1e-9)))
     if below_min:
-        state.warnings.append(f"baseline runs {n} below its min load at {below_min} steps (cycling within the step)")
+        state.warnings.append(
+            f"the rule-based baseline runs {n} below its min load at {below_min} steps of {n_steps} "
+            f"(under {100 * spec.min_load_frac:g} % of its {spec.cooling_capacity_kw:,.0f} kW_th, where a real "
+            "chiller would cycle on and off): it is a simple rule to compare against, not a feasible plan there"
+        )
     # Chillers run one after the other: only the last one's view of what is left unmet is kept.
     state.warnings[:] = [w for w in state.warnings if not w.startswith(BASELINE_UNMET_COOLING)]
     unmet_kwh = float(np.maximum(deficit, 0.0).sum() * state.dt_h)
     if unmet_kwh > 1e-6:
         steps = int(np.sum(deficit > 1e-9))
-        state.warnings.append(f"{BASELINE_UNMET_COOLING}: {unmet_kwh:.1f} kWh_th unmet at {steps} steps")
+        state.warnings.append(
+            f"{BASELINE_UNMET_COOLING}: {unmet_kwh:.1f} kWh_th unmet at {steps} steps "
+            "(more than its chillers give there): its cost and emissions leave that cooling out"
+        )
 
 
 # --- cold tank -------------------------------------------------------------------------------

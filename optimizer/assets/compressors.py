@@ -305,7 +305,8 @@ def baseline_compressor(spec: CompressorSpec, state: BaselineState) -> None:
     state.net_kw += power
     if surplus_steps:
         state.warnings.append(
-            f"baseline: {n} makes more air than needed at {surplus_steps} steps (minimum flow or min up time)"
+            f"the rule-based baseline runs {n} making more air than needed at {surplus_steps} steps "
+            "(held by its minimum flow or minimum up time): the baseline spends some electricity on air nobody uses"
         )
     if spec.heat_recovery_frac > 0:
         recovered = spec.heat_recovery_frac * power
