@@ -12,6 +12,7 @@ import datetime as dt
 import io
 import json
 import logging
+import urllib.error
 import urllib.request
 from typing import Any
 
@@ -103,6 +104,8 @@ def fetch(session: Session, site_id: int, template: str) -> WeatherForecastRecor
         with urllib.request.urlopen(url, timeout=FETCH_TIMEOUT_S) as response:
             body = response.read(MAX_WEATHER_BYTES + 1)
     except OSError as error:
+        if isinstance(error, urllib.error.HTTPError):
+            error.close()  # an HTTP error answer holds its socket until closed
         raise WeatherSourceError(f"reading {url} failed: {error}") from error
     if len(body) > MAX_WEATHER_BYTES:
         raise WeatherSourceError(f"{url} sent more than {MAX_WEATHER_BYTES} bytes")

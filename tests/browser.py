@@ -41,3 +41,26 @@ def require_chromium() -> str:
         missing(f"headless Chromium is not installed; to install: {INSTALL_CHROMIUM}")
     assert path is not None
     return path
+
+
+def headless_command(
+    chromium: str, profile: object, window: tuple[int, int], *extra: str, budget_ms: int = 10_000
+) -> list[str]:
+    """The command line of one headless Chromium run with a throw-away profile: no network chatter, a fixed window,
+    ``budget_ms`` of virtual time for scripts to draw, then ``extra`` (``--screenshot=...``, ``--dump-dom``, a URL)."""
+    return [
+        chromium,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--hide-scrollbars",
+        f"--virtual-time-budget={budget_ms}",
+        f"--user-data-dir={profile}",
+        f"--window-size={window[0]},{window[1]}",
+        *extra,
+    ]

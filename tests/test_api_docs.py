@@ -25,7 +25,7 @@ from fastapi.testclient import TestClient
 
 from api.report import RendererMissingError
 from tests.api_fixtures import DAY, HEADERS, Server, api_client, create_site, free_port, small_site
-from tests.browser import missing, require_chromium
+from tests.browser import headless_command, missing, require_chromium
 
 WINDOW = (1200, 1600)
 OFFLINE = "MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"
@@ -227,24 +227,11 @@ def test_protected_docs_keep_pages_and_document_behind_the_key(tmp_path: Path) -
 def _chromium(chromium: str, url: str, profile: Path, *, screenshot: Path | None = None) -> str:
     """Loads ``url`` in headless Chromium with no name resolvable but 127.0.0.1; the DOM after the scripts ran (or,
     with ``screenshot``, writes the PNG and returns Chromium's output)."""
-    command = [
-        chromium,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--hide-scrollbars",
-        f"--host-resolver-rules={OFFLINE}",
-        "--virtual-time-budget=15000",  # let Swagger UI/ReDoc fetch the document and draw
-        f"--user-data-dir={profile}",
-        f"--window-size={WINDOW[0]},{WINDOW[1]}",
-        *([f"--screenshot={screenshot}"] if screenshot else ["--dump-dom"]),
-        url,
-    ]
+    shot = [f"--screenshot={screenshot}"] if screenshot else ["--dump-dom"]
+    # 15 s of virtual time: Swagger UI/ReDoc fetch the document, then draw
+    command = headless_command(
+        chromium, profile, WINDOW, f"--host-resolver-rules={OFFLINE}", *shot, url, budget_ms=15_000
+    )
     completed = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
     if screenshot is not None:
         assert screenshot.exists(), f"chromium wrote no screenshot (exit {completed.returncode}): {completed.stderr}"

@@ -13,7 +13,7 @@ import pytest
 
 from api.report import RendererMissingError, html_renderer
 from tests.api_fixtures import DAY, HEADERS, api_client, create_site, small_site
-from tests.browser import in_ci, missing, require_chromium
+from tests.browser import headless_command, in_ci, missing, require_chromium
 
 WINDOW = (1200, 2000)  # tall enough for the KPI table and the first charts
 CHART_TOP = 300  # below the title lines
@@ -21,23 +21,7 @@ MIN_CHART_PIXELS = 15_000  # strongly coloured pixels of a drawn dispatch chart 
 
 
 def _screenshot(chromium: str, html: Path, png: Path, profile: Path) -> None:
-    command = [
-        chromium,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--hide-scrollbars",
-        "--virtual-time-budget=10000",  # let plotly draw before the shot
-        f"--user-data-dir={profile}",
-        f"--screenshot={png}",
-        f"--window-size={WINDOW[0]},{WINDOW[1]}",
-        html.as_uri(),
-    ]
+    command = headless_command(chromium, profile, WINDOW, f"--screenshot={png}", html.as_uri())
     completed = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
     assert png.exists(), f"chromium wrote no screenshot (exit {completed.returncode}): {completed.stderr[-2000:]}"
 

@@ -30,7 +30,7 @@ from scenarios.report_html import (
     render_sweep_html,
     write_plotly_js,
 )
-from tests.browser import missing, require_chromium
+from tests.browser import headless_command, missing, require_chromium
 
 MAX_REPORT_BYTES = 300_000  # a report without the library: about 60 kB for the two days of the tiny scenario
 LIBRARY_BYTES = len(get_plotlyjs().encode("utf-8"))  # about 4.8 MB
@@ -200,23 +200,7 @@ def test_two_dimensional_sweep_is_a_heat_map(runs: list[ScenarioRun]) -> None:
 
 
 def _chromium(chromium: str, page: Path, profile: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    command = [
-        chromium,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--hide-scrollbars",
-        "--virtual-time-budget=10000",  # let plotly draw before the shot
-        f"--user-data-dir={profile}",
-        f"--window-size={WINDOW[0]},{WINDOW[1]}",
-        *extra,
-        page.as_uri(),
-    ]
+    command = headless_command(chromium, profile, WINDOW, *extra, page.as_uri())
     return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
 
 
