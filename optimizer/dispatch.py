@@ -95,14 +95,26 @@ def extract_schedule(ctx: BuildContext) -> pd.DataFrame:
     return pd.DataFrame(columns, index=ctx.horizon.index)
 
 
-def solve(problem: DispatchProblem, options: SolveOptions | None = None) -> DispatchResult:
-    """Optimises ``problem``; never raises for infeasibility or solver limits."""
+def solve(
+    problem: DispatchProblem, options: SolveOptions | None = None, baseline_problem: DispatchProblem | None = None
+) -> DispatchResult:
+    """Optimises ``problem``; never raises for infeasibility or solver limits.
+
+    ``baseline_problem``: the same period with the rule-based baseline's own state (its store levels, units and
+    month-to-date peak carried from its own earlier days), so that a run over several days compares two plants
+    that each carry their own history (the demand charge is billed once per month to each); default ``problem``.
+    A fallback schedule is always the baseline rule on ``problem`` (the plant as it is).
+    """
     options = options or SolveOptions()
     built: BuiltModel = build_model(problem)
     report = solve_model(built.model, options)
     report.build_seconds = built.build_seconds
     baseline_schedule, warnings = run_baseline(built.ctx)
     baseline_kpis = compute_kpis(baseline_schedule, built.ctx)
+    if baseline_problem is not None and baseline_problem != problem and report.status in ("optimal", "feasible"):
+        own = build_model(baseline_problem, implied_cuts=False).ctx
+        baseline_schedule, warnings = run_baseline(own)
+        baseline_kpis = compute_kpis(baseline_schedule, own)
     if report.status in ("optimal", "feasible"):
         schedule = extract_schedule(built.ctx)
         return DispatchResult(

@@ -310,6 +310,7 @@ def run_case(
     options = scenario.solver  # threads: HiGHS's choice unless the file sets it (HiGHS fixes it per process)
     inputs = Inputs(case)
     state: State | None = None
+    baseline_state: State | None = None  # the rule-based baseline carries its own state from its own days
     first_problem: DispatchProblem | None = None
     results: list[DispatchResult] = []
     records: list[DayRecord] = []
@@ -322,7 +323,8 @@ def run_case(
             first_problem = problem
             if fresh_month:
                 problem = build_problem(case, period, new_month_state(problem), inputs)
-        result = solve(problem, options)
+        baseline_problem = problem if baseline_state is None else build_problem(case, period, baseline_state, inputs)
+        result = solve(problem, options, baseline_problem)
         if k == 0:
             flows = result.columns
             capacities = capacities_of(result)
@@ -331,7 +333,9 @@ def run_case(
         if result.bands is not None:
             bands.append(result.bands)
         if k + 1 < len(periods):
-            state = carried_state(problem, result.schedule, periods[k + 1].horizon.index[0], first_problem)
+            next_start = periods[k + 1].horizon.index[0]
+            state = carried_state(problem, result.schedule, next_start, first_problem)
+            baseline_state = carried_state(baseline_problem, result.baseline_schedule, next_start, first_problem)
         if progress is not None:
             progress(1)
     daily = [r.kpis for r in results]
