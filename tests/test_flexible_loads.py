@@ -14,6 +14,10 @@ from pydantic import ValidationError
 from optimizer import DispatchProblem, DispatchResult, GridSpec, Horizon, SolveOptions, solve
 from optimizer.assets.fleet_charging import FleetChargingSpec
 from optimizer.assets.flexible_load import BlockLoadSpec, EnergyWindowLoadSpec
+from optimizer.errors import ProblemError
+from scenarios.compile import compile_problem
+from scenarios.rolling import Period
+from scenarios.site import Site
 
 T0 = pd.Timestamp("2026-07-15 00:00", tz="Asia/Shanghai")
 PRICES = [0.9, 0.5, 0.3, 0.7, 0.2, 0.8]  # CNY/kWh for the steps starting 00:00 .. 05:00
@@ -285,3 +289,24 @@ def test_flexible_load_properties(p: dict) -> None:
     block_costs = [float(np.dot(prices[k : k + len(p["profile"])], p["profile"])) for k in range(earliest, latest + 1)]
     assert float(np.dot(prices, s["batch.power_kw"])) == pytest.approx(min(block_costs), rel=1e-6, abs=1e-6)
     assert result.kpis.energy_cost_cny <= result.baseline_kpis.energy_cost_cny + 1e-6
+
+
+def test_a_window_across_midnight_is_refused_with_what_to_write_instead() -> None:
+    """Clock times resolve on one local day, so 22:00-06:00 ends before it starts: the error says what to write."""
+    site = Site.model_validate(
+        {
+            "name": "night fleet",
+            "tz": "Asia/Shanghai",
+            "assets": [
+                {"kind": "grid", "name": "grid", "import_limit_kw": 500, "import_price_cny_per_kwh": 0.5},
+                {"kind": "fleet_charging", "name": "forklifts", "energy_kwh": 100, "max_power_kw": 50,
+                 "available_from": "22:00", "available_until": "06:00"},
+            ],
+        }
+    )  # fmt: skip
+    day = dt.date(2026, 7, 15)
+    with pytest.raises(ProblemError) as raised:
+        compile_problem(site, Period(Horizon.day(day, site.tz), (day,)))
+    [issue] = raised.value.issues
+    assert (issue.asset, issue.field) == ("forklifts", "available_until")
+    assert "across midnight" in issue.message and "00:00-06:00" in issue.message

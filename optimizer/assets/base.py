@@ -284,3 +284,10 @@ class BuildContext:
 
 
 Builder = Callable[[Any, BuildContext], None]
+
+
+ACROSS_MIDNIGHT_HINT = (
+    "; a window across midnight (e.g. 22:00-06:00) is written as one window per day for now "
+    "(22:00-24:00 on the evening, 00:00-06:00 on the morning), each with its share of the energy"
+)
+"""Added to an end-before-start error: clock times resolve on one local day, so 06:00 after 22:00 is the morning."""

@@ -20,7 +20,7 @@ import numpy as np
 import pyomo.environ as pyo
 from pydantic import AwareDatetime, Field, model_validator
 
-from optimizer.assets.base import AssetSpec, BuildContext
+from optimizer.assets.base import ACROSS_MIDNIGHT_HINT, AssetSpec, BuildContext
 from optimizer.assets.flexible_load import ENERGY_TOLERANCE_KWH, run_from_start, window_mask
 from optimizer.assets.load import ELECTRIC_LOAD
 from optimizer.baseline_state import BaselineState
@@ -53,7 +53,8 @@ class FleetChargingSpec(AssetSpec):
     def _feasible(self) -> FleetChargingSpec:
         if self.available_until <= self.available_from:
             raise SpecError(
-                f"{self.available_until.isoformat()} must be after available_from",
+                f"{self.available_until.isoformat()} must be after available_from {self.available_from.isoformat()}"
+                + ACROSS_MIDNIGHT_HINT,
                 field="available_until",
             )
         if self.deadline is not None and not self.available_from < self.deadline <= self.available_until:

@@ -28,7 +28,7 @@ import pandas as pd
 import pyomo.environ as pyo
 from pydantic import AwareDatetime, Field, model_validator
 
-from optimizer.assets.base import AssetSpec, BuildContext
+from optimizer.assets.base import ACROSS_MIDNIGHT_HINT, AssetSpec, BuildContext
 from optimizer.assets.commitment import add_commitment
 from optimizer.assets.load import ELECTRIC_LOAD
 from optimizer.baseline_state import BaselineState
@@ -94,7 +94,8 @@ class EnergyWindowLoadSpec(AssetSpec):
     def _feasible(self) -> EnergyWindowLoadSpec:
         hours = _hours(self.window_start, self.window_end)
         if hours <= 0:
-            raise SpecError(f"{self.window_end.isoformat()} must be after window_start", field="window_end")
+            message = f"{self.window_end.isoformat()} must be after window_start {self.window_start.isoformat()}"
+            raise SpecError(message + ACROSS_MIDNIGHT_HINT, field="window_end")
         if self.min_power_kw > self.max_power_kw:
             raise SpecError(f"{self.min_power_kw:g} is above max_power_kw {self.max_power_kw:g}", field="min_power_kw")
         most = self.max_power_kw * hours
