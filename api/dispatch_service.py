@@ -29,7 +29,8 @@ from api.what_if import finite_json
 from optimizer import SolveOptions
 from optimizer.errors import ProblemError
 from scenarios.ems import DispatchRequest, request_field, request_period
-from scenarios.ems_inputs import FillRules, Source, fill_request
+from scenarios.ems_data import FillRules, Source
+from scenarios.ems_inputs import fill_request
 from scenarios.report_stored import schedule_metadata
 from scenarios.rounding import MONEY, round_number, rounded_kpis
 from scenarios.site import Site

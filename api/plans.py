@@ -3,7 +3,7 @@
 Plans are versions: each stored schedule covers ``[horizon_start, horizon_end)``, and at
 each step the newest plan that covers it is in force (an intraday re-plan supersedes the
 day-ahead plan from its start; nothing is deleted). :class:`DatabaseData` is the
-:class:`scenarios.ems_inputs.StoredData` of one site, read through the repository.
+:class:`scenarios.ems_data.StoredData` of one site, read through the repository.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from api.weather import weather_of
 from optimizer import DispatchProblem
 from optimizer.dispatch import ColumnInfo
 from scenarios.assets import input_refs
-from scenarios.ems_inputs import StoredWeather
+from scenarios.ems_data import StoredWeather
 from scenarios.meters import ValuesKind, interval_average
 from scenarios.performance import compare
 from scenarios.rolling import carried_state

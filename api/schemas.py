@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from scenarios.ems import DispatchRequest, HorizonRequest
-from scenarios.ems_inputs import Origin
+from scenarios.ems_data import Origin
 from scenarios.site import Site
 
 ApiStatus = Literal["optimal", "feasible", "relaxed", "fallback"]

@@ -130,7 +130,8 @@ def find_series(site: Site, known: dict[str, MeterSeries], name: str) -> MeterSe
     return None
 
 
-def _seconds(index: pd.DatetimeIndex) -> np.ndarray:
+def epoch_seconds(index: pd.DatetimeIndex) -> np.ndarray:
+    """Seconds since the epoch (float) of a tz-aware index, whatever its resolution."""
     return index.as_unit("ns").asi8.astype(float) / 1e9
 
 
@@ -146,10 +147,10 @@ def interval_average(readings: pd.Series, kind: ValuesKind, index: pd.DatetimeIn
     step in becomes the site's step out, and energy is kept.
     """
     step_s = float(pd.Timedelta(index.freq or (index[1] - index[0])).total_seconds()) if len(index) > 1 else 900.0
-    edges = np.append(_seconds(index), _seconds(index[-1:]) + step_s) if len(index) else np.zeros(1)
+    edges = np.append(epoch_seconds(index), epoch_seconds(index[-1:]) + step_s) if len(index) else np.zeros(1)
     if len(readings) == 0 or len(index) == 0:
         return pd.Series(np.nan, index=index)
-    times = _seconds(pd.DatetimeIndex(readings.index))
+    times = epoch_seconds(pd.DatetimeIndex(readings.index))
     values = readings.to_numpy(dtype=float)
     if kind == "register":
         if len(values) < 2:
