@@ -6,6 +6,7 @@ same way.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -97,10 +98,14 @@ def energy_totals(schedule: pd.DataFrame, ctx: BuildContext) -> EnergyTotals:
     )
 
 
-def emissions_kgco2(schedule: pd.DataFrame, ctx: BuildContext, accounting: str) -> float:
+def emissions_kgco2(
+    schedule: pd.DataFrame, ctx: BuildContext, accounting: str, steps: Sequence[int] | None = None
+) -> float:
+    """Emissions of one accounting method over the horizon, or over ``steps`` only [kgCO2]."""
+    rows = slice(None) if steps is None else list(steps)
     return float(
         sum(
-            np.dot(e.kgco2_per_kwh, schedule[e.column].to_numpy()) * ctx.dt_h
+            np.dot(e.kgco2_per_kwh[rows], schedule[e.column].to_numpy()[rows]) * ctx.dt_h
             for e in ctx.emissions
             if e.accounting == accounting
         )
@@ -133,6 +138,7 @@ class TargetShortfall(BaseModel):
     """How far a target was missed (0 when met), in the target's unit."""
 
     target: str
+    period: str = Field("horizon", description="The accounting period: horizon, a date, 2026-07, 2026 or a range.")
     required: float
     achieved: float
     shortfall: float

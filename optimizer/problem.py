@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import datetime as dt
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from optimizer.assets import AnyAsset
 from optimizer.errors import SpecError
 from optimizer.horizon import Horizon
+from optimizer.periods import Over
 from optimizer.types import Fraction, NonNegFloat, series_length
 
 
@@ -20,6 +22,11 @@ class FractionTarget(BaseModel):
     min_frac: Fraction = Field(description="Required share, 0-1.")
     hard: bool = Field(True, description="Hard: a constraint. Soft: shortfall allowed at a penalty.")
     penalty_cny_per_kwh: NonNegFloat = Field(2.0, description="Soft target: penalty per kWh of shortfall.")
+    over: Over = Field(
+        "horizon",
+        description="Accounting period: the horizon, each local day/month/year it touches, or a date range "
+        "(optimizer.periods). A month or year holds over what the horizon covers plus ``so_far``.",
+    )
 
 
 class EmissionCap(BaseModel):
@@ -31,11 +38,17 @@ class EmissionCap(BaseModel):
     accounting: Literal["location", "market"] = "market"
     hard: bool = True
     penalty_cny_per_kgco2: NonNegFloat = Field(1.0, description="Soft cap: penalty per kgCO2 above the cap.")
+    over: Over = Field(
+        "horizon",
+        description="Accounting period of the cap (optimizer.periods); a month's or year's cap is pro-rated to the "
+        "part the horizon covers, less ``so_far``'s emissions.",
+    )
 
 
 class TargetProgress(BaseModel):
     """Energy already metered in the targets' period before the horizon starts (an intraday re-plan of a day whose
-    morning is done) [kWh]: the targets then hold over that part and the horizon together."""
+    morning is done, or the days of a month or year already done) [kWh]: the targets then hold over that part and
+    the horizon together. It belongs to the accounting period of the horizon's first step."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -44,6 +57,16 @@ class TargetProgress(BaseModel):
     import_kwh: NonNegFloat = Field(0.0, le=1e9)
     export_kwh: NonNegFloat = Field(0.0, le=1e9)
     green_kwh: NonNegFloat = Field(0.0, le=1e9)
+    contracts_kwh: dict[str, Annotated[float, Field(ge=0, le=1e10, allow_inf_nan=False)]] = Field(
+        default_factory=dict, description="Energy taken so far from each green contract, by asset name [kWh]."
+    )
+    emissions_location_kgco2: NonNegFloat = Field(0.0, le=1e12)
+    emissions_market_kgco2: NonNegFloat = Field(0.0, le=1e12)
+    since: dt.date | None = Field(
+        None,
+        description="First local day this progress counts from; volumes over a month or year are pro-rated from "
+        "it. Default: the start of the period.",
+    )
 
 
 class Targets(BaseModel):

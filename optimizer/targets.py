@@ -1,17 +1,19 @@
-"""Horizon-wide targets as constraints: PV self-consumption, green share, emission cap.
+"""Targets as constraints: PV self-consumption, green share, emission cap, each over its accounting period.
 
-The two shares hold over ``Targets.so_far`` (energy metered earlier in the
-targets' period, e.g. the morning before an intraday re-plan) and the horizon
-together; the emission cap is the horizon's alone.
+A target holds ``over`` the horizon (default) or each local day, month, year or date range the horizon
+touches (:mod:`optimizer.periods`): one constraint per period. The two shares hold over ``Targets.so_far``
+(energy metered earlier in the period of the horizon's first step, e.g. the morning before an intraday
+re-plan, or the days of the year already done) and the period's steps together; an emission cap over a month
+or year is pro-rated to the part of the period covered, less ``so_far``'s emissions.
 
-Each target is a single linear constraint over horizon energy totals built from
-the flows assets registered with a role. A soft target gets a non-negative slack
-(its shortfall) priced at the target's penalty; a hard one gets none.
+Each target is a linear constraint over energy totals built from the flows assets registered with a role. A
+soft target gets a non-negative slack (its shortfall) per period, priced at the target's penalty; a hard one
+gets none.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pandas as pd
@@ -20,7 +22,8 @@ import pyomo.environ as pyo
 from optimizer.assets.base import BuildContext, CostTerm
 from optimizer.assets.grid import GREEN_PURCHASE, GRID_EXPORT, GRID_IMPORT
 from optimizer.assets.pv import PV_AVAILABLE, PV_OUTPUT
-from optimizer.kpis import TargetShortfall, emissions_kgco2, energy_totals
+from optimizer.kpis import EnergyTotals, TargetShortfall, emissions_kgco2, energy_totals
+from optimizer.periods import PeriodGroup, period_groups, progress_since
 from optimizer.problem import TargetProgress
 
 SELF_CONSUMPTION = "pv_self_consumption"
@@ -28,69 +31,106 @@ GREEN_SHARE = "green_share"
 EMISSION_CAP = "emission_cap"
 
 
-def _total_kwh(ctx: BuildContext, role: str) -> Any:
-    return sum(ctx.role_sum(role, t) for t in ctx.steps) * ctx.dt_h
+def _total_kwh(ctx: BuildContext, role: str, steps: Sequence[int]) -> Any:
+    return sum(ctx.role_sum(role, t) for t in steps) * ctx.dt_h
+
+
+def _data_total_kwh(ctx: BuildContext, role: str, steps: Sequence[int]) -> float:
+    return float(sum(f.component[list(steps)].sum() for f in ctx.flows_with_role(role)) * ctx.dt_h)
+
+
+def _suffix(group: PeriodGroup) -> str:
+    return "" if group.label == "horizon" else f"[{group.label}]"
 
 
 def build_targets(ctx: BuildContext) -> None:
-    """Adds ``targets.<name>`` constraints (and slacks for soft targets) to the model."""
+    """Adds ``targets.<name>`` constraints (and slacks for soft targets), one per accounting period."""
     targets = ctx.problem.targets
     block = ctx.block("targets")
-    done = targets.so_far or TargetProgress()
-    done_self_used = done.pv_output_kwh - done.export_kwh
+    since = progress_since(targets.so_far)
+    none = TargetProgress()
 
     if targets.pv_self_consumption is not None:
         ctx.flags.add("burning_energy_pays")  # storage losses would count as self-consumed PV
-        pv_available_kwh = float(sum(f.component.sum() for f in ctx.flows_with_role(PV_AVAILABLE)) * ctx.dt_h)
-        pv_available_kwh += done.pv_available_kwh
-        if pv_available_kwh > 0:
-            achieved = _total_kwh(ctx, PV_OUTPUT) - _total_kwh(ctx, GRID_EXPORT) + done_self_used
-            required = targets.pv_self_consumption.min_frac * pv_available_kwh
-            _add_lower_bound(ctx, block, SELF_CONSUMPTION, achieved, required, targets.pv_self_consumption)
+        target = targets.pv_self_consumption
+        for group in period_groups(ctx.horizon.index, ctx.horizon.step_minutes, target.over, since):
+            done = (targets.so_far or none) if group.first else none
+            pv_available_kwh = _data_total_kwh(ctx, PV_AVAILABLE, group.steps) + done.pv_available_kwh
+            if pv_available_kwh > 0:
+                achieved = (
+                    _total_kwh(ctx, PV_OUTPUT, group.steps)
+                    - _total_kwh(ctx, GRID_EXPORT, group.steps)
+                    + done.pv_output_kwh
+                    - done.export_kwh
+                )
+                required = target.min_frac * pv_available_kwh
+                _add_lower_bound(ctx, block, SELF_CONSUMPTION, group, achieved, required, target)
 
     if targets.green_share is not None:
         ctx.flags.add("burning_energy_pays")  # losses raise both PV self-use and consumption
-        self_used = _total_kwh(ctx, PV_OUTPUT) - _total_kwh(ctx, GRID_EXPORT) + done_self_used
-        consumption = _total_kwh(ctx, GRID_IMPORT) + done.import_kwh + self_used
-        achieved = self_used + _total_kwh(ctx, GREEN_PURCHASE) + done.green_kwh
-        required = targets.green_share.min_frac * consumption
-        _add_lower_bound(ctx, block, GREEN_SHARE, achieved, required, targets.green_share)
+        target = targets.green_share
+        for group in period_groups(ctx.horizon.index, ctx.horizon.step_minutes, target.over, since):
+            done = (targets.so_far or none) if group.first else none
+            self_used = (
+                _total_kwh(ctx, PV_OUTPUT, group.steps)
+                - _total_kwh(ctx, GRID_EXPORT, group.steps)
+                + done.pv_output_kwh
+                - done.export_kwh
+            )
+            consumption = _total_kwh(ctx, GRID_IMPORT, group.steps) + done.import_kwh + self_used
+            achieved = self_used + _total_kwh(ctx, GREEN_PURCHASE, group.steps) + done.green_kwh
+            required = target.min_frac * consumption
+            _add_lower_bound(ctx, block, GREEN_SHARE, group, achieved, required, target)
 
     cap = targets.emission_cap
     if cap is not None:
-        emitted = sum(ctx.emission_expr(cap.accounting, t) for t in ctx.steps)
-        if cap.hard:
-            block.emission_cap = pyo.Constraint(expr=emitted <= cap.max_kgco2)
-        else:
-            block.emission_cap_excess_kgco2 = pyo.Var(bounds=(0.0, None))
-            block.emission_cap = pyo.Constraint(expr=emitted - block.emission_cap_excess_kgco2 <= cap.max_kgco2)
+        for group in period_groups(ctx.horizon.index, ctx.horizon.step_minutes, cap.over, since):
+            done = (targets.so_far or none) if group.first else none
+            allowed = cap.max_kgco2 * group.covered_frac - _emitted_so_far(done, cap.accounting)
+            emitted = sum(ctx.emission_expr(cap.accounting, t) for t in group.steps)
+            name = f"{EMISSION_CAP}{_suffix(group)}"
+            if cap.hard:
+                block.add_component(name, pyo.Constraint(expr=emitted <= allowed))
+                continue
+            excess = pyo.Var(bounds=(0.0, None))
+            block.add_component(f"{EMISSION_CAP}_excess_kgco2{_suffix(group)}", excess)
+            block.add_component(name, pyo.Constraint(expr=emitted - excess <= allowed))
             ctx.costs.append(
                 CostTerm(
                     "penalty",
-                    cap.penalty_cny_per_kgco2 * block.emission_cap_excess_kgco2,
-                    _penalty_evaluator(EMISSION_CAP, cap.penalty_cny_per_kgco2, ctx),
+                    cap.penalty_cny_per_kgco2 * excess,
+                    _penalty_evaluator(EMISSION_CAP, group.label, cap.penalty_cny_per_kgco2, ctx),
                 )
             )
 
 
-def _add_lower_bound(ctx: BuildContext, block: pyo.Block, name: str, achieved: Any, required: Any, target: Any) -> None:
+def _emitted_so_far(done: TargetProgress, accounting: str) -> float:
+    return done.emissions_location_kgco2 if accounting == "location" else done.emissions_market_kgco2
+
+
+def _add_lower_bound(
+    ctx: BuildContext, block: pyo.Block, name: str, group: PeriodGroup, achieved: Any, required: Any, target: Any
+) -> None:
+    suffix = _suffix(group)
     if target.hard:
-        block.add_component(name, pyo.Constraint(expr=achieved >= required))
+        block.add_component(f"{name}{suffix}", pyo.Constraint(expr=achieved >= required))
         return
     slack = pyo.Var(bounds=(0.0, None))
-    block.add_component(f"{name}_shortfall_kwh", slack)
-    block.add_component(name, pyo.Constraint(expr=achieved + slack >= required))
+    block.add_component(f"{name}_shortfall_kwh{suffix}", slack)
+    block.add_component(f"{name}{suffix}", pyo.Constraint(expr=achieved + slack >= required))
     ctx.costs.append(
         CostTerm(
-            "penalty", target.penalty_cny_per_kwh * slack, _penalty_evaluator(name, target.penalty_cny_per_kwh, ctx)
+            "penalty",
+            target.penalty_cny_per_kwh * slack,
+            _penalty_evaluator(name, group.label, target.penalty_cny_per_kwh, ctx),
         )
     )
 
 
-def _penalty_evaluator(name: str, rate: float, ctx: BuildContext) -> Callable[[pd.DataFrame], float]:
+def _penalty_evaluator(name: str, period: str, rate: float, ctx: BuildContext) -> Callable[[pd.DataFrame], float]:
     def evaluate(schedule: pd.DataFrame) -> float:
         for shortfall in target_shortfalls(schedule, ctx):
-            if shortfall.target == name:
+            if shortfall.target == name and shortfall.period == period:
                 return rate * shortfall.shortfall
         return 0.0
 
@@ -98,35 +138,52 @@ def _penalty_evaluator(name: str, rate: float, ctx: BuildContext) -> Callable[[p
 
 
 def target_shortfalls(schedule: pd.DataFrame, ctx: BuildContext) -> list[TargetShortfall]:
-    """Required vs achieved for every target of the problem, recomputed from ``schedule``."""
+    """Required vs achieved for every target of the problem and each of its periods, recomputed from
+    ``schedule``."""
     targets = ctx.problem.targets
-    totals = energy_totals(schedule, ctx).plus(targets.so_far)
+    since = progress_since(targets.so_far)
+    index, step_minutes = ctx.horizon.index, ctx.horizon.step_minutes
     result = []
 
-    def at_least(name: str, required: float, achieved: float) -> None:
+    def at_least(name: str, period: str, required: float, achieved: float) -> None:
         shortfall = max(0.0, required - achieved)
         result.append(
-            TargetShortfall(target=name, required=required, achieved=achieved, shortfall=shortfall, unit="kWh")
-        )
-
-    if targets.pv_self_consumption is not None and totals.pv_available_kwh > 0:
-        at_least(
-            SELF_CONSUMPTION,
-            targets.pv_self_consumption.min_frac * totals.pv_available_kwh,
-            totals.pv_self_consumed_kwh,
-        )
-    if targets.green_share is not None:
-        at_least(GREEN_SHARE, targets.green_share.min_frac * totals.consumption_kwh, totals.green_kwh_used)
-    if targets.emission_cap is not None:
-        cap = targets.emission_cap
-        achieved = emissions_kgco2(schedule, ctx, cap.accounting)
-        result.append(
             TargetShortfall(
-                target=EMISSION_CAP,
-                required=cap.max_kgco2,
-                achieved=achieved,
-                shortfall=max(0.0, achieved - cap.max_kgco2),
-                unit="kgCO2",
+                target=name, period=period, required=required, achieved=achieved, shortfall=shortfall, unit="kWh"
             )
         )
+
+    def totals(group: PeriodGroup) -> EnergyTotals:
+        part = energy_totals(schedule.iloc[list(group.steps)], ctx)
+        return part.plus(targets.so_far) if group.first else part
+
+    if targets.pv_self_consumption is not None:
+        target = targets.pv_self_consumption
+        for group in period_groups(index, step_minutes, target.over, since):
+            done = totals(group)
+            if done.pv_available_kwh > 0:
+                at_least(
+                    SELF_CONSUMPTION, group.label, target.min_frac * done.pv_available_kwh, done.pv_self_consumed_kwh
+                )
+    if targets.green_share is not None:
+        target = targets.green_share
+        for group in period_groups(index, step_minutes, target.over, since):
+            done = totals(group)
+            at_least(GREEN_SHARE, group.label, target.min_frac * done.consumption_kwh, done.green_kwh_used)
+    cap = targets.emission_cap
+    if cap is not None:
+        for group in period_groups(index, step_minutes, cap.over, since):
+            done_before = (targets.so_far or TargetProgress()) if group.first else TargetProgress()
+            allowed = cap.max_kgco2 * group.covered_frac - _emitted_so_far(done_before, cap.accounting)
+            achieved = emissions_kgco2(schedule, ctx, cap.accounting, group.steps)
+            result.append(
+                TargetShortfall(
+                    target=EMISSION_CAP,
+                    period=group.label,
+                    required=allowed,
+                    achieved=achieved,
+                    shortfall=max(0.0, achieved - allowed),
+                    unit="kgCO2",
+                )
+            )
     return result

@@ -41,6 +41,7 @@ def _shortfalls(days: Sequence[Kpis]) -> list[TargetShortfall]:
                 m = merged[s.target]
                 merged[s.target] = TargetShortfall(
                     target=s.target,
+                    period="run",
                     required=m.required + s.required,
                     achieved=m.achieved + s.achieved,
                     shortfall=m.shortfall + s.shortfall,

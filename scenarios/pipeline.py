@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from optimizer import DispatchProblem, DispatchResult, Kpis, solve
+from optimizer import DispatchProblem, DispatchResult, Kpis, Targets, solve
 from optimizer.dispatch import ColumnInfo
 from optimizer.errors import Issue, ProblemError
 from scenarios.assets import input_refs
@@ -34,6 +34,7 @@ from scenarios.errors import ScenarioError
 from scenarios.inputs import Inputs
 from scenarios.kpis import combine_kpis
 from scenarios.loader import Case
+from scenarios.period_account import AccountDay, PeriodAccount, PeriodFigure
 from scenarios.rolling import Period, carried_state, make_periods, new_month_state
 from scenarios.spec import HorizonSpec
 
@@ -60,10 +61,12 @@ def build_problem(
     state: State | None = None,
     inputs: Inputs | None = None,
     committed: Mapping[str, Any] | None = None,
+    updates: State | None = None,
+    targets: Targets | None = None,
 ) -> DispatchProblem:
     """The dispatch problem of ``case`` on ``period`` through the one compile path; ``state`` overrides initial
-    fields by asset name; ``committed``: see :func:`scenarios.compile.compile_problem`. Issues raise
-    :class:`ScenarioError` at the file lines."""
+    fields by asset name; ``committed``, ``updates`` and ``targets``: see
+    :func:`scenarios.compile.compile_problem`. Issues raise :class:`ScenarioError` at the file lines."""
     scenario = case.scenario
     source = _CollectingInputs(inputs or Inputs(case))
     try:
@@ -74,6 +77,8 @@ def build_problem(
             state=case_state(case, state),
             name=f"{scenario.name}:{case.label}:{period.label}",
             committed=committed,
+            updates=updates,
+            targets=targets,
         )
     except ProblemError as error:
         raise ScenarioError(source.issues + [file_issue(case, i, period) for i in error.issues]) from error
@@ -173,6 +178,9 @@ class ScenarioRun:
     variant: str | None = None
     sweep: str | None = None
     parameters: dict[str, Any] = field(default_factory=dict)
+    period_figures: list[PeriodFigure] = field(default_factory=list)
+    account_days: list[AccountDay] = field(default_factory=list)
+    account_notes: list[str] = field(default_factory=list)
 
     @property
     def saving_cny(self) -> float:
@@ -309,6 +317,9 @@ def run_case(
     periods = list(periods) if periods is not None else case_periods(case)
     options = scenario.solver  # threads: HiGHS's choice unless the file sets it (HiGHS fixes it per process)
     inputs = Inputs(case)
+    account = PeriodAccount(scenario.site, scenario.period_plan)
+    account.run_dates = [d for p in periods for d in p.dates]
+    daily = all(len(p.dates) == 1 for p in periods) and len(periods) > 0
     state: State | None = None
     baseline_state: State | None = None  # the rule-based baseline carries its own state from its own days
     first_problem: DispatchProblem | None = None
@@ -318,18 +329,33 @@ def run_case(
     flows: dict[str, FlowInfo] = {}
     capacities: dict[str, float] = {}
     for k, period in enumerate(periods):
-        problem = build_problem(case, period, state, inputs)
+        targets, updates = None, None
+        if account.active and daily:
+            day = period.dates[0]
+            if account.needs_plan(day):
+                rest = [p.dates[0] for p in periods[k:]]
+                account.plan(rest, _plan_compiler(case, state, inputs))
+            targets, updates = account.day_terms(day)
+        problem = build_problem(case, period, state, inputs, updates=updates, targets=targets)
         if k == 0:
             first_problem = problem
             if fresh_month:
-                problem = build_problem(case, period, new_month_state(problem), inputs)
-        baseline_problem = problem if baseline_state is None else build_problem(case, period, baseline_state, inputs)
+                problem = build_problem(
+                    case, period, new_month_state(problem), inputs, updates=updates, targets=targets
+                )
+        baseline_problem = (
+            problem
+            if baseline_state is None
+            else build_problem(case, period, baseline_state, inputs, updates=updates, targets=targets)
+        )
         result = solve(problem, options, baseline_problem)
         if k == 0:
             flows = result.columns
             capacities = capacities_of(result)
         results.append(result)
         records.append(_record(period, result))
+        if account.active and daily:
+            account.record(period.dates[0], result, problem.horizon.dt_h)
         if result.bands is not None:
             bands.append(result.bands)
         if k + 1 < len(periods):
@@ -360,7 +386,27 @@ def run_case(
         variant=case.variant,
         sweep=case.sweep,
         parameters=dict(case.parameters),
+        period_figures=account.figures(),
+        account_days=account.days,
+        account_notes=account.notes,
     )
+
+
+def _plan_compiler(case: Case, state: State | None, inputs: Inputs) -> Callable[..., DispatchProblem]:
+    """The run's compile path for a period plan over several days, from the day's carried ``state``."""
+
+    def compile_plan(period: Period, targets: Targets, updates: State) -> DispatchProblem:
+        return compile_problem(
+            case.scenario.site,
+            period,
+            inputs=inputs,
+            state=case_state(case, state),
+            updates=updates,
+            name=f"{case.scenario.name}:{case.label}:plan {period.label}",
+            targets=targets,
+        )
+
+    return compile_plan
 
 
 def check_case(case: Case) -> int:

@@ -251,6 +251,19 @@ class Sweep(_Strict):
 # --- the file ----------------------------------------------------------------------------------
 
 
+class PeriodPlanSettings(BaseModel):
+    """How a rolling run plans targets and volumes over their periods (:mod:`scenarios.period_account`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    step_minutes: int = Field(60, ge=5, le=1440, description="Step of the period plan's LP [min].")
+    replan_every_days: int = Field(7, ge=1, le=366, description="Re-plan the rest of the period this often [days].")
+    max_days: int = Field(
+        366, ge=1, le=3660, description="Longest stretch one plan covers [days] (later days are planned later)."
+    )
+    time_limit_s: float = Field(120.0, gt=0, le=3600, description="HiGHS limit for one plan [s].")
+
+
 class ScenarioFile(_Strict):
     """A what-if scenario: a site, a horizon, its inputs, and the variants and sweeps to compare."""
 
@@ -268,6 +281,11 @@ class ScenarioFile(_Strict):
         description="State at the first step, by asset name: initial_* fields and month_to_date_peak_kw.",
     )
     solver: SolveOptions = Field(default_factory=SolveOptions, description="HiGHS limits for every solve.")
+    period_plan: PeriodPlanSettings = Field(
+        default_factory=PeriodPlanSettings,
+        description="How a rolling run plans targets and contract volumes that hold over a month, a year or a "
+        "date range (scenarios.period_account).",
+    )
     variants: dict[str, Variant] = Field(default_factory=dict, description="What-ifs by name.")
     sweeps: dict[str, Sweep] = Field(default_factory=dict, description="Parameter sweeps by name.")
 

@@ -305,6 +305,10 @@ def test_intraday_replan_holds_the_days_targets_over_the_morning_done(client: Te
         "import_kwh": 2050.0,
         "export_kwh": 170.0,
         "green_kwh": 0.0,
+        "contracts_kwh": {},
+        "emissions_location_kgco2": 0.0,
+        "emissions_market_kgco2": 0.0,
+        "since": None,
     }
     (shortfall,) = replan["kpis"]["target_shortfalls"]  # over the whole day: the morning's PV counts
     pv_rest = sum(r["pv.available_kw"] for r in replan["schedule"]) * 0.25
