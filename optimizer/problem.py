@@ -88,6 +88,17 @@ class Targets(BaseModel):
         None, description="Energy already metered earlier in the targets' period; the shares hold over both."
     )
 
+    @model_validator(mode="after")
+    def _shares_share_a_period(self) -> Targets:
+        shares = [t for t in (self.pv_self_consumption, self.green_share) if t is not None]
+        if len(shares) == 2 and shares[0].over != shares[1].over:
+            raise SpecError(
+                f"must hold over the same period as pv_self_consumption ({shares[0].over!r}): the two shares are "
+                "counted from the same energy so far",
+                field="green_share.over",
+            )
+        return self
+
 
 class ObjectiveSpec(BaseModel):
     """Weights of the objective beyond the money actually paid."""

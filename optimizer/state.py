@@ -14,6 +14,9 @@ outside the asset's registry entry guesses by field name.
 - :class:`CommitmentState`: units on/off at the last step (a group's count),
   and for how long (min up/down times hold across midnight).
 - :class:`MonthPeakState`: the month-to-date peak import, reset at a new month.
+- :class:`WindowEnergyState`: the energy still owed by an energy window (a
+  flexible load's, a fleet's) that goes on after the period, e.g. one across
+  midnight cut at the day's end (:mod:`optimizer.assets.flexible_load`).
 """
 
 from __future__ import annotations
@@ -149,3 +152,58 @@ class MonthPeakState:
     def reset(self) -> dict[str, Any]:
         """The state of a new month."""
         return {self.field: 0.0}
+
+
+CARRIED_TOLERANCE_KWH = 1e-6
+"""Owed energy below this [kWh] is solver round-off and carries as 0."""
+
+
+@dataclass(frozen=True)
+class WindowEnergyState:
+    """An energy window in progress at the next period's start: the energy still owed, ``carried_energy_kwh``.
+
+    The spec has ``energy_kwh``, ``min_energy_kwh``, ``carried_energy_kwh`` and ``carried_until`` (see
+    :attr:`optimizer.assets.AssetSpec.WINDOW`). In progress at ``next_start`` is the carried part (from the
+    previous window, due by ``carried_until``) or the spec's own window: begun before ``next_start`` and due after
+    it, or due at it when the window was cut there (``min_energy_kwh`` set). Owed = that part's energy less what
+    ``<name>.<column>`` delivered in it before ``next_start`` (times ``efficiency``: stored per drawn kWh). 0 when
+    nothing is in progress, so a carried value never outlives its window. Where the next period puts it is the
+    compile path's business (the window's end clock time on its first day).
+    """
+
+    start: str  # spec attribute: when the window opens ("window_start", "available_from")
+    end: str  # spec attribute: when its energy is due ("window_end", "charge_by")
+    efficiency: str | None = None  # spec field: stored energy per energy drawn ("charging_efficiency")
+    column: str = "power_kw"
+    field: str = "carried_energy_kwh"
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return (self.field,)
+
+    def capacities(self, spec: Any) -> dict[str, float]:
+        return {}
+
+    def carry(self, spec: Any, schedule: pd.DataFrame, ctx: CarryContext) -> dict[str, Any]:
+        column = f"{spec.name}.{self.column}"
+        if column not in schedule.columns:
+            return {}
+        index = pd.DatetimeIndex(schedule.index)
+        power = schedule[column].fillna(0.0).to_numpy(dtype=float)
+        stored_per_kwh = 1.0 if self.efficiency is None else float(getattr(spec, self.efficiency))
+        step_h = ctx.step_minutes / 60.0
+        at = ctx.next_start
+
+        def delivered(start: Any, end: Any) -> float:
+            inside = (index < end) & (index < at) if start is None else (index >= start) & (index < end) & (index < at)
+            return float(power[inside].sum()) * step_h * stored_per_kwh
+
+        until = getattr(spec, "carried_until", None)
+        start, end = getattr(spec, self.start), getattr(spec, self.end)
+        cut = getattr(spec, "min_energy_kwh", None) is not None
+        owed = 0.0
+        if spec.carried_energy_kwh > 0 and until is not None and at < until:
+            owed = spec.carried_energy_kwh - delivered(None, until)
+        elif start < at and (at < end or (cut and at == end)):
+            owed = spec.energy_kwh - delivered(start, end)
+        return {self.field: round(owed, 6) if owed > CARRIED_TOLERANCE_KWH else 0.0}

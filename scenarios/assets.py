@@ -8,6 +8,9 @@ that a file needs and a single solve does not:
   ``power_kw: $inputs.load`` (see :mod:`scenarios.inputs`);
 - a *time* field (window starts and ends) may be a local clock time
   ``"08:00"`` (``"24:00"`` = the end of the day), resolved on every day run;
+  in an energy window (a kind's ``WINDOW``: flexible loads, fleets) an end at
+  or before the start is on the next day (``"22:00"`` to ``"06:00"``), and the
+  window belongs to the day it starts (:func:`window_on`);
 - a *tariff* may be a preset: ``{preset: liaoning, flat_price_cny_per_kwh: 0.62}``.
 
 The file models are generated from :data:`optimizer.assets.REGISTRY`, so a new
@@ -56,7 +59,10 @@ InputRef = Annotated[
 ClockTime = Annotated[
     str,
     StringConstraints(pattern=CLOCK_TIME_PATTERN),
-    Field(description="Local clock time HH:MM on each day run (24:00 = end of the day)."),
+    Field(
+        description="Local clock time HH:MM on each day run (24:00 = end of the day); an energy window's end at or "
+        "before its start is the next day's (22:00 to 06:00)."
+    ),
 ]
 
 
@@ -103,9 +109,11 @@ def series_fields(spec_type: type[AssetSpec]) -> list[str]:
 
 
 def time_fields(spec_type: type[AssetSpec]) -> list[str]:
-    """Fields of an asset type that are points in time (may be clock times)."""
+    """Fields of an asset type that are points in time and may be clock times: a kind with an energy window
+    (``WINDOW``) takes clock times in the window's fields only (``carried_until`` is the compile path's)."""
     hints = typing.get_type_hints(spec_type, include_extras=True)
-    return [name for name in spec_type.model_fields if _is_time(hints[name])]
+    times = [name for name in spec_type.model_fields if _is_time(hints[name])]
+    return [name for name in times if name in spec_type.WINDOW] if spec_type.WINDOW else times
 
 
 def _copy_field(info: FieldInfo, annotation: Any) -> tuple[Any, Any]:
@@ -119,12 +127,13 @@ def _copy_field(info: FieldInfo, annotation: Any) -> tuple[Any, Any]:
 
 def _file_model(kind: str, spec_type: type[AssetSpec]) -> type[BaseModel]:
     hints = typing.get_type_hints(spec_type, include_extras=True)
+    times = set(time_fields(spec_type))
     fields: dict[str, Any] = {}
     for name, info in spec_type.model_fields.items():
         hint = hints[name]
         if _is_series(hint):
             hint = Union[hint, InputRef]  # noqa: UP007
-        elif _is_time(hint):
+        elif name in times:
             hint = Union[hint, ClockTime]  # noqa: UP007
         elif _is_tariff(hint):
             hint = Union[hint, TariffPreset]  # noqa: UP007
@@ -144,7 +153,6 @@ def _file_model(kind: str, spec_type: type[AssetSpec]) -> type[BaseModel]:
             raise next((c for c in causes if isinstance(c, SpecError)), error) from None
         return entry
 
-    times = set(time_fields(spec_type))
     model = create_model(
         model_name,
         __config__=ConfigDict(extra="forbid", title=model_name),
@@ -197,6 +205,21 @@ def clock_time_on(day: dt.date, clock: str, tz: str) -> dt.datetime:
     if hours == 24:
         return (midnight + pd.Timedelta(days=1)).tz_localize(tz).to_pydatetime()
     return (midnight + pd.Timedelta(hours=hours, minutes=minutes)).tz_localize(tz).to_pydatetime()
+
+
+def window_on(day: dt.date, fields: Mapping[str, Any], window: tuple[str, ...], tz: str) -> dict[str, dt.datetime]:
+    """The clock times of an energy window that starts on ``day``: ``window`` is the kind's ``WINDOW`` (start field,
+    then end fields) and the start must be a clock time; an end clock time at or before the start is on the next
+    day (``"22:00"`` to ``"06:00"``), so the window belongs to the day it starts. Fields not set, or not clock
+    times, are left out."""
+    start = clock_time_on(day, fields[window[0]], tz)
+    out = {window[0]: start}
+    for field in window[1:]:
+        clock = fields.get(field)
+        if isinstance(clock, str):
+            end = clock_time_on(day, clock, tz)
+            out[field] = end if end > start else clock_time_on(day + dt.timedelta(days=1), clock, tz)
+    return out
 
 
 def cleared_alternatives(kind: str, changed: Mapping[str, Any]) -> dict[str, None]:

@@ -17,7 +17,7 @@ import pandas as pd
 
 from optimizer.assets import REGISTRY
 from optimizer.errors import Issue
-from optimizer.state import CarryContext, CommitmentState, LevelState, MonthPeakState
+from optimizer.state import CarryContext, CommitmentState, LevelState, MonthPeakState, WindowEnergyState
 from scenarios.assets import input_refs
 from scenarios.compile import committed_power
 from scenarios.ems import DispatchRequest
@@ -150,9 +150,11 @@ def fill_state(
                 state.setdefault(name, {}).update(carried)
                 sources |= {f"{name}.{f}": Source("previous-plan", None, planned[1]) for f in carried if f in fields}
             else:
+                unmetered = isinstance(rule, WindowEnergyState)  # energy owed by a window: no meter, 0 without a plan
                 for field in fields:
-                    sources[f"{name}.{field}"] = Source("site", None, "no reading within the allowed age")
-                    if rules.require_measured_state:
+                    detail = "no plan in force" if unmetered else "no reading within the allowed age"
+                    sources[f"{name}.{field}"] = Source("site", None, detail)
+                    if rules.require_measured_state and not unmetered:
                         message = (
                             f"no reading of {name}'s state within {rules.max_state_age} of {start.isoformat()} "
                             "and none in the request"
@@ -175,56 +177,392 @@ def _energy_kwh(measured: pd.Series | None, planned: pd.Series | None, step_h: f
     return float(measured.fillna(planned).fillna(0.0).sum() * step_h), used_plan
 
 
-def fill_progress(site: Site, request: DispatchRequest, period: Period, data: StoredData) -> tuple[Any, Source | None]:
-    """For a re-plan that starts during a day with share targets: the energy metered since midnight (readings,
-    the plan in force where a reading is missing), so that the targets hold over the whole day."""
-    from optimizer import TargetProgress
+def fill_progress(
+    site: Site, request: DispatchRequest, period: Period, data: StoredData
+) -> tuple[Any, dict[str, Source]]:
+    """``Targets.so_far`` for the plan (a :class:`~optimizer.TargetProgress`, None where nothing done counts) and
+    where it came from (``targets.so_far``, and ``targets.so_far.<item>`` per item over a longer period).
 
-    targets = site.targets
+    - A site whose targets and contract volumes all hold over the horizon (the default): for a re-plan that starts
+      during a day with share targets, the energy metered since midnight (readings, the plan in force where a
+      reading is missing), so that the targets hold over the whole day.
+    - A site with a target or contract volume over a day, month, year or date range: the days before the plan in
+      the current periods are closed in the site's account (:func:`close_account`), and ``so_far`` is each item's
+      period to date from the account plus, for a re-plan during a day, the part since midnight
+      (:func:`period_progress`): a one-day plan then paces the period.
+
+    The request's own ``so_far`` wins (None is returned; the account is still closed: it records what happened)."""
+    from optimizer import TargetProgress
+    from scenarios.period_account import period_items
+
     start = pd.Timestamp(period.horizon.index[0])
     midnight = start.normalize()
+    if period_items(site):
+        account = close_account(site, period, data)
+        if request.so_far is not None:
+            return None, {}
+        return period_progress(site, period, data, account)
     if request.so_far is not None or start == midnight:
-        return None, None
+        return None, {}
+    targets = site.targets
     if targets.pv_self_consumption is None and targets.green_share is None:
-        return None, None
-    step = site_step(period)
-    index = pd.date_range(midnight, start, freq=step, inclusive="left")
-    plan, info = data.planned(midnight, start)
+        return None, {}
+    [(morning, used_plan, _)] = _account_days(site, data, midnight, start, site_step(period))
+    progress = TargetProgress(
+        pv_available_kwh=morning.pv_available_kwh,
+        pv_output_kwh=morning.pv_output_kwh,
+        import_kwh=morning.import_kwh,
+        export_kwh=morning.export_kwh,
+        green_kwh=morning.green_kwh,
+    )
+    origin: Origin = "previous-plan" if used_plan else "reading"
+    detail = f"energy metered from {midnight.isoformat()} (green purchases as planned)"
+    return progress, {"targets.so_far": Source(origin, start.to_pydatetime(), detail)}
+
+
+def _account_days(
+    site: Site, data: StoredData, start: pd.Timestamp, end: pd.Timestamp, step: pd.Timedelta
+) -> list[tuple[Any, bool, bool]]:
+    """Per local day of ``[start, end)`` (local times on the site's step): what the day counts, as an
+    :class:`~scenarios.ems_data.AccountDay`; whether the plan in force filled in for a missing reading; whether the
+    day has any data at all (a reading or a plan).
+
+    PV (available = output: curtailment is not metered), import and export of each grid are metered: readings
+    averaged on the site's step, the plan in force where a reading is missing (:func:`_energy_kwh`). Green purchases
+    and each contract's energy have no meter: the plan in force's. Emissions are import x the grid's factors (the
+    site's emission factors where the grid sets none; the optimiser's defaults else), market-based less green
+    purchases x the first grid's residual factor, as the optimiser counts grid emissions; fuels (gas, purchased
+    heat) are not counted, as nothing meters them here. Energy [kWh] and emissions [kgCO2] to 0.001."""
+    from scenarios.compile import asset_fields
+    from scenarios.ems_data import AccountDay, AccountSource
+
+    index = pd.date_range(start, end, freq=step, inclusive="left")
+    plan, info = data.planned(start, end)
+    schedules = sorted({int(v) for v in plan["schedule_id"].dropna()}) if "schedule_id" in plan.columns else []
+    has_plan = np.asarray(index.isin(plan.index))
     plan = plan.reindex(index)
 
-    def planned_sum(role: str) -> pd.Series | None:
-        columns = [c for c, i in info.items() if i.role == role and c in plan.columns]
-        return plan[columns].sum(axis=1, min_count=1) if columns else None
+    def planned(columns: list[str]) -> pd.Series | None:
+        present = [c for c in columns if c in plan.columns]
+        return plan[present].sum(axis=1, min_count=1) if present else None
+
+    def with_role(role: str) -> list[str]:
+        return [c for c, i in info.items() if i.role == role and c in plan.columns]
 
     def measured(names: list[str]) -> pd.Series | None:
         series = []
         for name in names:
-            found = data.readings(name, midnight - pd.Timedelta(days=1), start + step)
+            found = data.readings(name, start - pd.Timedelta(days=1), end + step)  # a register needs the one before
             if found is not None and not found[0].empty:
                 series.append(interval_average(found[0], found[1], index))
         return pd.concat(series, axis=1).sum(axis=1, min_count=1) if series else None
 
     pv_inputs = [ref for a in site.assets if a.kind == "pv" for f, ref in input_refs(a).items() if f == "available_kw"]  # type: ignore[attr-defined]
-    grids = [a.name for a in site.assets if a.kind == "grid"]  # type: ignore[attr-defined]
+    grids = [a for a in site.assets if a.kind == "grid"]  # type: ignore[attr-defined]
+    flows = {"pv": (measured(pv_inputs), planned(with_role("pv_output")))}
+    factors: dict[str, tuple[float, float]] = {}
+    for grid in grids:
+        fields = asset_fields(site, grid, None, None)
+        defaults = type(grid).model_fields
+        location, market = (float(fields.get(f, defaults[f].default)) for f in _GRID_FACTOR_FIELDS)
+        factors[grid.name] = (location, market)  # type: ignore[attr-defined]
+        for column in (f"{grid.name}.import_kw", f"{grid.name}.export_kw"):  # type: ignore[attr-defined]
+            flows[column] = (measured([column]), planned([column]))
+    contracts = {c.rsplit(".", 1)[0]: plan[c] for c in with_role("green_purchase")}
     step_h = step.total_seconds() / 3600
-    pv, pv_planned = _energy_kwh(measured(pv_inputs), planned_sum("pv_output"), step_h)
-    imported, import_planned = _energy_kwh(
-        measured([f"{g}.import_kw" for g in grids]), planned_sum("grid_import"), step_h
-    )
-    exported, export_planned = _energy_kwh(
-        measured([f"{g}.export_kw" for g in grids]), planned_sum("grid_export"), step_h
-    )
-    green, _ = _energy_kwh(None, planned_sum("green_purchase"), step_h)
+    local_dates = np.asarray(index.date)
+    out = []
+    for day in dict.fromkeys(local_dates):
+        mask = local_dates == day
+        energy: dict[str, float] = {}
+        used_plan = has_reading = False
+        notes = []
+        for name, (read, plan_kw) in flows.items():
+            if read is None and plan_kw is None:
+                continue
+            energy[name], filled = _energy_kwh(
+                None if read is None else read[mask], None if plan_kw is None else plan_kw[mask], step_h
+            )
+            n_read = 0 if read is None else int(read[mask].notna().sum())
+            used_plan, has_reading = used_plan or filled, has_reading or n_read > 0
+            notes.append(f"{name} {n_read}/{int(mask.sum())} steps read" + (", the rest as planned" if filled else ""))
+        taken = {name: round(float(kw[mask].fillna(0.0).sum() * step_h), 3) for name, kw in contracts.items()}
+        green = sum(taken.values())
+        imported = {g: energy.get(f"{g}.import_kw", 0.0) for g in factors}
+        residual = next(iter(factors.values()), (0.0, 0.0))[1]
+        location = sum(kwh * factors[g][0] for g, kwh in imported.items())
+        market = max(0.0, sum(kwh * factors[g][1] for g, kwh in imported.items()) - green * residual)
+        plans = f"schedules {', '.join(map(str, schedules))}" if schedules else "no plan in force"
+        source: AccountSource = "plan" if not has_reading else "mixed" if used_plan else "readings"
+        totals = AccountDay(
+            day=day,
+            pv_available_kwh=round(energy.get("pv", 0.0), 3),
+            pv_output_kwh=round(energy.get("pv", 0.0), 3),
+            import_kwh=round(sum(imported.values()), 3),
+            export_kwh=round(sum(energy.get(f"{g}.export_kw", 0.0) for g in factors), 3),
+            green_kwh=round(green, 3),
+            contracts_kwh=taken,
+            emissions_location_kgco2=round(location, 3),
+            emissions_market_kgco2=round(market, 3),
+            source=source,
+            detail=f"{'; '.join(notes) or 'nothing metered'}; green purchases as planned ({plans})",
+        )
+        out.append((totals, used_plan, has_reading or bool(has_plan[mask].any())))
+    return out
+
+
+_GRID_FACTOR_FIELDS = ("location_kgco2_per_kwh", "market_kgco2_per_kwh")
+_SHARES = ("pv_self_consumption", "green_share")
+
+
+def _metered_series(site: Site) -> list[str]:
+    """The reading series the account reads: PV inputs, each grid's import and export."""
+    names = [ref for a in site.assets if a.kind == "pv" for f, ref in input_refs(a).items() if f == "available_kw"]  # type: ignore[attr-defined]
+    for grid in (a for a in site.assets if a.kind == "grid"):  # type: ignore[attr-defined]
+        names += [f"{grid.name}.import_kw", f"{grid.name}.export_kw"]  # type: ignore[attr-defined]
+    return names
+
+
+def _current_period_start(over: Any, day: Any) -> Any:
+    """The first day of the accounting period ``over`` (an :data:`optimizer.periods.Over`) that holds ``day`` (a
+    local date); None for ``horizon`` or a date range that does not hold it."""
+    from optimizer.periods import _bounds
+
+    if over == "horizon":
+        return None
+    first, after, _ = _bounds(over, day)
+    return first if first <= day < after else None
+
+
+def close_account(site: Site, period: Period, data: StoredData) -> dict[Any, Any]:
+    """The site's account (local date -> its latest :class:`~scenarios.ems_data.AccountDay`) of the days before the
+    plan's start in the current periods of its targets and contract volumes over a month, a year or a date range,
+    after closing (appending) the days not yet in it and those whose readings arrived after they were closed.
+
+    A day without any reading or plan is not closed: the account starts with the site's data, so a site created
+    mid-year is not asked to catch up on the months before (``so_far.since``); a day that has data later is closed
+    then. A day before the plan's start that is not over yet (a plan made for tomorrow) is closed from the readings
+    so far and the plan in force, and closed again when its readings arrive."""
+    import datetime as dt
+
+    from scenarios.period_account import period_items
+
+    start = pd.Timestamp(period.horizon.index[0])
+    today = start.date()
+    firsts = [f for i in period_items(site) if (f := _current_period_start(i.over, today)) is not None and f < today]
+    if not firsts:
+        return {}
+    tz = start.tz
+    first = min(firsts)
+    account, stale = data.account(pd.Timestamp(first).tz_localize(tz), start.normalize(), _metered_series(site))
+    days = [first + dt.timedelta(days=k) for k in range((today - first).days)]
+    to_close = [d for d in days if d not in account or d in stale]
+    runs: list[list[Any]] = []
+    for day in to_close:  # consecutive days are read together
+        if runs and (day - runs[-1][-1]).days == 1:
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    closed = []
+    for run in runs:
+        run_start = pd.Timestamp(run[0]).tz_localize(tz)
+        run_end = pd.Timestamp(run[-1] + dt.timedelta(days=1)).tz_localize(tz)
+        closed += [d for d, _, has_data in _account_days(site, data, run_start, run_end, site_step(period)) if has_data]
+    data.record_account(closed)
+    return account | {d.day: d for d in closed}
+
+
+def period_progress(
+    site: Site, period: Period, data: StoredData, account: dict[Any, Any]
+) -> tuple[Any, dict[str, Source]]:
+    """``Targets.so_far`` from the account: each item's period to date, plus the part since midnight for a re-plan
+    during a day; and its sources (``targets.so_far``, ``targets.so_far.<item>``).
+
+    One :class:`~optimizer.TargetProgress` carries every item: the share targets' energy over the period of the
+    share target over a month, year or date range (the green share's if both are and differ: the note says so;
+    otherwise since midnight), the emissions over the emission cap's period (none for a cap over the horizon), each
+    contract's energy over its ``energy_over`` period. ``since``: the first day the account has in these periods
+    (the plan's day without one), so volumes are pro-rated from the site's first day of data."""
+    from optimizer import TargetProgress
+    from optimizer.periods import _bounds
+    from scenarios.period_account import period_items
+
+    start = pd.Timestamp(period.horizon.index[0])
+    today, midnight = start.date(), start.normalize()
+    morning, morning_planned = None, False
+    if start != midnight:
+        [(morning, morning_planned, _)] = _account_days(site, data, midnight, start, site_step(period))
+    items = period_items(site)
+
+    def days_of(over: Any) -> list[Any]:
+        first = _current_period_start(over, today)
+        return [] if first is None else [account[d] for d in sorted(account) if first <= d < today]
+
+    def total(days: list[Any], value: Any) -> float:
+        return round(sum(value(d) for d in days) + (value(morning) if morning is not None else 0.0), 3)
+
+    def origin(days: list[Any], metered: bool = True) -> Origin:
+        planned = morning_planned or any(d.source != "readings" for d in days)
+        return "previous-plan" if planned or not metered else "reading"
+
+    def described(days: list[Any], label: str) -> str:
+        counts = {s: sum(d.source == s for d in days) for s in ("readings", "mixed", "plan")}
+        what = ", ".join(f"{n} {s}" for s, n in counts.items() if n) or "none"
+        part = f"{label}: {len(days)} days closed" + (f" from {days[0].day} ({what})" if days else "")
+        return part + (f", plus {midnight.isoformat()} to {start.isoformat()}" if morning is not None else "")
+
+    notes = []
+    longer = {i.kind: i for i in items if i.kind in _SHARES and i.over not in ("horizon", "day")}
+    carrier = longer.get("green_share") or longer.get("pv_self_consumption")  # the shares share one so_far
+    share_days = days_of(carrier.over) if carrier is not None else []
+    if carrier is not None:
+        others = [
+            k for k in _SHARES if k != carrier.kind and (t := getattr(site.targets, k)) and t.over != carrier.over
+        ]
+        if others:
+            notes.append(f"{', '.join(others)} counts the same energy so far as {carrier.kind} (one so_far)")
+    cap = next((i for i in items if i.kind == "emission_cap"), None)
+    cap_days = days_of(cap.over) if cap is not None else []
+    counted = {d.day for i in items for d in days_of(i.over)}
+    since = min(counted) if counted else today
+    contracts = {
+        i.asset: total(days_of(i.over), lambda d, n=i.asset: d.contracts_kwh.get(n, 0.0))
+        for i in items
+        if i.kind == "contract"
+    }
     progress = TargetProgress(
-        pv_available_kwh=round(pv, 3),
-        pv_output_kwh=round(pv, 3),
-        import_kwh=round(imported, 3),
-        export_kwh=round(exported, 3),
-        green_kwh=round(green, 3),
+        pv_available_kwh=total(share_days, lambda d: d.pv_available_kwh),
+        pv_output_kwh=total(share_days, lambda d: d.pv_output_kwh),
+        import_kwh=total(share_days, lambda d: d.import_kwh),
+        export_kwh=total(share_days, lambda d: d.export_kwh),
+        green_kwh=total(share_days, lambda d: d.green_kwh),
+        contracts_kwh=contracts,
+        emissions_location_kgco2=total(cap_days, lambda d: d.emissions_location_kgco2) if cap else 0.0,
+        emissions_market_kgco2=total(cap_days, lambda d: d.emissions_market_kgco2) if cap else 0.0,
+        since=since,
     )
-    origin: Origin = "previous-plan" if (pv_planned or import_planned or export_planned) else "reading"
-    detail = f"energy metered from {midnight.isoformat()} (green purchases as planned)"
-    return progress, Source(origin, start.to_pydatetime(), detail)
+    as_of = start.to_pydatetime()
+    sources = {}
+    all_days = [account[d] for d in sorted(counted)]
+    for item in items:
+        first = _current_period_start(item.over, today)
+        label = _bounds(item.over, today)[2] if first is not None else "not in force"
+        days = days_of(item.over)
+        detail = described(days, label)
+        if item.kind == "contract":
+            detail += "; green purchases are not metered: as the plan in force had them"
+        sources[f"targets.so_far.{item.key}"] = Source(origin(days, item.kind != "contract"), as_of, detail)
+    overall = described(all_days, f"account from {since}") + "; green purchases as planned"
+    sources["targets.so_far"] = Source(origin(all_days), as_of, "; ".join([overall, *notes]))
+    return progress, sources
+
+
+def period_standings(
+    problem: Any, schedule: pd.DataFrame, columns: dict[str, Any], sources: dict[str, Source]
+) -> list[Any]:
+    """Where each target and contract volume over a day, month, year or date range of a solved ``problem`` (a
+    :class:`~optimizer.DispatchProblem`) stands at the plan's start, and what the plan (``schedule``, its columns'
+    roles in ``columns``) had to do and did for it: one :class:`~scenarios.ems_data.PeriodStanding` per item whose
+    period holds the plan's first step; none without ``so_far`` (nothing is known of the period before).
+
+    The pro-rata line and the plan's share are the optimiser's (:mod:`optimizer.periods`): volumes count from
+    ``max(period start, so_far.since)``; the share the plan had to reach is what makes the period's share hold with
+    ``so_far``."""
+    from optimizer.periods import _bounds, period_groups, progress_since
+    from scenarios.ems_data import PeriodStanding
+
+    so_far = problem.targets.so_far
+    if so_far is None:
+        return []
+    horizon = problem.horizon
+    index = horizon.index
+    start = pd.Timestamp(index[0])
+    today, tz = start.date(), index.tz
+    since = progress_since(so_far)
+    standings = []
+
+    def plan_kwh(steps: list[int], role: str) -> float:
+        names = [c for c, i in columns.items() if i.role == role and c in schedule.columns]
+        return float(schedule[names].to_numpy()[steps].sum() * horizon.dt_h) if names else 0.0
+
+    targets = problem.targets
+    entries: list[tuple[str, Any, Any]] = [
+        (kind, getattr(targets, kind).over, getattr(targets, kind))
+        for kind in ("pv_self_consumption", "green_share", "emission_cap")
+        if getattr(targets, kind) is not None and getattr(targets, kind).over != "horizon"
+    ]
+    entries += [
+        (f"{a.name}.energy", a.energy_over, a)
+        for a in problem.assets
+        if a.kind == "green_contract" and a.energy_over != "horizon" and (a.min_energy_kwh > 0 or a.max_energy_kwh)
+    ]
+    for key, over, spec in entries:
+        groups = period_groups(index, horizon.step_minutes, over, since)
+        if not groups or not groups[0].first:
+            continue
+        group = groups[0]
+        steps = list(group.steps)
+        first, after, label = _bounds(over, today)
+        period_start, period_end = pd.Timestamp(first).tz_localize(tz), pd.Timestamp(after).tz_localize(tz)
+        counted_from = max(period_start, pd.Timestamp(max(since, first)).tz_localize(tz))
+        to_date = float(np.clip((start - counted_from) / (period_end - period_start), 0.0, 1.0))
+        source = sources.get(f"targets.so_far.{key}") or sources.get("targets.so_far") or Source("request")
+        common = {"item": key, "period": label, "counted_from": counted_from.date(), "origin": source.origin}
+        if key.endswith(".energy"):
+            name = key.removesuffix(".energy")
+            taken = so_far.contracts_kwh.get(name, 0.0)
+            high = spec.max_energy_kwh
+            standings.append(
+                PeriodStanding(
+                    **common,
+                    unit="kWh",
+                    required_to_date=spec.min_energy_kwh * to_date,
+                    achieved_to_date=taken,
+                    plan_required=max(0.0, spec.min_energy_kwh * group.covered_frac - taken),
+                    plan_achieved=float(schedule[f"{name}.power_kw"].to_numpy()[steps].sum() * horizon.dt_h),
+                    maximum_to_date=None if high is None else high * to_date,
+                    plan_maximum=None if high is None else max(0.0, high * group.covered_frac - taken),
+                    detail=source.detail,
+                )
+            )
+            continue
+        if key == "emission_cap":
+            emitted = (
+                so_far.emissions_location_kgco2 if spec.accounting == "location" else so_far.emissions_market_kgco2
+            )
+            standings.append(
+                PeriodStanding(
+                    **common,
+                    unit="kgCO2",
+                    required_to_date=spec.max_kgco2 * to_date,
+                    achieved_to_date=emitted,
+                    plan_required=spec.max_kgco2 * group.covered_frac - emitted,
+                    plan_achieved=None,
+                    detail=source.detail,
+                )
+            )
+            continue
+        self_used = plan_kwh(steps, "pv_output") - plan_kwh(steps, "grid_export")
+        done_self_used = so_far.pv_output_kwh - so_far.export_kwh
+        if key == "green_share":
+            base, done_base = plan_kwh(steps, "grid_import") + self_used, so_far.import_kwh + done_self_used
+            good, done_good = self_used + plan_kwh(steps, "green_purchase"), done_self_used + so_far.green_kwh
+        else:
+            base, done_base = plan_kwh(steps, "pv_available"), so_far.pv_available_kwh
+            good, done_good = self_used, done_self_used
+        needed = spec.min_frac * (done_base + base) - done_good
+        standings.append(
+            PeriodStanding(
+                **common,
+                unit="share",
+                required_to_date=spec.min_frac,
+                achieved_to_date=done_good / done_base if done_base > 1e-9 else None,
+                plan_required=max(0.0, needed / base) if base > 1e-9 else None,
+                plan_achieved=good / base if base > 1e-9 else None,
+                detail=source.detail,
+            )
+        )
+    return standings
 
 
 def fill_committed(

@@ -11,6 +11,9 @@ morning, and starts the next day where the previous one ended:
 - switched units (compressors, chillers): on/off at the last step (a group's
   number of units running) and, where the spec has ``initial_minutes_in_state``,
   for how long (min up/down times hold across midnight);
+- energy windows across midnight (flexible loads, fleets): the energy the day's
+  window, cut at midnight, still owes (``carried_energy_kwh``), which the next
+  day draws before the window's end clock time (:mod:`scenarios.compile`);
 - grid demand charge: the month-to-date peak import becomes
   ``max(previous month-to-date peak, the day's peak)``, and 0 on the first day
   of a new month.

@@ -257,7 +257,9 @@ class PeriodPlanSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     step_minutes: int = Field(60, ge=5, le=1440, description="Step of the period plan's LP [min].")
-    replan_every_days: int = Field(7, ge=1, le=366, description="Re-plan the rest of the period this often [days].")
+    replan_every_days: int = Field(
+        31, ge=1, le=366, description="Re-plan the rest of the period this often [days]; always on a month's first day."
+    )
     max_days: int = Field(
         366, ge=1, le=3660, description="Longest stretch one plan covers [days] (later days are planned later)."
     )
@@ -278,7 +280,8 @@ class ScenarioFile(_Strict):
     )
     initial_state: dict[str, dict[str, Any]] = Field(
         default_factory=dict,
-        description="State at the first step, by asset name: initial_* fields and month_to_date_peak_kw.",
+        description="State at the first step, by asset name: initial_* fields, month_to_date_peak_kw and "
+        "carried_energy_kwh (owed by a window across midnight begun the evening before).",
     )
     solver: SolveOptions = Field(default_factory=SolveOptions, description="HiGHS limits for every solve.")
     period_plan: PeriodPlanSettings = Field(

@@ -14,10 +14,6 @@ from pydantic import ValidationError
 from optimizer import DispatchProblem, DispatchResult, GridSpec, Horizon, SolveOptions, solve
 from optimizer.assets.fleet_charging import FleetChargingSpec
 from optimizer.assets.flexible_load import BlockLoadSpec, EnergyWindowLoadSpec
-from optimizer.errors import ProblemError
-from scenarios.compile import compile_problem
-from scenarios.rolling import Period
-from scenarios.site import Site
 
 T0 = pd.Timestamp("2026-07-15 00:00", tz="Asia/Shanghai")
 PRICES = [0.9, 0.5, 0.3, 0.7, 0.2, 0.8]  # CNY/kWh for the steps starting 00:00 .. 05:00
@@ -291,22 +287,15 @@ def test_flexible_load_properties(p: dict) -> None:
     assert result.kpis.energy_cost_cny <= result.baseline_kpis.energy_cost_cny + 1e-6
 
 
-def test_a_window_across_midnight_is_refused_with_what_to_write_instead() -> None:
-    """Clock times resolve on one local day, so 22:00-06:00 ends before it starts: the error says what to write."""
-    site = Site.model_validate(
-        {
-            "name": "night fleet",
-            "tz": "Asia/Shanghai",
-            "assets": [
-                {"kind": "grid", "name": "grid", "import_limit_kw": 500, "import_price_cny_per_kwh": 0.5},
-                {"kind": "fleet_charging", "name": "forklifts", "energy_kwh": 100, "max_power_kw": 50,
-                 "available_from": "22:00", "available_until": "06:00"},
-            ],
-        }
-    )  # fmt: skip
-    day = dt.date(2026, 7, 15)
-    with pytest.raises(ProblemError) as raised:
-        compile_problem(site, Period(Horizon.day(day, site.tz), (day,)))
-    [issue] = raised.value.issues
-    assert (issue.asset, issue.field) == ("forklifts", "available_until")
-    assert "across midnight" in issue.message and "00:00-06:00" in issue.message
+def test_explicit_times_that_end_before_they_start_are_refused_with_the_clock_time_hint() -> None:
+    """A spec's own times are instants, so 06:00 before 22:00 the same day is wrong; the error says that a site's clock
+    times may cross midnight (tests/test_midnight_windows.py plans such windows)."""
+    with pytest.raises(ValidationError) as raised:
+        FleetChargingSpec(
+            name="forklifts", energy_kwh=100, max_power_kw=50, available_from=at(22), available_until=at(6)
+        )
+    [error] = raised.value.errors()
+    assert error["loc"] == () and "must be after available_from" in error["msg"]
+    assert '"22:00" to "06:00" ends at 06:00 the next morning' in error["msg"]
+    with pytest.raises(ValidationError, match="clock times: those may cross midnight"):
+        EnergyWindowLoadSpec(name="dryer", energy_kwh=10, window_start=at(5), window_end=at(5), max_power_kw=80)

@@ -102,8 +102,8 @@ site:
       name: ppa
       price_cny_per_kwh: 0.6
       max_kw: 150
-      min_energy_kwh: 3000
-      energy_over: {start: 2026-07-15, end: 2026-07-16}
+      min_energy_kwh: {min_energy_kwh}
+      energy_over: {energy_over}
 horizon: {start: 2026-07-15, days: 2, step_minutes: 60}
 inputs:
   pv: {csv: days.csv, column: pv}
@@ -111,23 +111,33 @@ inputs:
 """
 
 
-def test_a_contract_minimum_over_two_days_is_taken_where_it_costs_least(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("min_energy_kwh", "energy_over", "label"),
+    [
+        (3000, "{start: 2026-07-15, end: 2026-07-16}", "2026-07-15..2026-07-16"),
+        (547_500, "year", "2026"),  # 3,000 x 365 / 2: the two days' share of the year is 3,000 kWh
+    ],
+)
+def test_a_contract_minimum_over_two_days_is_taken_where_it_costs_least(
+    tmp_path: Path, min_energy_kwh: int, energy_over: str, label: str
+) -> None:
     """3,000 kWh must be taken over the two days. Split evenly (1,500 a day) the sunny day could not: it imports
     only 6 h x 200 = 1,200 kWh. The PPA's premium over the grid is 0.6 - 0.5 = 0.10 CNY/kWh on day 1 and
     0.6 - 0.55 = 0.05 on day 2, so the plan takes all 3,000 kWh on the cloudy day (max 150 kW x 24 h = 3,600).
     Cost: day 1 1,200 x 0.5 = 600; day 2 (4,800 - 3,000) x 0.55 + 3,000 x 0.6 = 990 + 1,800 = 2,790."""
     _write_two_days(tmp_path)
-    (tmp_path / "contract.yaml").write_text(CONTRACT)
+    text = CONTRACT.replace("{min_energy_kwh}", str(min_energy_kwh)).replace("{energy_over}", energy_over)
+    (tmp_path / "contract.yaml").write_text(text)
     run = run_case(load_scenario(tmp_path / "contract.yaml").base())
     assert run.ok
     taken = run.schedule["ppa.power_kw"].groupby(run.schedule.index.date).sum()
     assert taken.tolist() == pytest.approx([0.0, 3_000.0], abs=1e-3)
     assert run.kpis.energy_cost_cny == pytest.approx(600.0 + 2_790.0, abs=1e-3)
     [figure] = run.period_figures
-    assert (figure.item, figure.period, figure.unit) == ("ppa.energy", "2026-07-15..2026-07-16", "kWh")
+    assert (figure.item, figure.period, figure.unit) == ("ppa.energy", label, "kWh")
     assert figure.required == pytest.approx(3_000.0)
     assert figure.achieved == pytest.approx(3_000.0, abs=1e-3)
-    assert figure.met and figure.days_run == 2 and figure.days_in_period == 2
+    assert figure.met and figure.days_run == 2 and figure.days_in_period == (2 if label != "2026" else 365)
     assert [d.allocated for d in run.account_days] == pytest.approx([0.0, 3_000.0], abs=1e-3)
     assert [d.achieved for d in run.account_days] == pytest.approx([0.0, 3_000.0], abs=1e-3)
 

@@ -21,7 +21,7 @@ from optimizer.assets.grid import GridSpec, baseline_grid, build_grid
 from optimizer.assets.load import LoadSpec, baseline_load, build_load
 from optimizer.assets.pv import PvSpec, baseline_pv, build_pv
 from optimizer.baseline_state import BaselineState
-from optimizer.state import CommitmentState, LevelState, MonthPeakState, StateRule
+from optimizer.state import CommitmentState, LevelState, MonthPeakState, StateRule, WindowEnergyState
 
 
 @dataclass(frozen=True)
@@ -131,6 +131,7 @@ REGISTRY: dict[str, AssetType] = {
         flexible_load.EnergyWindowLoadSpec,
         flexible_load.build_energy_window_load,
         flexible_load.baseline_energy_window_load,
+        state=(WindowEnergyState("window_start", "window_end"),),
     ),
     "block_load": AssetType(
         flexible_load.BlockLoadSpec, flexible_load.build_block_load, flexible_load.baseline_block_load
@@ -139,6 +140,7 @@ REGISTRY: dict[str, AssetType] = {
         fleet_charging.FleetChargingSpec,
         fleet_charging.build_fleet_charging,
         fleet_charging.baseline_fleet_charging,
+        state=(WindowEnergyState("available_from", "charge_by", "charging_efficiency"),),
     ),
 }
 

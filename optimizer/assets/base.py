@@ -57,6 +57,14 @@ class AssetSpec(BaseModel):
     """Groups of fields of which exactly one is given (a tariff or a price series): a change that sets one of them
     clears the others (:func:`scenarios.compile.asset_fields`, scenario overrides)."""
 
+    WINDOW: ClassVar[tuple[str, ...]] = ()
+    """An energy window's start field, then its end fields (a fleet's ``available_until`` and ``deadline``); empty
+    for kinds without one. Only these time fields take clock times in a site, and an end at or before the start
+    is on the next day (``"22:00"`` to ``"06:00"``). Such a kind has ``energy_kwh``, ``min_energy_kwh``,
+    ``carried_energy_kwh``, ``carried_until``, ``most_kwh(start, end)`` and ``cut_at(end)``: the compile path cuts
+    a window at a period's end and carries what is still owed to the next period
+    (:class:`optimizer.state.WindowEnergyState`, :mod:`optimizer.assets.flexible_load`)."""
+
     name: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$", description="Unique asset name, used in column names.")
 
     def series_fields(self) -> dict[str, float | list[float]]:
@@ -287,7 +295,8 @@ Builder = Callable[[Any, BuildContext], None]
 
 
 ACROSS_MIDNIGHT_HINT = (
-    "; a window across midnight (e.g. 22:00-06:00) is written as one window per day for now "
-    "(22:00-24:00 on the evening, 00:00-06:00 on the morning), each with its share of the energy"
+    "; give the end as a datetime after the start, or, in a site, as clock times: those may cross midnight "
+    '("22:00" to "06:00" ends at 06:00 the next morning)'
 )
-"""Added to an end-before-start error: clock times resolve on one local day, so 06:00 after 22:00 is the morning."""
+"""Added to an end-before-start error of a spec's own (tz-aware) times: those are instants, so an end before the
+start is wrong; clock times in a site are resolved per day, an end at or before the start on the next day."""

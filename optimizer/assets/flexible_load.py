@@ -14,14 +14,34 @@ Times are tz-aware timestamps on the horizon's step grid (e.g. 08:00 or 08:15
 with 15-minute steps); a window covers the steps whose intervals lie inside
 ``[start, end)``. The problem checks that every window lies in the horizon.
 
+Windows across a period's end (energy-window loads and fleets, ``WINDOW`` on
+the spec). A site's clock-time window may cross midnight (``"22:00"`` to
+``"06:00"``: until 06:00 the next morning) and belongs to the day it starts;
+a day-ahead period ends at midnight, so the compile path
+(:mod:`scenarios.compile`) plans the window in two parts, and the builders see
+only two plain energy rows:
+
+- the evening part: the spec cut at the period end (:meth:`cut_at`): the window
+  ends there, ``energy_kwh`` stays the whole window's and ``min_energy_kwh``
+  becomes ``energy_kwh`` less what ``max_power_kw`` can still deliver after the
+  cut (``most_kwh``), so ``min_energy_kwh <= drawn <= energy_kwh`` keeps every
+  split feasible; what is still owed at the period end is the asset's state
+  ``carried_energy_kwh`` (:class:`optimizer.state.WindowEnergyState`), carried
+  like a battery's SOC;
+- the morning part, in the next period: ``carried_energy_kwh`` must be drawn
+  exactly between the horizon start and ``carried_until`` (the window's end
+  clock time on that day), at most ``max_power_kw``; those steps precede the
+  day's own window, so the two parts never share a step.
+
 Baseline: an energy-window load runs at full power from the window start until
-its energy is delivered; a block load starts at ``earliest_start``.
+its energy is delivered (the carried part first, from the horizon start); a
+block load starts at ``earliest_start``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Any, ClassVar, Literal, Self
 
 import numpy as np
 import pandas as pd
@@ -75,11 +95,84 @@ def _hours(start: dt.datetime, end: dt.datetime) -> float:
     return (end - start).total_seconds() / 3600.0
 
 
+# --- shared by windows that may be cut at a period's end (energy-window loads, fleets) ---------
+
+
+def check_carried(spec: Any, start: dt.datetime, start_field: str) -> None:
+    """Raises ``SpecError`` when the carried part is incomplete or overlaps the window starting at ``start``."""
+    if spec.min_energy_kwh is not None and spec.min_energy_kwh > spec.energy_kwh + ENERGY_TOLERANCE_KWH:
+        raise SpecError(f"{spec.min_energy_kwh:g} is above energy_kwh {spec.energy_kwh:g}", field="min_energy_kwh")
+    if spec.carried_energy_kwh <= 0:
+        return
+    if spec.carried_until is None:
+        raise SpecError(
+            f"{spec.carried_energy_kwh:g} kWh carried needs carried_until (when it is due)", field="carried_until"
+        )
+    if spec.carried_until > start:
+        raise SpecError(
+            f"{spec.carried_until.isoformat()} must be at or before {start_field} {start.isoformat()}: "
+            "the carried part of the previous window comes first",
+            field="carried_until",
+        )
+
+
+def carried_mask(horizon: Horizon, spec: Any) -> np.ndarray:
+    """The steps of the carried part: from the horizon start until ``carried_until`` (none without carried energy)."""
+    mask = np.zeros(horizon.n_steps, dtype=bool)
+    if spec.carried_energy_kwh > 0 and spec.carried_until is not None:
+        mask[: step_boundary(horizon, spec.carried_until, "carried_until")] = True
+    return mask
+
+
+def check_carried_fits(horizon: Horizon, spec: Any) -> None:
+    """Raises ``SpecError`` when the carried energy cannot be delivered between the horizon start and
+    ``carried_until`` at maximum power."""
+    if spec.carried_energy_kwh <= 0:
+        return
+    carried_mask(horizon, spec)  # on the grid, inside the horizon
+    most = spec.most_kwh(horizon.start, spec.carried_until)
+    if spec.carried_energy_kwh > most + ENERGY_TOLERANCE_KWH:
+        raise SpecError(
+            f"{spec.carried_energy_kwh:g} cannot be delivered between the horizon start {horizon.start.isoformat()} "
+            f"and carried_until {spec.carried_until.isoformat()}: at most {most:g} kWh",
+            field="carried_energy_kwh",
+        )
+
+
+def add_energy_rows(block: Any, ctx: BuildContext, spec: Any, own: np.ndarray, stored_per_kwh: float) -> None:
+    """The energy rows of a window on ``block.power_kw`` [kW, drawn]: ``stored_per_kwh * drawn * dt_h`` over the
+    window's steps ``own`` is ``energy_kwh`` (between ``min_energy_kwh`` and ``energy_kwh`` for a window cut at
+    the horizon end), and over the carried part it is exactly ``carried_energy_kwh``."""
+    factor = ctx.dt_h * stored_per_kwh
+    stored = sum(block.power_kw[t] for t in ctx.steps if own[t]) * factor
+    least = spec.energy_kwh if spec.min_energy_kwh is None else spec.min_energy_kwh
+    if least >= spec.energy_kwh:
+        block.energy = pyo.Constraint(expr=stored == spec.energy_kwh)
+    else:
+        block.energy = pyo.Constraint(expr=pyo.inequality(least, stored, spec.energy_kwh))
+    carried = carried_mask(ctx.horizon, spec)
+    if carried.any():
+        block.carried = pyo.Constraint(
+            expr=sum(block.power_kw[t] for t in ctx.steps if carried[t]) * factor == spec.carried_energy_kwh
+        )
+
+
+def window_baseline(horizon: Horizon, spec: Any, own: np.ndarray, power_kw: float, stored_per_kwh: float) -> np.ndarray:
+    """Rule: full power from the horizon start until the carried energy is in, and from the window start until
+    ``energy_kwh`` is in (or the window, cut at the horizon end, is over) [kW, drawn]."""
+    carried = run_from_start(
+        carried_mask(horizon, spec), spec.carried_energy_kwh / stored_per_kwh, power_kw, horizon.dt_h
+    )
+    return carried + run_from_start(own, spec.energy_kwh / stored_per_kwh, power_kw, horizon.dt_h)
+
+
 # --- energy-window load ----------------------------------------------------------------------
 
 
 class EnergyWindowLoadSpec(AssetSpec):
     """A load that needs a given energy within a time window, at any power up to a maximum."""
+
+    WINDOW: ClassVar[tuple[str, ...]] = ("window_start", "window_end")
 
     kind: Literal["energy_window_load"] = "energy_window_load"
     energy_kwh: NonNegFloat = Field(description="Energy to draw within the window [kWh].")
@@ -88,6 +181,22 @@ class EnergyWindowLoadSpec(AssetSpec):
     max_power_kw: PositiveFloat = Field(description="Highest power while running [kW].")
     min_power_kw: NonNegFloat = Field(
         0.0, description="Lowest power while running [kW]; above 0 adds an on/off binary per step of the window."
+    )
+    min_energy_kwh: NonNegFloat | None = Field(
+        None,
+        description="Least energy to draw within the window [kWh] when the window goes on after window_end (set by "
+        "the compile path for a window across midnight cut at the period end: energy_kwh less what max_power_kw "
+        "can still draw after the cut); up to energy_kwh may be drawn, the rest is carried. Default: energy_kwh.",
+    )
+    carried_energy_kwh: NonNegFloat = Field(
+        0.0,
+        description="Energy still owed at the horizon start by the window that began before it (the previous "
+        "evening's, across midnight) [kWh], drawn before carried_until. State: carried from the previous day.",
+    )
+    carried_until: AwareDatetime | None = Field(
+        None,
+        description="When the carried energy is due (tz-aware, on the step grid, at or before window_start); the "
+        "compile path sets it to the window's end clock time on the day.",
     )
 
     @model_validator(mode="after")
@@ -98,35 +207,64 @@ class EnergyWindowLoadSpec(AssetSpec):
             raise SpecError(message + ACROSS_MIDNIGHT_HINT, field="window_end")
         if self.min_power_kw > self.max_power_kw:
             raise SpecError(f"{self.min_power_kw:g} is above max_power_kw {self.max_power_kw:g}", field="min_power_kw")
-        most = self.max_power_kw * hours
-        if self.energy_kwh > most + ENERGY_TOLERANCE_KWH:
+        check_carried(self, self.window_start, "window_start")
+        most = self.most_kwh(self.window_start, self.window_end)
+        if self.least_energy_kwh > most + ENERGY_TOLERANCE_KWH:
+            field = "energy_kwh" if self.min_energy_kwh is None else "min_energy_kwh"
             raise SpecError(
-                f"{self.energy_kwh:g} cannot be drawn in the window: at most max_power_kw "
+                f"{self.least_energy_kwh:g} cannot be drawn in the window: at most max_power_kw "
                 f"{self.max_power_kw:g} x {hours:g} h = {most:g} kWh",
-                field="energy_kwh",
+                field=field,
             )
         return self
 
+    @property
+    def least_energy_kwh(self) -> float:
+        """The least energy the window must draw [kWh]: ``min_energy_kwh`` if set, else ``energy_kwh``."""
+        return self.energy_kwh if self.min_energy_kwh is None else self.min_energy_kwh
+
+    def most_kwh(self, start: dt.datetime, end: dt.datetime) -> float:
+        """What the load can draw between ``start`` and ``end`` at ``max_power_kw`` [kWh]."""
+        return self.max_power_kw * max(0.0, _hours(start, end))
+
+    def cut_at(self, end: dt.datetime) -> Self:
+        """The window's part before ``end`` (a period's end): it ends at ``end`` and must draw at least what the
+        rest of the window cannot (``min_energy_kwh``); unchanged when the window ends by ``end``."""
+        if self.window_end <= end:
+            return self
+        least = max(0.0, self.least_energy_kwh - self.most_kwh(end, self.window_end))
+        return type(self).model_validate(self.model_dump() | {"window_end": end, "min_energy_kwh": least})
+
     def check_horizon(self, horizon: Horizon) -> None:
         mask = window_mask(horizon, self.window_start, self.window_end, ("window_start", "window_end"))
-        if self.min_power_kw > 0 and self.energy_kwh > 0:
+        check_carried_fits(horizon, self)
+        if self.min_power_kw > 0:
             per_step_min = self.min_power_kw * horizon.dt_h
             per_step_max = self.max_power_kw * horizon.dt_h
-            counts = range(1, int(mask.sum()) + 1)
-            if not any(k * per_step_min <= self.energy_kwh + 1e-9 <= k * per_step_max + 2e-9 for k in counts):
-                raise SpecError(
-                    f"{self.energy_kwh:g} cannot be drawn with min_power_kw {self.min_power_kw:g} and "
-                    f"max_power_kw {self.max_power_kw:g} in whole steps of {horizon.step_minutes} min",
-                    field="energy_kwh",
-                )
+            carried = self.carried_energy_kwh
+            parts = [
+                (mask, self.least_energy_kwh, self.energy_kwh, "energy_kwh"),
+                (carried_mask(horizon, self), carried, carried, "carried_energy_kwh"),
+            ]
+            for steps, least, most, field in parts:
+                if most <= 0:
+                    continue
+                counts = range(1, int(steps.sum()) + 1)
+                if not any(k * per_step_min <= most + 1e-9 and least <= k * per_step_max + 2e-9 for k in counts):
+                    raise SpecError(
+                        f"{most:g} cannot be drawn with min_power_kw {self.min_power_kw:g} and "
+                        f"max_power_kw {self.max_power_kw:g} in whole steps of {horizon.step_minutes} min",
+                        field=field,
+                    )
 
 
 def build_energy_window_load(spec: EnergyWindowLoadSpec, ctx: BuildContext) -> None:
     n = spec.name
-    mask = window_mask(ctx.horizon, spec.window_start, spec.window_end, ("window_start", "window_end"))
+    own = window_mask(ctx.horizon, spec.window_start, spec.window_end, ("window_start", "window_end"))
+    mask = own | carried_mask(ctx.horizon, spec)
     block = ctx.block(n)
     block.power_kw = pyo.Var(ctx.steps, bounds=lambda _, t: (0.0, spec.max_power_kw if mask[t] else 0.0))
-    block.energy = pyo.Constraint(expr=sum(block.power_kw[t] for t in ctx.steps) * ctx.dt_h == spec.energy_kwh)
+    add_energy_rows(block, ctx, spec, own, 1.0)
     if spec.min_power_kw > 0:
         unit = add_commitment(block, ctx, available=mask.astype(float))
         block.max_when_on = pyo.Constraint(ctx.steps, rule=lambda b, t: b.power_kw[t] <= spec.max_power_kw * unit.on[t])
@@ -148,9 +286,9 @@ def run_from_start(mask: np.ndarray, energy_kwh: float, power_kw: float, dt_h: f
 
 
 def baseline_energy_window_load(spec: EnergyWindowLoadSpec, state: BaselineState) -> None:
-    """Rule: full power from the window start until the energy is delivered."""
-    mask = window_mask(state.horizon, spec.window_start, spec.window_end, ("window_start", "window_end"))
-    power = run_from_start(mask, spec.energy_kwh, spec.max_power_kw, state.dt_h)
+    """Rule: full power from the window start until the energy is delivered (the carried part first)."""
+    own = window_mask(state.horizon, spec.window_start, spec.window_end, ("window_start", "window_end"))
+    power = window_baseline(state.horizon, spec, own, spec.max_power_kw, 1.0)
     state.columns[f"{spec.name}.power_kw"] = power
     if spec.min_power_kw > 0:
         state.columns[f"{spec.name}.on"] = (power > 0).astype(float)
