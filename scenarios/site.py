@@ -31,6 +31,7 @@ from optimizer import ObjectiveSpec, Targets
 from optimizer.errors import SpecError
 from optimizer.types import FiniteFloat, Fraction
 from scenarios.assets import FileAsset
+from scenarios.carbon import CarbonAccount
 
 
 class _Strict(BaseModel):
@@ -158,6 +159,13 @@ class Site(_Strict):
     )
     targets: Targets = Field(default_factory=Targets, description="Targets, enforced over each period run.")
     objective: ObjectiveSpec = Field(default_factory=ObjectiveSpec)
+    carbon: CarbonAccount | None = Field(
+        None,
+        description=(
+            "Carbon ledger account (scenarios.carbon): certificate and credit lots, quotes, the ledger's emission "
+            "factor set and the zero-carbon standard. The optimiser plans with emission_factors, not with this."
+        ),
+    )
 
     @field_validator("tz")
     @classmethod
