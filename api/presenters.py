@@ -41,7 +41,12 @@ def violations(result: DispatchResult) -> list[ViolationOut]:
     ]
     found += [
         ViolationOut(
-            kind="infeasible_constraint", name=v.constraint, amount=v.amount, step=v.step, timestamp=v.timestamp
+            kind="infeasible_constraint",
+            name=v.constraint,
+            amount=v.amount,
+            unit=v.unit,
+            step=v.step,
+            timestamp=v.timestamp,
         )
         for v in result.diagnosis
     ]

@@ -290,7 +290,8 @@ def test_infeasible_site_gets_the_rule_based_fallback_with_the_diagnosis(client:
     kinds = {v["kind"] for v in out["violations"]}
     assert kinds == {"infeasible_constraint"}
     assert all(v["amount"] > 0 for v in out["violations"])
-    assert any(v["name"].startswith("electricity_balance") and v["timestamp"] for v in out["violations"])
+    # 2,000 kW of load behind 1,000 kW: the import limit is what the diagnosis names (not the electricity balance).
+    assert any(v["name"].startswith("grid.import_kw") and v["timestamp"] for v in out["violations"])
     listed = client.get("/v1/schedules", params={"site_id": site_id}, headers=HEADERS).json()
     assert listed[0]["status"] == "fallback"
 

@@ -620,12 +620,13 @@ def test_carbon_price_chooses_between_grid_and_a_dearer_ppa(
 
 
 def test_infeasible_load_above_import_limit_falls_back_with_a_diagnosis() -> None:
-    # Loads [50, 500, 80] behind a 100 kW connection: only step 1 (01:00) cannot balance, by 400 kW.
+    # Loads [50, 500, 80] behind a 100 kW connection: only step 1 (01:00) cannot balance, by 400 kW. The setting
+    # to change is the grid's import limit (the diagnosis relaxes it before the balance; tests/test_diagnosis.py).
     r = solve(problem(3, grid(0.5, import_limit_kw=100.0), load([50.0, 500.0, 80.0])))
     assert r.status == "infeasible"
     assert r.schedule_source == "fallback"
-    assert [(v.group, v.step, v.timestamp) for v in r.diagnosis] == [
-        ("electricity_balance", 1, "2026-07-15T01:00:00+08:00")
+    assert [(v.group, v.step, v.timestamp, v.field) for v in r.diagnosis] == [
+        ("grid.import_kw", 1, "2026-07-15T01:00:00+08:00", "import_limit_kw")
     ]
     assert r.diagnosis[0].amount == approx(400.0)
     # The fallback is the rule-based baseline: import the whole deficit (beyond the limit, with a warning).
