@@ -5,10 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from optimizer.baseline_state import BaselineShortfall
+from optimizer.kpis import BaselineKpis, Kpis, Savings, savings
 from scenarios.ems import DispatchRequest, HorizonRequest
 from scenarios.ems_data import Origin
+from scenarios.kpis import written_savings, written_shortfall
 from scenarios.site import Site
 
 ApiStatus = Literal["optimal", "feasible", "relaxed", "fallback"]
@@ -110,6 +113,36 @@ class SourceOut(BaseModel):
     detail: str = ""
 
 
+class PeriodAccountOut(BaseModel):
+    """Where one target or contract volume over a day, month, year or date range stood at the plan's start (the
+    site's daily account plus the part of the day before the plan), and what the plan had to do for it."""
+
+    item: str = Field(description="pv_self_consumption, green_share, emission_cap or '<contract>.energy'.")
+    period: str = Field(description="The accounting period of the plan's first step: 2026-07, 2026, a date, a range.")
+    unit: Literal["share", "kWh", "kgCO2"]
+    counted_from: dt.date = Field(
+        description="First day counted: the period's start, or the site's first day in the account if later."
+    )
+    required_to_date: float = Field(
+        description="Up to the plan's start: the minimum share; or the contract's minimum, or the cap, pro-rated to "
+        "the days counted (the pro-rata line)."
+    )
+    achieved_to_date: float | None = Field(
+        description="What the account (targets.so_far) says was done (None: no base)."
+    )
+    maximum_to_date: float | None = Field(None, description="Contracts: the maximum pro-rated to the days counted.")
+    plan_required: float | None = Field(
+        description="What the plan had to do in its steps of the period: the volume to take (the pro-rata line to its "
+        "end less what was taken), the emissions allowed, or the share its own energy had to reach."
+    )
+    plan_maximum: float | None = Field(None, description="Contracts: the most the plan could take in the period.")
+    plan_achieved: float | None = Field(description="What the plan does in its steps of the period.")
+    origin: Origin = Field(
+        description="Where the progress came from: reading, previous-plan (the plan in force), request."
+    )
+    detail: str = ""
+
+
 class ScheduleSummary(BaseModel):
     schedule_id: int
     site_id: int
@@ -132,8 +165,30 @@ class ScheduleOut(BaseModel):
     message: str
     violations: list[ViolationOut]
     kpis: dict[str, Any]
-    baseline_kpis: dict[str, Any]
-    saving_cny: float
+    baseline_kpis: dict[str, Any] = Field(
+        description="The rule-based baseline's KPIs; its shortfalls (what it leaves unmet) under 'shortfalls'."
+    )
+    saving_cny: float | None = Field(
+        description="Rule-based money paid minus the plan's [CNY]; null when the baseline leaves demand unmet "
+        "(see saving_label)."
+    )
+    baseline_feasible: bool = Field(
+        True, description="False when the rule-based baseline leaves demand unmet: no saving is stated against it."
+    )
+    saving_label: str | None = Field(
+        None, description="'baseline infeasible: <what is unmet>' when no saving is stated, else null."
+    )
+    baseline_shortfalls: list[BaselineShortfall] = Field(
+        default_factory=list,
+        description="What the rule-based baseline leaves unmet (or, for electricity, cannot place), per bus: "
+        "the amount, the worst step and the assets.",
+    )
+    savings: Savings | None = Field(
+        None,
+        description="The saving split by cost group (energy, demand_charge, gas, certificates, other: they add up to "
+        "saving_cny, each to 0.01), the carbon cost apart, per day, the demand charge per month billed and the "
+        "annualised estimate.",
+    )
     solver: dict[str, Any]
     provenance: Provenance
     plan_kind: Literal["day-ahead", "intraday", "horizon"] | None = Field(
@@ -142,13 +197,39 @@ class ScheduleOut(BaseModel):
     sources: dict[str, SourceOut] = Field(
         default_factory=dict,
         description="Per input ('inputs.<name>') and initial state ('initial_state.<asset>.<field>'): where it came "
-        "from (the request, a reading, a forecast made by the service, the previous plan, the site's own value).",
+        "from (the request, a reading, a forecast made by the service, the previous plan, the site's own value); "
+        "'targets.so_far' (and 'targets.so_far.<item>' per item of period_account): the progress carried in.",
+    )
+    period_account: list[PeriodAccountOut] = Field(
+        default_factory=list,
+        description="Targets and contract volumes over a day, month, year or date range: where each stood at the "
+        "plan's start and what the plan had to do for it (empty when the plan carries no progress, targets.so_far).",
     )
     columns: list[str]
     report_metadata: dict[str, Any] | None = Field(
         None, description="Per column: bus, sign and role; store capacities; TOU band per step (for reports)."
     )
     schedule: list[dict[str, Any]] = Field(description="One record per step: interval_start and every setpoint.")
+
+    @model_validator(mode="after")
+    def _state_the_saving(self) -> ScheduleOut:
+        """The saving's label, split and scaling from the two KPIs (also for a stored response read back); no
+        saving against a baseline that leaves demand unmet; the shortfalls written at their precision."""
+        for kpis in (self.kpis, self.baseline_kpis):
+            if kpis.get("shortfalls"):
+                kpis["shortfalls"] = [written_shortfall(s) for s in kpis["shortfalls"]]
+        try:
+            plan, baseline = Kpis.model_validate(self.kpis), BaselineKpis.model_validate(self.baseline_kpis)
+        except ValidationError:
+            return self  # KPIs this version cannot read: the saving as stored
+        saving = savings(plan, baseline)
+        self.baseline_feasible = saving.baseline_feasible
+        self.saving_label = saving.label
+        self.baseline_shortfalls = list(baseline.shortfalls)
+        self.savings = Savings.model_validate(written_savings(saving))
+        if not saving.baseline_feasible:
+            self.saving_cny = None
+        return self
 
 
 # --- Error bodies (documented in the OpenAPI document; api/errors.py and api/app.py write them) -------------------

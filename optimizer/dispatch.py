@@ -11,8 +11,9 @@ import pandas as pd
 from optimizer.assets import REGISTRY
 from optimizer.assets.base import BuildContext
 from optimizer.baseline import run_baseline
+from optimizer.baseline_state import BaselineShortfall
 from optimizer.diagnose import Violation, diagnose_infeasibility
-from optimizer.kpis import Kpis, compute_kpis
+from optimizer.kpis import BaselineKpis, Kpis, Savings, compute_baseline_kpis, compute_kpis, savings, shortfalls_of
 from optimizer.model import BuiltModel, build_model
 from optimizer.problem import DispatchProblem
 from optimizer.solve import SolveOptions, SolverReport, solve_model
@@ -58,6 +59,8 @@ class DispatchResult:
     ``schedule_source`` is ``"optimizer"`` when the schedule is the solver's, and
     ``"fallback"`` (the rule-based baseline) when the problem is infeasible or
     the solver produced no solution; ``diagnosis`` then says what could not hold.
+    ``baseline_kpis`` (a :class:`~optimizer.kpis.BaselineKpis`) say what the baseline leaves unmet: against
+    such a baseline no saving is stated (``saving_cny`` None, ``savings.label`` says why).
     """
 
     status: Literal["optimal", "feasible", "infeasible", "error"]
@@ -73,9 +76,27 @@ class DispatchResult:
     bands: pd.Series | None = None
 
     @property
-    def saving_cny(self) -> float:
-        """Money saved against the rule-based baseline (energy cost, carbon and penalties excluded)."""
+    def baseline_shortfalls(self) -> list[BaselineShortfall]:
+        """What the rule-based baseline leaves unmet (demand) or unplaced (electricity surplus), per bus."""
+        return shortfalls_of(self.baseline_kpis)
+
+    @property
+    def baseline_feasible(self) -> bool:
+        """False when the baseline leaves demand unmet: no saving is stated against it."""
+        return not self.baseline_shortfalls
+
+    @property
+    def saving_cny(self) -> float | None:
+        """Money saved against the rule-based baseline (money paid: carbon and penalties excluded) [CNY]; None
+        when the baseline leaves demand unmet (see :attr:`savings`)."""
+        if not self.baseline_feasible:
+            return None
         return self.baseline_kpis.energy_cost_cny - self.kpis.energy_cost_cny
+
+    @property
+    def savings(self) -> Savings:
+        """The saving split by cost group, with the carbon cost apart and its scaling to a year."""
+        return savings(self.kpis, self.baseline_kpis)
 
     @property
     def targets_relaxed(self) -> bool:
@@ -109,12 +130,12 @@ def solve(
     built: BuiltModel = build_model(problem)
     report = solve_model(built.model, options)
     report.build_seconds = built.build_seconds
-    baseline_schedule, warnings = run_baseline(built.ctx)
-    baseline_kpis = compute_kpis(baseline_schedule, built.ctx)
+    baseline_schedule, warnings, shortfalls = run_baseline(built.ctx)
+    baseline_kpis = compute_baseline_kpis(baseline_schedule, built.ctx, shortfalls)
     if baseline_problem is not None and baseline_problem != problem and report.status in ("optimal", "feasible"):
         own = build_model(baseline_problem, implied_cuts=False).ctx
-        baseline_schedule, warnings = run_baseline(own)
-        baseline_kpis = compute_kpis(baseline_schedule, own)
+        baseline_schedule, warnings, shortfalls = run_baseline(own)
+        baseline_kpis = compute_baseline_kpis(baseline_schedule, own, shortfalls)
     if report.status in ("optimal", "feasible"):
         schedule = extract_schedule(built.ctx)
         return DispatchResult(
@@ -136,16 +157,17 @@ def solve(
 def fallback(problem: DispatchProblem, reason: str) -> DispatchResult:
     """The rule-based schedule without solving, e.g. when a solve was killed at its deadline."""
     built = build_model(problem)
-    baseline_schedule, warnings = run_baseline(built.ctx)
+    baseline_schedule, warnings, shortfalls = run_baseline(built.ctx)
     report = SolverReport(status="error", termination="not_solved", message=reason, build_seconds=built.build_seconds)
-    return _fallback_result(built, report, baseline_schedule, compute_kpis(baseline_schedule, built.ctx), warnings, [])
+    baseline_kpis = compute_baseline_kpis(baseline_schedule, built.ctx, shortfalls)
+    return _fallback_result(built, report, baseline_schedule, baseline_kpis, warnings, [])
 
 
 def _fallback_result(
     built: BuiltModel,
     report: SolverReport,
     baseline_schedule: pd.DataFrame,
-    baseline_kpis: Kpis,
+    baseline_kpis: BaselineKpis,
     warnings: list[str],
     diagnosis: list[Violation],
 ) -> DispatchResult:

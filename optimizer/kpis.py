@@ -16,11 +16,75 @@ from pydantic import BaseModel, Field
 from optimizer.assets.base import BuildContext
 from optimizer.assets.cold_storage import COOLING_DEMAND, COOLING_ELECTRICITY, COOLING_PRODUCTION
 from optimizer.assets.compressors import COMPRESSOR_ON, COMPRESSOR_START, DUMPED_HEAT, RECOVERED_HEAT
+from optimizer.assets.green_contract import GreenContractSpec
 from optimizer.assets.grid import GREEN_PURCHASE, GRID_EXPORT, GRID_IMPORT
 from optimizer.assets.heat import GAS_DISPLACEMENT_KWH_TH_PER_NM3, GAS_USE
 from optimizer.assets.pv import PV_AVAILABLE, PV_OUTPUT
+from optimizer.baseline_state import BaselineShortfall, infeasible_label
 
 NON_CASH_COMPONENTS = ("carbon", "penalty")
+
+# --- cost groups: the one place where cost components are read as a saving's parts ---------------------------------
+
+ENERGY, DEMAND_CHARGE, GAS, CERTIFICATES, OTHER, CARBON, PENALTY = (
+    "energy",
+    "demand_charge",
+    "gas",
+    "certificates",
+    "other",
+    "carbon",
+    "penalty",
+)
+MONEY_GROUPS = (ENERGY, DEMAND_CHARGE, GAS, CERTIFICATES, OTHER)
+"""The groups of money paid; they add up to ``Kpis.energy_cost_cny``."""
+COST_GROUPS = (*MONEY_GROUPS, CARBON, PENALTY)
+"""Every group: money paid, then the internal carbon cost and the targets' penalties (not paid)."""
+COMPONENT_GROUPS: dict[str, str] = {
+    "grid_energy": ENERGY,  # import at the tariff, less the PPA volumes' grid price
+    "export_revenue": ENERGY,  # grid energy sold (negative)
+    "green_contract": ENERGY,  # a PPA's energy price; a certificate's premium is moved to CERTIFICATES
+    "demand_charge": DEMAND_CHARGE,
+    "gas": GAS,
+    "carbon": CARBON,
+    "penalty": PENALTY,
+}
+"""Cost component (``CostTerm.component``) -> group; any other component (purchased heat, battery wear, start-ups,
+a green contract's take-or-pay, a plug-in's) is money paid under ``other``."""
+
+
+def cost_group(component: str) -> str:
+    """The group of one cost component (:data:`COMPONENT_GROUPS`, else ``other``)."""
+    return COMPONENT_GROUPS.get(component, OTHER)
+
+
+def group_costs(components: dict[str, float], certificates_cny: float = 0.0) -> dict[str, float]:
+    """Costs by component -> by group (every one of :data:`COST_GROUPS`, zeros included) [CNY];
+    ``certificates_cny`` (the certificate premiums, inside the ``green_contract`` component) is moved from
+    ``energy`` to ``certificates``."""
+    groups = dict.fromkeys(COST_GROUPS, 0.0)
+    for component, value in components.items():
+        groups[cost_group(component)] += value
+    groups[ENERGY] -= certificates_cny
+    groups[CERTIFICATES] += certificates_cny
+    return groups
+
+
+def certificate_premiums_cny(schedule: pd.DataFrame, ctx: BuildContext) -> float:
+    """What the certificate-priced green contracts cost in ``schedule``: premium x energy [CNY] (their part of the
+    ``green_contract`` component, which also holds the PPAs' energy price)."""
+    total = 0.0
+    for spec in ctx.problem.assets:
+        if isinstance(spec, GreenContractSpec) and spec.pricing == "certificate":
+            power = schedule[f"{spec.name}.power_kw"].to_numpy()
+            total += float(np.dot(ctx.series(spec.price_cny_per_kwh), power) * ctx.dt_h)
+    return total
+
+
+def hours_by_month(index: pd.DatetimeIndex, dt_h: float) -> dict[str, float]:
+    """Hours of a horizon per local calendar month (``"2026-07"``): the months a demand charge is billed in [h]."""
+    months = pd.PeriodIndex(index.tz_localize(None), freq="M").astype(str)
+    counts = pd.Series(1, index=months).groupby(level=0, sort=False).sum()
+    return {str(month): float(n * dt_h) for month, n in counts.items()}
 
 
 class EnergyTotals(BaseModel):
@@ -189,6 +253,123 @@ class Kpis(BaseModel):
         description="Recovered heat used (recovered - dumped) / (efficiency x LHV of the first gas boiler) [Nm3]; "
         "None without a gas boiler.",
     )
+    cost_cny_by_group: dict[str, float] = Field(
+        default_factory=dict,
+        description="Costs by group [CNY]: energy (grid energy net of export revenue, PPA energy), demand_charge, "
+        "gas, certificates (green-certificate premiums), other (purchased heat, wear, start-ups...): money paid, "
+        "adding up to energy_cost_cny; then carbon (internal carbon cost) and penalty, which are not paid.",
+    )
+    horizon_h_by_month: dict[str, float] = Field(
+        default_factory=dict,
+        description="Hours of the horizon per local calendar month (2026-07) [h]: its length, and the months a "
+        "demand charge is billed in.",
+    )
+
+
+class BaselineKpis(Kpis):
+    """The rule-based baseline's KPIs, with what its rules leave unbalanced: no saving is stated against a
+    baseline that leaves any demand unmet (``feasible`` False)."""
+
+    shortfalls: list[BaselineShortfall] = Field(
+        default_factory=list,
+        description="Per bus: demand the baseline's rules leave unmet, or electricity surplus they cannot place.",
+    )
+
+    @property
+    def feasible(self) -> bool:
+        """True when the baseline supplies every demand and places every surplus."""
+        return not self.shortfalls
+
+
+def shortfalls_of(kpis: Kpis) -> list[BaselineShortfall]:
+    """The shortfalls of baseline KPIs (none for other KPIs)."""
+    return list(kpis.shortfalls) if isinstance(kpis, BaselineKpis) else []
+
+
+def with_shortfalls(kpis: Kpis, shortfalls: Sequence[BaselineShortfall]) -> BaselineKpis:
+    """``kpis`` as a baseline's KPIs that leave ``shortfalls`` (replacing any they had)."""
+    return BaselineKpis(**{**dict(kpis), "shortfalls": list(shortfalls)})
+
+
+class Savings(BaseModel):
+    """The saving against the rule-based baseline: money paid by the baseline minus money paid by the plan [CNY],
+    split by cost group, with the internal carbon cost apart, and how a short run scales to a year.
+
+    The demand charge is billed per calendar month on the month's peak, so a run's demand-charge part is per month
+    billed, not per day: ``annualised_estimate_cny = per_day_cny x 365 + demand_charge_per_month_cny x 12``, an
+    estimate that takes the run's days and months as typical. Against a baseline that leaves demand unmet
+    (``baseline_feasible`` False) no saving is stated: every amount is None and ``label`` says what is unmet.
+    """
+
+    baseline_feasible: bool = Field(description="False when the baseline leaves demand unmet (see label).")
+    label: str | None = Field(None, description="``baseline infeasible: <what is unmet>`` when no saving is stated.")
+    total_cny: float | None = Field(None, description="Baseline money paid minus the plan's [CNY].")
+    by_group_cny: dict[str, float] | None = Field(
+        None,
+        description="The saving per group of money paid: energy, demand_charge, gas, certificates, other; they "
+        "add up to total_cny [CNY].",
+    )
+    carbon_cny: float | None = Field(
+        None, description="Internal carbon cost saved [CNY]: shown apart, it is not money paid (not in total_cny)."
+    )
+    days: float | None = Field(None, description="Length of the run [days].")
+    months_billed: int | None = Field(None, description="Calendar months the run touches: demand charges billed.")
+    per_day_cny: float | None = Field(
+        None, description="Every part but the demand charge, per day of the run [CNY/day]."
+    )
+    demand_charge_per_month_cny: float | None = Field(
+        None, description="The demand-charge part per month billed [CNY/month]."
+    )
+    annualised_estimate_cny: float | None = Field(
+        None,
+        description="An estimate of a year's saving: per_day_cny x 365 + demand_charge_per_month_cny x 12 [CNY/yr].",
+    )
+
+
+DAYS_PER_YEAR = 365.0
+MONTHS_PER_YEAR = 12.0
+
+
+def groups_of(kpis: Kpis) -> dict[str, float]:
+    """The KPIs' costs by group; grouped from the components when the KPIs predate the groups (certificate
+    premiums then stay in ``energy``)."""
+    return (
+        {**dict.fromkeys(COST_GROUPS, 0.0), **kpis.cost_cny_by_group}
+        if kpis.cost_cny_by_group
+        else group_costs(kpis.cost_cny_by_component)
+    )
+
+
+def savings(kpis: Kpis, baseline: Kpis) -> Savings:
+    """The saving of the plan with ``kpis`` against the baseline with ``baseline`` (both over the same run)."""
+    label = infeasible_label(shortfalls_of(baseline))
+    if label is not None:
+        return Savings(baseline_feasible=False, label=label)
+    ours, theirs = groups_of(kpis), groups_of(baseline)
+    by_group = {g: theirs[g] - ours[g] for g in MONEY_GROUPS}
+    total = baseline.energy_cost_cny - kpis.energy_cost_cny
+    hours = sum(kpis.horizon_h_by_month.values())
+    months = len(kpis.horizon_h_by_month)
+    scaled: dict[str, Any] = {}
+    if hours > 0:
+        days = hours / 24.0
+        demand = by_group[DEMAND_CHARGE]
+        per_day = (total - demand) / days
+        per_month = demand / months
+        scaled = {
+            "days": days,
+            "months_billed": months,
+            "per_day_cny": per_day,
+            "demand_charge_per_month_cny": per_month,
+            "annualised_estimate_cny": per_day * DAYS_PER_YEAR + per_month * MONTHS_PER_YEAR,
+        }
+    return Savings(
+        baseline_feasible=True,
+        total_cny=total,
+        by_group_cny=by_group,
+        carbon_cny=theirs[CARBON] - ours[CARBON],
+        **scaled,
+    )
 
 
 def balance_residual_kw(schedule: pd.DataFrame, ctx: BuildContext) -> float:
@@ -208,6 +389,7 @@ def compute_kpis(schedule: pd.DataFrame, ctx: BuildContext) -> Kpis:
     costs: dict[str, float] = {}
     for term in ctx.costs:
         costs[term.component] = costs.get(term.component, 0.0) + term.evaluate(schedule)
+    groups = group_costs(costs, certificate_premiums_cny(schedule, ctx))
     totals = energy_totals(schedule, ctx)
     import_columns = ctx.role_columns(GRID_IMPORT)
     peak = float(schedule[import_columns].sum(axis=1).max()) if import_columns else 0.0
@@ -241,4 +423,13 @@ def compute_kpis(schedule: pd.DataFrame, ctx: BuildContext) -> Kpis:
         emissions_market_kgco2_by_source=emissions_by_source_kgco2(schedule, ctx, "market"),
         gas_use_nm3=optional_role_total(schedule, ctx, GAS_USE),
         gas_displaced_nm3=gas_displaced_nm3(schedule, ctx),
+        cost_cny_by_group=groups,
+        horizon_h_by_month=hours_by_month(schedule.index, ctx.dt_h),
     )
+
+
+def compute_baseline_kpis(
+    schedule: pd.DataFrame, ctx: BuildContext, shortfalls: Sequence[BaselineShortfall]
+) -> BaselineKpis:
+    """:func:`compute_kpis` of a rule-based baseline schedule, with what it leaves unbalanced."""
+    return BaselineKpis(**dict(compute_kpis(schedule, ctx)), shortfalls=list(shortfalls))

@@ -3,7 +3,10 @@
 ``comparison_table`` gives one row per run with, for each KPI, the value, the
 change against the base run (``<kpi>_vs_base``) and the change against the
 run's own rule-based baseline (``<kpi>_vs_rules``). Shares are fractions
-(0-1) and their deltas are in fraction points.
+(0-1) and their deltas are in fraction points. The saving against the rules
+is split by cost group (:data:`SAVING_ROWS`), with the carbon cost apart, per
+day, per month billed and annualised (:class:`optimizer.kpis.Savings`); it is
+blank, labelled ``baseline infeasible: ...``, when the rules leave demand unmet.
 
 ``print_comparison`` prints the same as rich tables that fit the terminal (80 columns when piped); sweep points
 are named by their values (:func:`sweep_point_label`: ``battery.capacity_kwh=500``).
@@ -22,6 +25,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from optimizer import Kpis
+from optimizer.baseline_state import INFEASIBLE_BASELINE
+from optimizer.kpis import CARBON, MONEY_GROUPS
 from scenarios.pipeline import ScenarioRun
 
 
@@ -57,6 +62,39 @@ KPI_ROWS: tuple[KpiRow, ...] = (
 )
 
 
+SAVING_ROWS: tuple[tuple[str, str], ...] = (
+    *((f"saving_{group}_cny", "  " + group.replace("_", " ")) for group in MONEY_GROUPS),
+    (f"saving_{CARBON}_cny", "carbon cost saved, not paid"),
+)
+"""The saving's split as the tables show it: (column of :func:`comparison_table`, label); the groups of money paid
+add up to ``saving_vs_rules_cny``, the carbon cost is apart."""
+SCALING_ROWS: tuple[tuple[str, str, str], ...] = (
+    ("saving_per_day_cny", "saving per day, excl. demand charge", "{currency}/day"),
+    ("saving_demand_charge_per_month_cny", "demand charge saved per month", "{currency}/month"),
+    ("saving_annualised_estimate_cny", "annualised saving, estimate", "{currency}/yr"),
+)
+"""How the saving scales, as the tables show it: (column, label, unit)."""
+ANNUALISED_NOTE = (
+    "annualised saving, an estimate = saving per day (excl. demand charge) x 365 + demand charge saved per month "
+    "billed x 12: the demand charge is billed per calendar month on the month's peak, so a short run's demand-charge "
+    "saving is a month's, not scaled by days."
+)
+
+
+def saving_columns(run: ScenarioRun) -> dict[str, Any]:
+    """The saving columns of one run: total (None against an infeasible baseline), label, split, scaling."""
+    saving = run.savings
+    by_group = saving.by_group_cny or {}
+    row: dict[str, Any] = {"saving_vs_rules_cny": saving.total_cny, "saving_label": saving.label or ""}
+    row |= {f"saving_{group}_cny": by_group.get(group) for group in MONEY_GROUPS}
+    row[f"saving_{CARBON}_cny"] = saving.carbon_cny
+    row["saving_per_day_cny"] = saving.per_day_cny
+    row["saving_demand_charge_per_month_cny"] = saving.demand_charge_per_month_cny
+    row["months_billed"] = saving.months_billed
+    row["saving_annualised_estimate_cny"] = saving.annualised_estimate_cny
+    return row
+
+
 def kpi_values(kpis: Kpis) -> dict[str, float | None]:
     """The comparison KPIs of one schedule."""
     return {row.key: row.value(kpis) for row in KPI_ROWS}
@@ -68,7 +106,8 @@ def _delta(a: float | None, b: float | None) -> float | None:
 
 def comparison_table(runs: Sequence[ScenarioRun], base: str = "base") -> pd.DataFrame:
     """One row per run: its label, description and swept parameters (``param:<path>``), KPI values, ``_vs_base``
-    and ``_vs_rules`` deltas, saving, fallback days.
+    and ``_vs_rules`` deltas (none against a baseline that leaves demand unmet), saving (with
+    :func:`saving_columns`), fallback days.
 
     ``_vs_base`` is against the run labelled ``base`` (the file as written, in ``dispatch compare`` and ``dispatch
     sweep``), or the first run when none is.
@@ -78,7 +117,8 @@ def comparison_table(runs: Sequence[ScenarioRun], base: str = "base") -> pd.Data
     rows: list[dict[str, Any]] = []
     for run in runs:
         values = kpi_values(run.kpis)
-        rules = kpi_values(run.baseline_kpis)
+        # no change is stated against a baseline that leaves demand unmet (its costs leave that demand out)
+        rules = kpi_values(run.baseline_kpis) if run.baseline_feasible else dict.fromkeys(values)
         row: dict[str, Any] = {"run": run.label, "description": run.description}
         row |= {f"param:{k}": v for k, v in run.parameters.items()}
         for key, value in values.items():
@@ -86,7 +126,7 @@ def comparison_table(runs: Sequence[ScenarioRun], base: str = "base") -> pd.Data
             row[f"{key}_vs_base"] = _delta(value, ref_values[key])
             row[f"{key}_vs_rules"] = _delta(value, rules[key])
         row["rules_energy_cost_cny"] = run.baseline_kpis.energy_cost_cny
-        row["saving_vs_rules_cny"] = run.saving_cny
+        row |= saving_columns(run)
         row["days"] = len(run.days)
         row["fallback_days"] = len(run.fallback_days)
         rows.append(row)
@@ -226,8 +266,31 @@ def _lines(table: pd.DataFrame, runs: Sequence[ScenarioRun], base: str, referenc
         if vs_rules:
             rules = [_fmt(v, unit, delta=True) for v in table[f"{row.key}_vs_rules"]]
             lines.append(_Line(f"{indent}vs rules", rules, dim=True))
-    lines.append(_Line(f"saving vs rule-based [{currency}]", [f"{v:,.0f}" for v in table["saving_vs_rules_cny"]]))
+    lines += _saving_lines(table, currency)
     lines.append(_Line("fallback days", [str(v) for v in table["fallback_days"]]))
+    return lines
+
+
+def _shown(value: Any) -> bool:
+    """True for a number that does not read as 0 at a whole currency unit."""
+    return value is not None and value == value and _fmt(value, "") not in ("0", "-")
+
+
+def _saving_lines(table: pd.DataFrame, currency: str) -> list[_Line]:
+    """The saving against the rules (``baseline infeasible`` where it is not stated), its groups that are not 0
+    in every run, the carbon cost apart and how it scales; the scaling only when a run has a saving."""
+    infeasible = [bool(label) for label in table["saving_label"]]
+    totals = [
+        INFEASIBLE_BASELINE if bad else _fmt(v, "")
+        for v, bad in zip(table["saving_vs_rules_cny"], infeasible, strict=True)
+    ]
+    lines = [_Line(f"saving vs rule-based [{currency}]", totals)]
+    for column, label in SAVING_ROWS:
+        if any(_shown(v) for v in table[column]):
+            lines.append(_Line(f"{label} [{currency}]", [_fmt(v, "") for v in table[column]]))
+    if not all(infeasible):
+        for column, label, unit in SCALING_ROWS:
+            lines.append(_Line(f"{label} [{unit.format(currency=currency)}]", [_fmt(v, "") for v in table[column]]))
     return lines
 
 
@@ -256,7 +319,10 @@ def print_comparison(
 ) -> None:
     """Rich tables: a KPI per row, a column per run, and under each KPI (dim) its change against the base run and
     (``vs_rules``; default: when there is a single run) against the run's own rule-based baseline. The saving over
-    the rule-based baseline has a row of its own; ``comparison_table`` (the CSV) has every change.
+    the rule-based baseline has a row of its own, then its groups of money paid that are not 0, the carbon cost
+    apart, the saving per day, the demand charge per month billed and the annualised estimate; under the tables,
+    what each infeasible baseline leaves unmet and how the estimate is made. ``comparison_table`` (the CSV) has
+    every change.
 
     The tables fit the console's width (80 columns when the output is piped): run names are kept whole (a long one
     continues on the header's next line), numbers are never wrapped, KPI labels wrap at spaces; runs that do not fit
@@ -275,6 +341,24 @@ def print_comparison(
     widths = [max(n, *map(len, h)) for n, h in zip(numbers, wrapped, strict=True)]
     chunks = _chunks(widths, room - label_width - COLUMN_EXTRA)
     title = title or f"{runs[0].scenario}: {len(runs[0].days)} day(s)"
+    _print_tables(console, title, lines, chunks, wrapped, widths, label_width)
+    for label, note in zip(table["run"], table["saving_label"], strict=True):
+        if note:
+            console.print(f"{escape(str(label))}: {escape(note)}; no saving is stated against it", highlight=False)
+    if not all(bool(note) for note in table["saving_label"]):
+        console.print(ANNUALISED_NOTE, highlight=False)
+
+
+def _print_tables(
+    console: Console,
+    title: str,
+    lines: list[_Line],
+    chunks: list[list[int]],
+    wrapped: list[list[str]],
+    widths: list[int],
+    label_width: int,
+) -> None:
+    """The rich tables of :func:`print_comparison`, one per chunk of runs."""
     for k, chunk in enumerate(chunks):
         grid = Table(title=escape(title + (f" ({k + 1}/{len(chunks)})" if len(chunks) > 1 else "")))
         grid.add_column("KPI", width=label_width, overflow="fold")

@@ -4,8 +4,12 @@ Layout of ``dispatch run --out DIR``::
 
     DIR/schedule.csv            optimised schedule, one row per step (index: interval_start, tz-aware)
     DIR/baseline_schedule.csv   the rule-based baseline on the same steps
-    DIR/days.csv                one row per period: status, costs, saving, solve time
-    DIR/kpis.json               KPIs (optimised and rule-based), saving, per-period records
+    DIR/days.csv                one row per period: status, costs, saving (blank with saving_label
+                                "baseline infeasible: ..." against a baseline that leaves demand unmet)
+                                and its split by cost group, solve time
+    DIR/kpis.json               KPIs (optimised and rule-based), saving with its split by cost group,
+                                the carbon cost apart and the annualised estimate (``savings``), the
+                                baseline's shortfalls, per-period records
     DIR/report.html             the report (its charts drawn by plotly.min.js, beside it)
     DIR/plotly.min.js           the charting library, one copy per output folder
 
@@ -28,7 +32,9 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from optimizer.kpis import CARBON, MONEY_GROUPS, savings, with_shortfalls
 from scenarios.compare import comparison_table
+from scenarios.kpis import written_kpis, written_savings, written_shortfall
 from scenarios.pipeline import DayRecord, ScenarioRun
 from scenarios.report_html import (
     PLOTLY_JS_FILE,
@@ -37,7 +43,7 @@ from scenarios.report_html import (
     render_schedule_html,
     render_sweep_html,
 )
-from scenarios.rounding import AMOUNT, KPI_FRACTION, MONEY, round_number, round_schedule, round_table, rounded_kpis
+from scenarios.rounding import AMOUNT, KPI_FRACTION, MONEY, round_number, round_schedule, round_table
 
 TableFormat = Literal["csv", "parquet"]
 
@@ -77,13 +83,28 @@ def write_table(frame: pd.DataFrame, path: Path, fmt: TableFormat, *, index_labe
     return path
 
 
-DAYS_UNITS = {"energy_cost": MONEY, "baseline_energy_cost": MONEY, "saving": MONEY, "mip_gap": KPI_FRACTION}
+SAVING_COLUMNS = tuple(f"saving_{group}" for group in (*MONEY_GROUPS, CARBON))
+"""The split of ``days.csv``'s saving: one column per group of money paid (they add up to ``saving``), then the
+internal carbon cost saved (not money paid)."""
+DAYS_UNITS = {
+    "energy_cost": MONEY,
+    "baseline_energy_cost": MONEY,
+    "saving": MONEY,
+    "mip_gap": KPI_FRACTION,
+    **dict.fromkeys(SAVING_COLUMNS, MONEY),
+}
 """Precision of the columns of ``days.csv`` whose names carry no unit."""
 
 
 def _day_record(day: DayRecord) -> dict[str, Any]:
-    """One period of ``kpis.json``: its record with the saving; money to 0.01, seconds to 0.001, gap to 1e-6."""
-    record = dataclasses.asdict(day) | {"saving_cny": day.saving_cny}
+    """One period of ``kpis.json``: its record with the saving (None, with ``saving_label``, against a baseline that
+    leaves demand unmet); money to 0.01, seconds to 0.001, gap to 1e-6."""
+    record = dataclasses.asdict(day) | {
+        "saving_cny": day.saving_cny,
+        "baseline_feasible": day.baseline_feasible,
+        "saving_label": day.saving_label,
+        "baseline_shortfalls": [written_shortfall(s) for s in day.baseline_shortfalls],
+    }
     for key in ("energy_cost_cny", "baseline_energy_cost_cny", "objective_cny", "saving_cny"):
         record[key] = round_number(record[key], MONEY, tiny_to_zero=True)
     for key in ("build_seconds", "solve_seconds"):
@@ -93,7 +114,14 @@ def _day_record(day: DayRecord) -> dict[str, Any]:
 
 
 def run_payload(run: ScenarioRun) -> dict[str, Any]:
-    """What ``kpis.json`` holds for one run (KPIs at their precision, :func:`scenarios.rounding.rounded_kpis`)."""
+    """What ``kpis.json`` holds for one run (KPIs at their precision, :func:`scenarios.kpis.written_kpis`).
+
+    ``saving_cny`` is None against a baseline that leaves demand unmet (``baseline_feasible`` false,
+    ``saving_label`` and ``baseline_shortfalls`` say what); ``savings`` splits it by cost group, with the carbon cost
+    apart, the part per day, the demand charge per month billed and the annualised estimate
+    (:class:`optimizer.kpis.Savings`).
+    """
+    saving = run.savings
     return {
         "scenario": run.scenario,
         "run": run.label,
@@ -108,8 +136,12 @@ def run_payload(run: ScenarioRun) -> dict[str, Any]:
         "steps": len(run.schedule),
         "fallback_periods": run.fallback_days,
         "saving_cny": round_number(run.saving_cny, MONEY, tiny_to_zero=True),
-        "kpis": rounded_kpis(run.kpis),
-        "baseline_kpis": rounded_kpis(run.baseline_kpis),
+        "baseline_feasible": run.baseline_feasible,
+        "saving_label": saving.label,
+        "baseline_shortfalls": [written_shortfall(s) for s in run.baseline_shortfalls],
+        "savings": written_savings(saving),
+        "kpis": written_kpis(run.kpis),
+        "baseline_kpis": written_kpis(run.baseline_kpis),
         "run_seconds": round_number(run.seconds, AMOUNT),
         "days": [_day_record(d) for d in run.days],
     }
@@ -209,10 +241,15 @@ def write_sweep(
 
 
 def daily_table(run: ScenarioRun) -> pd.DataFrame:
-    """One row per period: status, costs (optimised and rule-based), saving, solve time; not rounded (``days.csv``
-    is, with :data:`DAYS_UNITS`)."""
+    """One row per period: status, costs (optimised and rule-based), saving with its split (:data:`SAVING_COLUMNS`;
+    blank, with ``saving_label``, against a baseline that leaves demand unmet), solve time; not rounded
+    (``days.csv`` is, with :data:`DAYS_UNITS`)."""
     rows = []
     for record, kpis, base in zip(run.days, run.daily_kpis, run.daily_baseline_kpis, strict=True):
+        saving = savings(kpis, with_shortfalls(base, record.baseline_shortfalls))
+        split = {**(saving.by_group_cny or {}), CARBON: saving.carbon_cny}
+        if not saving.baseline_feasible:
+            split = dict.fromkeys(split)
         rows.append(
             {
                 "period": record.period,
@@ -220,7 +257,9 @@ def daily_table(run: ScenarioRun) -> pd.DataFrame:
                 "schedule_source": record.schedule_source,
                 "energy_cost": kpis.energy_cost_cny,
                 "baseline_energy_cost": base.energy_cost_cny,
-                "saving": base.energy_cost_cny - kpis.energy_cost_cny,
+                "saving": saving.total_cny,
+                "saving_label": saving.label or "",
+                **{f"saving_{group}": split.get(group) for group in (*MONEY_GROUPS, CARBON)},
                 "emissions_market_kgco2": kpis.emissions_market_kgco2,
                 "pv_self_consumption_frac": kpis.pv_self_consumption_frac,
                 "green_share_frac": kpis.green_share_frac,

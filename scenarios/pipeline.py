@@ -26,8 +26,10 @@ import numpy as np
 import pandas as pd
 
 from optimizer import DispatchProblem, DispatchResult, Kpis, Targets, solve
+from optimizer.baseline_state import BaselineShortfall, infeasible_label, merge_shortfalls
 from optimizer.dispatch import ColumnInfo
 from optimizer.errors import Issue, ProblemError
+from optimizer.kpis import Savings, savings, with_shortfalls
 from scenarios.assets import input_refs
 from scenarios.compile import State, compile_problem
 from scenarios.errors import ScenarioError
@@ -150,9 +152,23 @@ class DayRecord:
     solve_seconds: float
     diagnosis: list[str] = field(default_factory=list)
     baseline_warnings: list[str] = field(default_factory=list)
+    baseline_shortfalls: list[BaselineShortfall] = field(default_factory=list)
 
     @property
-    def saving_cny(self) -> float:
+    def baseline_feasible(self) -> bool:
+        """False when the period's rule-based baseline leaves demand unmet: no saving is stated against it."""
+        return not self.baseline_shortfalls
+
+    @property
+    def saving_label(self) -> str | None:
+        """``baseline infeasible: <what is unmet>`` when no saving is stated, else None."""
+        return infeasible_label(self.baseline_shortfalls)
+
+    @property
+    def saving_cny(self) -> float | None:
+        """Baseline money paid minus the plan's [currency]; None against an infeasible baseline."""
+        if not self.baseline_feasible:
+            return None
         return self.baseline_energy_cost_cny - self.energy_cost_cny
 
 
@@ -183,8 +199,27 @@ class ScenarioRun:
     account_notes: list[str] = field(default_factory=list)
 
     @property
-    def saving_cny(self) -> float:
-        """Energy cost of the rule-based baseline minus the optimised one, over the run [currency]."""
+    def baseline_shortfalls(self) -> list[BaselineShortfall]:
+        """What the rule-based baseline leaves unmet over the run, per bus (its periods' shortfalls merged)."""
+        return merge_shortfalls(s for d in self.days for s in d.baseline_shortfalls)
+
+    @property
+    def baseline_feasible(self) -> bool:
+        """False when the baseline leaves demand unmet on any period: no saving is stated for the run."""
+        return all(d.baseline_feasible for d in self.days)
+
+    @property
+    def savings(self) -> Savings:
+        """The run's saving split by cost group (carbon apart) and scaled to a year; amounts None and a label
+        when the baseline is infeasible (:func:`optimizer.kpis.savings`)."""
+        return savings(self.kpis, with_shortfalls(self.baseline_kpis, self.baseline_shortfalls))
+
+    @property
+    def saving_cny(self) -> float | None:
+        """Energy cost of the rule-based baseline minus the optimised one, over the run [currency]; None when the
+        baseline leaves demand unmet (see :attr:`savings`)."""
+        if not self.baseline_feasible:
+            return None
         return self.baseline_kpis.energy_cost_cny - self.kpis.energy_cost_cny
 
     @property
@@ -242,6 +277,7 @@ def _record(period: Period, result: DispatchResult) -> DayRecord:
         solve_seconds=report.solve_seconds,
         diagnosis=[f"{v.constraint} by {v.amount:.3g}" for v in result.diagnosis[:5]],
         baseline_warnings=list(result.baseline_warnings),
+        baseline_shortfalls=list(result.baseline_shortfalls),
     )
 
 

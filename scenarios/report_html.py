@@ -2,7 +2,8 @@
 
 - :func:`render_schedule_html`: one schedule (a :class:`~scenarios.pipeline.ScenarioRun`,
   or a :class:`~optimizer.DispatchResult` with its problem, or a bare schedule):
-  KPIs against the rule-based baseline, stacked dispatch per bus (electricity
+  KPIs against the rule-based baseline, the saving split by cost group (or, against a baseline
+  that leaves demand unmet, what it leaves unmet instead), stacked dispatch per bus (electricity
   with the TOU bands shaded and the import price; heat, cooling, compressed
   air), storage levels, an on/off Gantt of switched units, and for runs of
   several days the daily costs and shares. The API serves the same page.
@@ -43,6 +44,7 @@ from markupsafe import Markup
 from plotly.offline import get_plotlyjs
 
 from optimizer import DispatchProblem, DispatchResult, Kpis
+from optimizer.baseline_state import BaselineShortfall
 from scenarios.pipeline import ScenarioRun, run_from_result
 from scenarios.report_figures import (
     BAND_COLOURS,
@@ -63,7 +65,7 @@ from scenarios.report_figures import (
     sweep_shape,
 )
 from scenarios.report_stored import schedule_metadata, stored_schedule
-from scenarios.report_tables import comparison_table_rows, days_table, kpi_table
+from scenarios.report_tables import comparison_table_rows, days_table, kpi_table, savings_table
 
 __all__ = [
     "BAND_COLOURS",
@@ -202,12 +204,14 @@ def _schedule_context(run: ScenarioRun, detail_days: int, detail_start: dt.date 
         "last_period": str(run.days[-1].period),
         "periods": len(run.days),
         "steps": f"{len(run.schedule):,}",
-        "saving": f"{run.saving_cny:,.0f}",
+        "saving": "" if run.saving_cny is None else f"{run.saving_cny:,.0f}",
+        "saving_label": run.savings.label or "",
+        "savings": savings_table(run),
         "currency": str(run.currency),
         "seconds": f"{run.seconds:.1f}",
         "parameters": [(str(k), str(v)) for k, v in run.parameters.items()],
         "fallback": [str(p) for p in run.fallback_days],
-        "kpis": kpi_table(run.kpis, run.baseline_kpis, run.currency),
+        "kpis": kpi_table(run.kpis, run.baseline_kpis, run.currency, run.baseline_feasible),
         "window": shown,
         "figures": [figure_html(f) for f in schedule_figures(run, window)],
         "days": days_table(run),
@@ -247,6 +251,10 @@ def render_stored_schedule_html(
     above the KPIs. The page is self-contained (plotly.js inline) unless ``plotly_js`` says where to load it from.
     """
     stored = stored_schedule(payload)
+    shortfalls = _stored_shortfalls(payload)
+    if shortfalls:
+        days = [dataclasses.replace(d, baseline_shortfalls=shortfalls) for d in stored.run.days]
+        stored = dataclasses.replace(stored, run=dataclasses.replace(stored.run, days=days))
     return _render(
         "stored_schedule.html.j2",
         stored.title,
@@ -257,6 +265,12 @@ def render_stored_schedule_html(
         sources=payload.get("sources") or {},
         **_schedule_context(stored.run, 7, None),
     )
+
+
+def _stored_shortfalls(payload: dict[str, Any]) -> list[BaselineShortfall]:
+    """What a stored schedule's rule-based baseline leaves unmet (its ``baseline_kpis.shortfalls``)."""
+    baseline = payload.get("baseline_kpis") or {}
+    return [BaselineShortfall.model_validate(s) for s in baseline.get("shortfalls") or []]
 
 
 # --- comparisons and sweeps --------------------------------------------------------------------

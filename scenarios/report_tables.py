@@ -3,8 +3,14 @@
 The templates (``scenarios/templates/tables.html.j2``) lay them out and escape them:
 
 - :func:`kpi_table`: optimised vs rule-based KPIs of one schedule, with the difference and the targets;
-- :func:`comparison_table_rows`: KPIs per variant with deltas against the base run and the rules;
+- :func:`comparison_table_rows`: KPIs per variant with deltas against the base run and the rules, and the
+  saving with its split;
+- :func:`savings_table`: one run's saving split by cost group, the carbon cost apart, per day, per month billed
+  and annualised (an estimate);
 - :func:`days_table`: cost, saving, fallback and solve time per day (per month for long runs).
+
+Against a rule-based baseline that leaves demand unmet no saving is shown: the cell reads ``baseline infeasible``
+and the table's note says what is unmet.
 
 Cells are formatted at a display precision, never as raw floats; a value that shows as zero is written
 without a sign (``0``, not ``-0`` or ``+0``).
@@ -13,13 +19,15 @@ without a sign (``0``, not ``-0`` or ``+0``).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from optimizer import Kpis
-from scenarios.compare import KPI_ROWS, comparison_table
+from optimizer.baseline_state import INFEASIBLE_BASELINE
+from optimizer.kpis import MONEY_GROUPS, savings, with_shortfalls
+from scenarios.compare import ANNUALISED_NOTE, KPI_ROWS, SAVING_ROWS, SCALING_ROWS, comparison_table
 from scenarios.pipeline import ScenarioRun
 
 
@@ -72,19 +80,41 @@ class ComparisonRow:
 
 
 @dataclass(frozen=True)
+class SavingRow:
+    """A line of a saving's split: its label, indent, unit and one cell per run."""
+
+    label: str
+    indent: int
+    unit: str
+    cells: list[str]
+
+
+@dataclass(frozen=True)
 class ComparisonTable:
     runs: list[str]
     rows: list[ComparisonRow]
     currency: str
-    savings: list[str]
+    savings: list[str]  # per run; "baseline infeasible" where no saving is stated
     fallback_periods: list[str]
+    saving_rows: list[SavingRow] = field(default_factory=list)  # the split, the carbon cost, the scaling
+    notes: list[tuple[str, str]] = field(default_factory=list)  # (css class, text): infeasible baselines, estimate
+
+
+@dataclass(frozen=True)
+class SavingsTable:
+    """One run's saving: the total and its groups of money paid, the carbon cost apart, how it scales."""
+
+    currency: str
+    label: str | None  # "baseline infeasible: <what is unmet>": no saving is stated
+    rows: list[tuple[str, int, str, str]]  # label, indent, value, unit
+    note: str | None  # how the annualised estimate is made
 
 
 @dataclass(frozen=True)
 class DaysTable:
     per: str  # "day" or "month"
     currency: str
-    rows: list[tuple[str, str, str, str, str, str]]  # period, cost, rule-based, saving, fallback, solve seconds
+    rows: list[tuple[str, str, str, str, str, str, str]]  # period, cost, rule-based, saving, fallback, solve, note
 
 
 def _shows_zero(text: str) -> bool:
@@ -135,15 +165,16 @@ def _split_label(text: str) -> tuple[str, int]:
     return stripped, (len(text) - len(stripped)) // 2
 
 
-def kpi_table(kpis: Kpis, baseline: Kpis, currency: str) -> KpiTable:
-    """Optimised vs rule-based KPIs with the difference (rows where both are missing left out), and the targets."""
+def kpi_table(kpis: Kpis, baseline: Kpis, currency: str, baseline_feasible: bool = True) -> KpiTable:
+    """Optimised vs rule-based KPIs with the difference (rows where both are missing left out; no difference
+    against a baseline that leaves demand unmet), and the targets."""
     rows = []
     for row in KPI_ROWS:
         unit = row.unit.format(currency=currency)
         a, b = row.value(kpis), row.value(baseline)
         if a is None and b is None:
             continue
-        delta = None if a is None or b is None else a - b
+        delta = None if a is None or b is None or not baseline_feasible else a - b
         label, indent = _split_label(row.label)
         rows.append(
             KpiRow(
@@ -184,13 +215,63 @@ def comparison_table_rows(runs: Sequence[ScenarioRun], base: str = "base") -> Co
         ]
         label, indent = _split_label(row.label)
         rows.append(ComparisonRow(label, indent, unit, cells))
+    infeasible = [bool(label) for label in table["saving_label"]]
+    saving_rows = [
+        SavingRow(*_split_label(label), currency, [fmt_value(v, currency) for v in table[column]])
+        for column, label in SAVING_ROWS
+        if any(_nonzero(v) for v in table[column])
+    ]
+    if not all(infeasible):
+        saving_rows += [
+            SavingRow(label, 0, unit.format(currency=currency), [fmt_value(v, currency) for v in table[column]])
+            for column, label, unit in SCALING_ROWS
+        ]
+    notes = [
+        ("warn", f"{run}: {label}") for run, label in zip(table["run"], table["saving_label"], strict=True) if label
+    ]
     return ComparisonTable(
         runs=[str(r) for r in table["run"]],
         rows=rows,
         currency=currency,
-        savings=[fmt_number(v, ",.0f") for v in table["saving_vs_rules_cny"]],
+        savings=[
+            INFEASIBLE_BASELINE if bad else fmt_number(v, ",.0f")
+            for v, bad in zip(table["saving_vs_rules_cny"], infeasible, strict=True)
+        ],
         fallback_periods=[str(int(v)) for v in table["fallback_days"]],
+        saving_rows=saving_rows,
+        notes=notes + ([("note", ANNUALISED_NOTE)] if not all(infeasible) else []),
     )
+
+
+def _nonzero(value: float | None) -> bool:
+    """True for a number that does not show as 0 (nor ``-``)."""
+    return value is not None and bool(np.isfinite(value)) and not _shows_zero(fmt_value(value, ""))
+
+
+def savings_table(run: ScenarioRun) -> SavingsTable:
+    """The run's saving split by group of money paid (they add up to the total), the internal carbon cost saved
+    (apart: not money paid), the run's length, the saving per day (all but the demand charge), the demand charge per
+    month billed and the annualised estimate; only the label when the baseline is infeasible."""
+    currency = run.currency
+    saving = run.savings
+    if not saving.baseline_feasible or saving.total_cny is None:
+        return SavingsTable(currency, saving.label, [], None)
+    by_group = saving.by_group_cny or {}
+    rows = [("saving against the rule-based baseline", 0, fmt_value(saving.total_cny, currency), currency)]
+    rows += [(group.replace("_", " "), 1, fmt_value(by_group.get(group), currency), currency) for group in MONEY_GROUPS]
+    rows.append(("carbon cost saved, not money paid", 0, fmt_value(saving.carbon_cny, currency), currency))
+    if saving.days is not None:
+        rows.append(("run", 0, f"{saving.days:.3g} day(s) in {saving.months_billed} month(s) billed", ""))
+        rows += [
+            (
+                label,
+                0,
+                fmt_value(getattr(saving, column.removeprefix("saving_")), currency),
+                unit.format(currency=currency),
+            )
+            for column, label, unit in SCALING_ROWS
+        ]
+    return SavingsTable(currency, None, rows, ANNUALISED_NOTE if saving.days is not None else None)
 
 
 def days_table(run: ScenarioRun, limit: int = 62) -> DaysTable | None:
@@ -206,6 +287,7 @@ def days_table(run: ScenarioRun, limit: int = 62) -> DaysTable | None:
                 "rules": [k.energy_cost_cny for k in run.daily_baseline_kpis],
                 "fallback": [r.schedule_source != "optimizer" for r in records],
                 "solve": [r.solve_seconds for r in records],
+                "infeasible": [not r.baseline_feasible for r in records],
             }
         ).groupby("month", sort=False)
         rows = [
@@ -213,22 +295,26 @@ def days_table(run: ScenarioRun, limit: int = 62) -> DaysTable | None:
                 str(m),
                 fmt_number(g.cost.sum(), ",.0f"),
                 fmt_number(g.rules.sum(), ",.0f"),
-                fmt_number(g.rules.sum() - g.cost.sum(), ",.0f"),
+                INFEASIBLE_BASELINE if g.infeasible.any() else fmt_number(g.rules.sum() - g.cost.sum(), ",.0f"),
                 str(int(g.fallback.sum())),
                 fmt_number(g.solve.sum(), ".1f"),
+                f"{INFEASIBLE_BASELINE} on {int(g.infeasible.sum())} day(s)" if g.infeasible.any() else "",
             )
             for m, g in frame
         ]
         return DaysTable("month", run.currency, rows)
-    rows = [
-        (
-            r.period,
-            fmt_number(k.energy_cost_cny, ",.0f"),
-            fmt_number(b.energy_cost_cny, ",.0f"),
-            fmt_number(b.energy_cost_cny - k.energy_cost_cny, ",.0f"),
-            "" if r.schedule_source == "optimizer" else f"FALLBACK {r.status}",
-            fmt_number(r.solve_seconds, ".1f"),
+    rows = []
+    for r, k, b in zip(records, run.daily_kpis, run.daily_baseline_kpis, strict=True):
+        saving = savings(k, with_shortfalls(b, r.baseline_shortfalls))
+        rows.append(
+            (
+                r.period,
+                fmt_number(k.energy_cost_cny, ",.0f"),
+                fmt_number(b.energy_cost_cny, ",.0f"),
+                INFEASIBLE_BASELINE if saving.total_cny is None else fmt_number(saving.total_cny, ",.0f"),
+                "" if r.schedule_source == "optimizer" else f"FALLBACK {r.status}",
+                fmt_number(r.solve_seconds, ".1f"),
+                saving.label or "",
+            )
         )
-        for r, k, b in zip(records, run.daily_kpis, run.daily_baseline_kpis, strict=True)
-    ]
     return DaysTable("day", run.currency, rows)
