@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from scenarios.loader import Case
+from scenarios.period_account import spans_months
 from scenarios.pipeline import ScenarioRun, case_periods, merge_runs, run_case
 from scenarios.rolling import Period
 
@@ -125,7 +126,9 @@ def run_cases(
     ``split_months``: also run the calendar months of each case in parallel,
     each month starting from the scenario's initial state (exact for the
     demand charge, which restarts monthly; an approximation for stores and
-    units at month starts). Otherwise the days of a case run in sequence.
+    units at month starts), except a case with a target or contract volume over
+    a year or a date range: its months share one account and run in sequence
+    (the run's ``account_notes`` say so). Otherwise the days of a case run in sequence.
     """
     jobs = max(1, jobs if jobs is not None else (os.cpu_count() or 1))
     tasks: list[_Task] = []
@@ -133,7 +136,8 @@ def run_cases(
     for i, case in enumerate(cases):
         periods = case_periods(case)
         totals.append(len(periods))
-        groups = _split_by_month(periods) if split_months and case.scenario.horizon.rolling else [tuple(periods)]
+        split = split_months and case.scenario.horizon.rolling and not spans_months(case.scenario.site)
+        groups = _split_by_month(periods) if split else [tuple(periods)]
         tasks += [_Task(i, k, case, group, fresh_month=k > 0) for k, group in enumerate(groups)]
     parts: dict[int, dict[int, ScenarioRun]] = {i: {} for i in range(len(cases))}
     with _progress_display(cases, totals, show_progress) as advance:
@@ -148,7 +152,15 @@ def run_cases(
                 parts[task.case_index][task.part] = run
         else:
             _run_parallel(tasks, min(jobs, len(tasks)), advance, parts)
-    return [merge_runs([parts[i][k] for k in sorted(parts[i])]) for i in range(len(cases))]
+    runs = [merge_runs([parts[i][k] for k in sorted(parts[i])]) for i in range(len(cases))]
+    if split_months:
+        for run, case in zip(runs, cases, strict=True):
+            if spans_months(case.scenario.site):
+                run.account_notes.append(
+                    "the months were not run apart (--split-months): a target or contract volume holds over a year "
+                    "or a date range, so the days share one account and run in sequence"
+                )
+    return runs
 
 
 def _run_parallel(

@@ -83,6 +83,12 @@ def period_items(site: Site) -> list[Item]:
     return items
 
 
+def spans_months(site: Site) -> bool:
+    """Whether an item of ``site`` holds over more than a calendar month (a year, a date range), so that the
+    months of a run cannot be run apart (each month would plan the year on its own)."""
+    return any(item.over not in ("day", "month") for item in period_items(site))
+
+
 def period_label(over: Over, day: dt.date) -> str | None:
     """The label of the period of ``over`` that contains ``day`` (None: a date range that does not)."""
     index = pd.DatetimeIndex([pd.Timestamp(day)])

@@ -259,6 +259,9 @@ def merge_runs(parts: Sequence[ScenarioRun]) -> ScenarioRun:
         variant=first.variant,
         sweep=first.sweep,
         parameters=first.parameters,
+        period_figures=[f for p in parts for f in p.period_figures],
+        account_days=[d for p in parts for d in p.account_days],
+        account_notes=[n for p in parts for n in p.account_notes],
     )
 
 

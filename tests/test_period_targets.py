@@ -12,6 +12,7 @@ import pytest
 from optimizer import DispatchProblem, Horizon, TargetProgress, solve
 from optimizer.periods import DateRange, period_groups
 from scenarios.loader import load_scenario
+from scenarios.parallel import run_cases
 from scenarios.pipeline import run_case
 
 TZ = "Asia/Shanghai"
@@ -78,9 +79,9 @@ def test_an_annual_contract_minimum_on_one_day_is_its_share_of_the_year() -> Non
     assert result.kpis.energy_cost_cny == pytest.approx(1_440.0 + 5_160.0)
 
 
-def _write_two_days(tmp_path: Path) -> None:
-    """Hourly PV and grid price for 2026-07-15 (sunny) and 2026-07-16 (cloudy)."""
-    index = pd.date_range("2026-07-15", periods=48, freq="h")
+def _write_two_days(tmp_path: Path, first: str = "2026-07-15") -> None:
+    """Hourly PV and grid price for ``first`` (sunny) and the day after (cloudy)."""
+    index = pd.date_range(first, periods=48, freq="h")
     sunny = [200.0 if 3 <= h < 21 else 0.0 for h in range(24)]  # covers the 200 kW load 18 h of 24
     frame = pd.DataFrame(
         {"pv": sunny + [0.0] * 24, "price": [0.5] * 24 + [0.55] * 24},
@@ -174,3 +175,24 @@ def test_a_green_share_over_two_days_lets_the_cloudy_day_lean_on_the_sunny_one(t
     assert figure.unit == "share" and figure.required == 0.5
     assert figure.achieved == pytest.approx(0.5, abs=1e-6)
     assert figure.met
+
+
+@pytest.mark.parametrize(("energy_over", "parts"), [("month", 2), ("year", 1)])
+def test_split_months_runs_months_apart_only_when_no_item_spans_them(
+    tmp_path: Path, energy_over: str, parts: int
+) -> None:
+    """July 31 (sunny) and August 1 (cloudy). A monthly minimum of 31 x 100 = 3,100 kWh in July and 3,100 in
+    August pro-rates to 100 kWh on each day, so each month can be run on its own: two figures, one per month. A
+    yearly minimum (36,500 kWh: 100 a day) ties the days together: the run is not split and says so."""
+    _write_two_days(tmp_path, "2026-07-31")
+    volume = "3100" if energy_over == "month" else "36500"
+    text = CONTRACT.replace("{min_energy_kwh}", volume).replace("{energy_over}", energy_over)
+    text = text.replace("start: 2026-07-15", "start: 2026-07-31")
+    (tmp_path / "contract.yaml").write_text(text)
+    [run] = run_cases(
+        [load_scenario(tmp_path / "contract.yaml").base()], jobs=1, show_progress=False, split_months=True
+    )
+    assert len(run.period_figures) == parts
+    assert sum(f.achieved for f in run.period_figures) == pytest.approx(200.0, abs=1e-3)
+    assert all(f.met for f in run.period_figures)
+    assert any("not run apart" in n for n in run.account_notes) == (parts == 1)
