@@ -7,6 +7,7 @@ typed issues into 422 details, and stores the plan through :mod:`api.repository`
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import importlib.metadata
@@ -22,7 +23,7 @@ from api.errors import ProblemInputError, solver_busy
 from api.models import ScheduleRecord
 from api.plans import DatabaseData
 from api.presenters import api_status, message, schedule_records, violations
-from api.schemas import DispatchBody, Provenance, ScheduleOut, SourceOut
+from api.schemas import DispatchBody, PeriodAccountOut, Provenance, ScheduleOut, SourceOut
 from api.settings import Settings
 from api.solver_process import Plan, PlanInputError, ProblemBuildError, SolverBusyError, SolveSlots, plan_off_loop
 from api.what_if import finite_json
@@ -31,6 +32,7 @@ from optimizer.errors import ProblemError
 from scenarios.ems import DispatchRequest, request_field, request_period
 from scenarios.ems_data import FillRules, Source
 from scenarios.ems_inputs import fill_request
+from scenarios.ems_state import period_standings
 from scenarios.report_stored import schedule_metadata
 from scenarios.rounding import MONEY, round_number, rounded_kpis
 from scenarios.site import Site
@@ -197,6 +199,7 @@ def store(
             ),
             plan_kind=plan_kind,
             sources={name: SourceOut(origin=s.origin, as_of=s.as_of, detail=s.detail) for name, s in sources.items()},
+            period_account=period_account(planned, sources),
             columns=columns,
             report_metadata=finite_json(schedule_metadata(result, problem.currency)),
             schedule=rows,
@@ -204,3 +207,28 @@ def store(
         return json.loads(out.model_dump_json())
 
     return ScheduleOut.model_validate(repository.add_schedule(session, record, rows, respond, key, request_hash))
+
+
+_FIGURES = (
+    "required_to_date",
+    "achieved_to_date",
+    "maximum_to_date",
+    "plan_required",
+    "plan_maximum",
+    "plan_achieved",
+)
+
+
+def period_account(planned: Plan, sources: dict[str, Source]) -> list[PeriodAccountOut]:
+    """The response's ``period_account``: each item over a longer period at the plan's start and in the plan
+    (:func:`scenarios.ems_state.period_standings`), shares to 0.0001, kWh and kgCO2 to 0.001."""
+    result = planned.result
+    standings = period_standings(planned.problem, result.schedule, result.columns, sources)
+    out = []
+    for standing in standings:
+        digits = 4 if standing.unit == "share" else 3
+        values = dataclasses.asdict(standing)
+        for name in _FIGURES:
+            values[name] = None if values[name] is None else round(values[name], digits)
+        out.append(PeriodAccountOut.model_validate(values))
+    return out

@@ -1,4 +1,5 @@
-"""Tables: sites, schedules with their rows and provenance, idempotency keys."""
+"""Tables: sites, schedules with their rows and provenance, idempotency keys, meter series and readings with the
+record of their uploads, weather forecasts, and the daily account of targets over longer periods."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Date,
     DateTime,
     Dialect,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -129,6 +132,53 @@ class ReadingRecord(Base):
     value: Mapped[float] = mapped_column(Float)
 
 
+class ReadingUploadRecord(Base):
+    """One batch of readings as it arrived: when, and per series the first and last reading time in it.
+
+    Readings are upserted on (series, time) and keep no arrival time of their own (a year of 15-minute rows stays
+    small); the daily account (:class:`AccountDayRecord`) reads this log to find days whose readings arrived after
+    the day was closed. Append-only; one row per accepted batch."""
+
+    __tablename__ = "reading_uploads"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    received_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=_now)
+    n_readings: Mapped[int] = mapped_column(Integer)
+    ranges: Mapped[dict] = mapped_column(
+        JSON, doc="Series name -> [first, last] reading time in the batch (ISO 8601, UTC), both inclusive."
+    )
+
+
+class AccountDayRecord(Base):
+    """One local day of a site's account: what the day counted towards targets and contract volumes that hold over
+    a month, a year or a date range (see :class:`scenarios.ems_data.AccountDay`).
+
+    Append-only: a day closed again (its readings arrived after it was closed) gets a new row; the row with the
+    highest id of a day counts. Rows go only with their site."""
+
+    __tablename__ = "account_days"
+    __table_args__ = (Index("ix_account_days_site_day", "site_id", "day"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    day: Mapped[dt.date] = mapped_column(Date, doc="The site's local date.")
+    pv_available_kwh: Mapped[float] = mapped_column(Float)
+    pv_output_kwh: Mapped[float] = mapped_column(Float)
+    import_kwh: Mapped[float] = mapped_column(Float)
+    export_kwh: Mapped[float] = mapped_column(Float)
+    green_kwh: Mapped[float] = mapped_column(Float, doc="Green-contract purchases, as the plan in force had them.")
+    contracts_kwh: Mapped[dict] = mapped_column(JSON, doc="Contract asset name -> kWh taken (the plan in force).")
+    emissions_location_kgco2: Mapped[float] = mapped_column(Float)
+    emissions_market_kgco2: Mapped[float] = mapped_column(Float)
+    source: Mapped[str] = mapped_column(String(10), doc="readings | plan | mixed: where PV, import, export came from")
+    detail: Mapped[str] = mapped_column(Text, default="")
+    uploads_seen: Mapped[int] = mapped_column(
+        Integer, doc="The newest reading upload (reading_uploads.id) of the site when the day's data was read."
+    )
+    recorded_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=_now)
+
+
 class WeatherForecastRecord(Base):
     """A weather forecast for a site, in Open-Meteo's JSON shape, with the time it was issued."""
 
@@ -154,9 +204,11 @@ class IdempotencyRecord(Base):
 
 
 __all__ = [
+    "AccountDayRecord",
     "IdempotencyRecord",
     "MeterSeriesRecord",
     "ReadingRecord",
+    "ReadingUploadRecord",
     "ScheduleRecord",
     "ScheduleRowRecord",
     "SiteRow",

@@ -9,18 +9,19 @@ day-ahead plan from its start; nothing is deleted). :class:`DatabaseData` is the
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
 from sqlalchemy.orm import Session
 
 from api import repository
-from api.models import ScheduleRecord
+from api.models import AccountDayRecord, ScheduleRecord
 from api.weather import weather_of
 from optimizer import DispatchProblem
 from optimizer.dispatch import ColumnInfo
 from scenarios.assets import input_refs
-from scenarios.ems_data import StoredWeather
+from scenarios.ems_data import AccountDay, StoredWeather
 from scenarios.meters import ValuesKind, interval_average
 from scenarios.performance import compare
 from scenarios.rolling import carried_state
@@ -118,6 +119,7 @@ class DatabaseData:
     def __init__(self, session: Session, site_id: int) -> None:
         self.session, self.site_id = session, site_id
         self.kinds = {s.name: s.kind for s in repository.meter_series(session, site_id)}
+        self.uploads_seen: int | None = None  # the newest upload when the account first read: set by account()
 
     def readings(self, name: str, start: pd.Timestamp, end: pd.Timestamp) -> tuple[pd.Series, ValuesKind] | None:
         if name not in self.kinds:
@@ -154,3 +156,74 @@ class DatabaseData:
         if frame.empty:
             return None
         return carried_state(problem, frame, at), f"schedule {record.id}"
+
+    def account(
+        self, start: pd.Timestamp, end: pd.Timestamp, series: Sequence[str]
+    ) -> tuple[dict[dt.date, AccountDay], set[dt.date]]:
+        """The latest account row of each local day in ``[start, end)`` and the days to close again: an upload
+        newer than the row's mark brought readings of ``series`` timestamped in the day.
+
+        The mark of what the rows closed now will have seen is taken here, before their data is read: an upload
+        committed while they are computed has a higher id and closes its days again on the next plan."""
+        if self.uploads_seen is None:
+            self.uploads_seen = repository.last_upload_id(self.session, self.site_id)
+        last = (end - pd.Timedelta(days=1)).date()
+        records = repository.account_days(self.session, self.site_id, start.date(), last)
+        if not records:
+            return {}, set()
+        uploads = repository.uploads_after(self.session, self.site_id, min(r.uploads_seen for r in records))
+        arrived = [
+            (u.id, pd.Timestamp(first), pd.Timestamp(last_time))
+            for u in uploads
+            for name, (first, last_time) in u.ranges.items()
+            if name in series
+        ]
+        stale = set()
+        for record in records:
+            day_start = pd.Timestamp(record.day).tz_localize(start.tz)
+            day_end = pd.Timestamp(record.day + dt.timedelta(days=1)).tz_localize(start.tz)
+            if any(i > record.uploads_seen and a < day_end and b >= day_start for i, a, b in arrived):
+                stale.add(record.day)
+        return {r.day: _account_day(r) for r in records}, stale
+
+    def record_account(self, days: Sequence[AccountDay]) -> None:
+        if not days:
+            return
+        if self.uploads_seen is None:  # not read through account(): the mark as of now
+            self.uploads_seen = repository.last_upload_id(self.session, self.site_id)
+        records = [
+            AccountDayRecord(
+                site_id=self.site_id,
+                day=d.day,
+                pv_available_kwh=d.pv_available_kwh,
+                pv_output_kwh=d.pv_output_kwh,
+                import_kwh=d.import_kwh,
+                export_kwh=d.export_kwh,
+                green_kwh=d.green_kwh,
+                contracts_kwh=dict(d.contracts_kwh),
+                emissions_location_kgco2=d.emissions_location_kgco2,
+                emissions_market_kgco2=d.emissions_market_kgco2,
+                source=d.source,
+                detail=d.detail,
+                uploads_seen=self.uploads_seen,
+            )
+            for d in days
+        ]
+        repository.add_account_days(self.session, records)
+
+
+def _account_day(record: AccountDayRecord) -> AccountDay:
+    return AccountDay(
+        day=record.day,
+        pv_available_kwh=record.pv_available_kwh,
+        pv_output_kwh=record.pv_output_kwh,
+        import_kwh=record.import_kwh,
+        export_kwh=record.export_kwh,
+        green_kwh=record.green_kwh,
+        contracts_kwh={str(k): float(v) for k, v in record.contracts_kwh.items()},
+        emissions_location_kgco2=record.emissions_location_kgco2,
+        emissions_market_kgco2=record.emissions_market_kgco2,
+        source=record.source,  # type: ignore[arg-type]
+        detail=record.detail,
+        recorded_at=record.recorded_at,
+    )

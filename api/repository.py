@@ -1,5 +1,5 @@
-"""Every database access of the service: sites, schedules with their rows, idempotency keys, meter readings,
-weather forecasts.
+"""Every database access of the service: sites, schedules with their rows, idempotency keys, meter readings (and the
+log of their uploads), weather forecasts, the daily account of targets over longer periods.
 
 Functions take a SQLAlchemy session and return rows; a missing row raises
 :class:`NotFoundError` (the app answers 404). Nothing here knows HTTP or the optimiser.
@@ -16,9 +16,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from api.models import (
+    AccountDayRecord,
     IdempotencyRecord,
     MeterSeriesRecord,
     ReadingRecord,
+    ReadingUploadRecord,
     ScheduleRecord,
     ScheduleRowRecord,
     SiteRow,
@@ -161,7 +163,9 @@ def upsert_readings(
     rows: list[tuple[str, dt.datetime, float]],
 ) -> int:
     """Writes ``rows`` (series, UTC time, value) in one transaction: series named in ``declare`` (kind, unit) are
-    created when new; an existing (series, time) gets the new value. Committed before returning."""
+    created when new; an existing (series, time) gets the new value; the batch is logged (when it arrived, the
+    time range of each series) so that days closed in the account before it are closed again. Committed before
+    returning."""
     try:
         ids = {s.name: s.id for s in meter_series(session, site_id)}
         for name, (kind, unit) in declare.items():
@@ -179,11 +183,37 @@ def upsert_readings(
         values = [{"series_id": ids[name], "time": time, "value": value} for name, time, value in rows]
         if values:
             session.execute(statement, values)  # one prepared statement, executemany
+            session.add(ReadingUploadRecord(site_id=site_id, n_readings=len(rows), ranges=_series_ranges(rows)))
         session.commit()
     except Exception:
         session.rollback()
         raise
     return len(rows)
+
+
+def _series_ranges(rows: list[tuple[str, dt.datetime, float]]) -> dict[str, list[str]]:
+    """Series name -> [first, last] time of its rows (ISO 8601, UTC)."""
+    ranges: dict[str, list[dt.datetime]] = {}
+    for name, time, _ in rows:
+        seen = ranges.setdefault(name, [time, time])
+        seen[0], seen[1] = min(seen[0], time), max(seen[1], time)
+    return {name: [t.astimezone(dt.UTC).isoformat() for t in times] for name, times in ranges.items()}
+
+
+def last_upload_id(session: Session, site_id: int) -> int:
+    """The id of the site's newest reading upload (0 without any): the account's mark of what it has seen."""
+    query = select(func.max(ReadingUploadRecord.id)).where(ReadingUploadRecord.site_id == site_id)
+    return int(session.execute(query).scalar() or 0)
+
+
+def uploads_after(session: Session, site_id: int, after_id: int) -> list[ReadingUploadRecord]:
+    """The site's reading uploads with an id above ``after_id``, oldest first."""
+    query = (
+        select(ReadingUploadRecord)
+        .where(ReadingUploadRecord.site_id == site_id, ReadingUploadRecord.id > after_id)
+        .order_by(ReadingUploadRecord.id)
+    )
+    return list(session.scalars(query))
 
 
 def readings(
@@ -273,3 +303,30 @@ def list_weather(session: Session, site_id: int, limit: int) -> list[WeatherFore
         .limit(limit)
     )
     return list(session.scalars(query))
+
+
+# --- the daily account -------------------------------------------------------------------------------------------
+
+
+def account_days(session: Session, site_id: int, first: dt.date, last: dt.date) -> list[AccountDayRecord]:
+    """The latest row of each of the site's local days ``first``..``last`` (inclusive), by day: the account is
+    append-only, a day closed again has several rows and the one with the highest id counts."""
+    query = (
+        select(AccountDayRecord)
+        .where(AccountDayRecord.site_id == site_id, AccountDayRecord.day >= first, AccountDayRecord.day <= last)
+        .order_by(AccountDayRecord.day, AccountDayRecord.id)
+    )
+    latest: dict[dt.date, AccountDayRecord] = {}
+    for record in session.scalars(query):
+        latest[record.day] = record
+    return list(latest.values())
+
+
+def add_account_days(session: Session, records: list[AccountDayRecord]) -> None:
+    """Appends closed days to the account in one transaction (rows are never updated)."""
+    try:
+        session.add_all(records)
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise

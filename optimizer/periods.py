@@ -66,7 +66,7 @@ class PeriodGroup:
     covered_frac: float
 
 
-def _bounds(over: Over, day: dt.date) -> tuple[dt.date, dt.date, str]:
+def period_bounds(over: Over, day: dt.date) -> tuple[dt.date, dt.date, str]:
     """First day, day after the last, and label of the period ``over`` that contains ``day``."""
     if isinstance(over, DateRange):
         return over.start, over.end + dt.timedelta(days=1), f"{over.start.isoformat()}..{over.end.isoformat()}"
@@ -102,7 +102,7 @@ def period_groups(
     local_dates = index.tz_localize(None).normalize().date if tz is not None else index.normalize().date
     labels: dict[tuple[dt.date, dt.date, str], list[int]] = {}
     for step, day in enumerate(local_dates):
-        start, after, label = _bounds(over, day)
+        start, after, label = period_bounds(over, day)
         if isinstance(over, DateRange) and not start <= day < after:
             continue
         labels.setdefault((start, after, label), []).append(step)

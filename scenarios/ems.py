@@ -80,8 +80,9 @@ class DispatchRequest(BaseModel):
     )
     so_far: TargetProgress | None = Field(
         None,
-        description="Energy already metered today before the horizon [kWh]; the site's share targets hold over "
-        "both (the service fills it from readings for an intraday re-plan).",
+        description="Progress already made in the targets' periods before the horizon [kWh, kgCO2]: today's "
+        "metered energy, or the month's or year's to date for targets and volumes over one; the targets hold over "
+        "both. The service fills it from readings and its daily account; sent, it wins.",
     )
     weather: dict[str, Any] | None = Field(
         None,

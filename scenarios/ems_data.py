@@ -1,5 +1,6 @@
 """What the service knows about a site, as a plan reads it: the :class:`StoredData` protocol (readings, weather
-forecasts, plans in force), where a value came from (:class:`Source`) and the operator's rules (:class:`FillRules`).
+forecasts, plans in force, the daily account of targets over longer periods), where a value came from
+(:class:`Source`) and the operator's rules (:class:`FillRules`).
 
 :mod:`scenarios.ems_inputs` fills forecasts and :mod:`scenarios.ems_state` the state at a plan's start from them;
 the API implements the protocol over its database (``api.plans.DatabaseData``).
@@ -8,7 +9,8 @@ the API implements the protocol over its database (``api.plans.DatabaseData``).
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 import pandas as pd
@@ -44,6 +46,61 @@ class StoredWeather:
     label: str
 
 
+AccountSource = Literal["readings", "plan", "mixed"]
+"""Where a closed day's metered flows came from: all from readings, all from the plan in force (no reading), or
+both (the plan where a reading is missing)."""
+
+
+@dataclass(frozen=True)
+class AccountDay:
+    """One local day of a site's account: the energy totals that targets and contract volumes over a month, a year
+    or a date range count (``Targets.so_far`` is the sum over the period to date).
+
+    PV, import and export are metered (readings, the plan in force where a reading is missing); green purchases are
+    not metered, so they and each contract's energy are the plan in force's. Emissions are import x the grid's
+    factors (location: all import; market: import less green purchases) [kgCO2]. ``source``/``detail``: where the
+    metered flows came from; ``recorded_at``: when the row was written (None before it is)."""
+
+    day: dt.date
+    pv_available_kwh: float = 0.0
+    pv_output_kwh: float = 0.0
+    import_kwh: float = 0.0
+    export_kwh: float = 0.0
+    green_kwh: float = 0.0
+    contracts_kwh: dict[str, float] = field(default_factory=dict)
+    emissions_location_kgco2: float = 0.0
+    emissions_market_kgco2: float = 0.0
+    source: AccountSource = "readings"
+    detail: str = ""
+    recorded_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class PeriodStanding:
+    """Where one target or contract volume over a longer period stands at a plan's start, and what the plan had to
+    do for it (the response's ``period_account``).
+
+    ``unit``: ``share`` (0-1), ``kWh`` (a contract's volume) or ``kgCO2`` (an emission cap). To date (from
+    ``counted_from`` to the plan's start): ``required_to_date`` is the minimum share, the contract's minimum or the
+    cap pro-rated to the part of the period counted (the pro-rata line), ``achieved_to_date`` what ``so_far`` says.
+    In the plan (its steps in the period): ``plan_required`` is the volume to take (the pro-rata line to the plan's
+    end less what was taken), the emissions allowed, or the share the plan's own energy had to reach for the period's
+    share to hold; ``plan_achieved`` what the plan does."""
+
+    item: str
+    period: str
+    unit: Literal["share", "kWh", "kgCO2"]
+    counted_from: dt.date
+    required_to_date: float
+    achieved_to_date: float | None
+    plan_required: float | None
+    plan_achieved: float | None
+    maximum_to_date: float | None = None
+    plan_maximum: float | None = None
+    origin: Origin = "reading"
+    detail: str = ""
+
+
 class StoredData(Protocol):
     """The service's data about one site, read as the plan needs it."""
 
@@ -66,6 +123,18 @@ class StoredData(Protocol):
     def planned(self, start: pd.Timestamp, end: pd.Timestamp) -> tuple[pd.DataFrame, dict[str, ColumnInfo]]:
         """The plan in force on ``[start, end)`` (columns by name, index of interval starts) and what its columns
         are (bus, sign, role)."""
+        ...
+
+    def account(
+        self, start: pd.Timestamp, end: pd.Timestamp, series: Sequence[str]
+    ) -> tuple[dict[dt.date, AccountDay], set[dt.date]]:
+        """The latest recorded row of each local day in ``[start, end)`` (local midnights; the account is append-only,
+        so a day closed again has several rows and the newest counts), and the days among them for which readings of
+        ``series`` timestamped in the day arrived after the row was recorded (to be closed again)."""
+        ...
+
+    def record_account(self, days: Sequence[AccountDay]) -> None:
+        """Appends closed days to the account (never updates or deletes a row)."""
         ...
 
 

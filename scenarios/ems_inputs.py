@@ -21,7 +21,9 @@ API reads it from its database), in this order per item (the first that has it w
   force for the rest of the day (``committed``), else the request must say.
 - **targets so far**: a re-plan that starts during a day with share targets
   gets the energy metered since midnight (``Targets.so_far``), so the day's
-  targets hold over the morning done and the rest planned.
+  targets hold over the morning done and the rest planned; targets and
+  contract volumes over a month, a year or a date range get the period to date
+  from the site's daily account (``ems_state.close_account``).
 
 Every missing input is listed in one :class:`~optimizer.errors.ProblemError`.
 """
@@ -165,7 +167,7 @@ def fill_request(
     committed, committed_sources, begun = fill_committed(site, request, period, data)
     if missing or refused or begun:
         raise ProblemError([*missing, *refused, *begun])
-    progress, progress_source = fill_progress(site, request, period, data)
+    progress, progress_sources = fill_progress(site, request, period, data)
     merged_state = {name: {**state.get(name, {}), **request.initial_state.get(name, {})} for name in state}
     filled = request.model_copy(
         update={
@@ -181,6 +183,5 @@ def fill_request(
     sources |= {f"committed.{k}": Source("request") for k in request.committed}
     if request.so_far is not None:
         sources["targets.so_far"] = Source("request")
-    elif progress_source is not None:
-        sources["targets.so_far"] = progress_source
+    sources |= progress_sources
     return filled, sources

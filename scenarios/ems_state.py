@@ -4,7 +4,10 @@
 - initial states by each asset kind's state rules: a reading no older than the allowed age (a level carried
   through the running step as the plan in force moves it), else where the plan in force said it would be, else
   the site's own value (or refused); the month-to-date peak from the month's import readings;
-- the energy metered since midnight, for a re-plan during a day with share targets (``Targets.so_far``);
+- the targets' progress so far (``Targets.so_far``): the energy metered since midnight, for a re-plan during a
+  day with share targets; and, for targets and contract volumes over a month, a year or a date range, the
+  period to date from the site's daily account (days closed from readings and the plan in force, appended to
+  the database, never updated), so each morning paces the period;
 - assets whose clock-time window began before a re-plan, held to the plan in force (``committed``).
 """
 
@@ -238,7 +241,6 @@ def _account_days(
 
     index = pd.date_range(start, end, freq=step, inclusive="left")
     plan, info = data.planned(start, end)
-    schedules = sorted({int(v) for v in plan["schedule_id"].dropna()}) if "schedule_id" in plan.columns else []
     has_plan = np.asarray(index.isin(plan.index))
     plan = plan.reindex(index)
 
@@ -278,11 +280,10 @@ def _account_days(
         used_plan = has_reading = False
         notes = []
         for name, (read, plan_kw) in flows.items():
-            if read is None and plan_kw is None:
+            planned_today = None if plan_kw is None or plan_kw[mask].isna().all() else plan_kw[mask]
+            if read is None and planned_today is None:
                 continue
-            energy[name], filled = _energy_kwh(
-                None if read is None else read[mask], None if plan_kw is None else plan_kw[mask], step_h
-            )
+            energy[name], filled = _energy_kwh(None if read is None else read[mask], planned_today, step_h)
             n_read = 0 if read is None else int(read[mask].notna().sum())
             used_plan, has_reading = used_plan or filled, has_reading or n_read > 0
             notes.append(f"{name} {n_read}/{int(mask.sum())} steps read" + (", the rest as planned" if filled else ""))
@@ -292,6 +293,7 @@ def _account_days(
         residual = next(iter(factors.values()), (0.0, 0.0))[1]
         location = sum(kwh * factors[g][0] for g, kwh in imported.items())
         market = max(0.0, sum(kwh * factors[g][1] for g, kwh in imported.items()) - green * residual)
+        schedules = sorted({int(v) for v in plan["schedule_id"][mask].dropna()}) if "schedule_id" in plan else []
         plans = f"schedules {', '.join(map(str, schedules))}" if schedules else "no plan in force"
         source: AccountSource = "plan" if not has_reading else "mixed" if used_plan else "readings"
         totals = AccountDay(
@@ -313,6 +315,7 @@ def _account_days(
 
 _GRID_FACTOR_FIELDS = ("location_kgco2_per_kwh", "market_kgco2_per_kwh")
 _SHARES = ("pv_self_consumption", "green_share")
+_SOURCE_WORDS = {"readings": "read", "mixed": "read, gaps as planned", "plan": "as planned"}
 
 
 def _metered_series(site: Site) -> list[str]:
@@ -326,11 +329,11 @@ def _metered_series(site: Site) -> list[str]:
 def _current_period_start(over: Any, day: Any) -> Any:
     """The first day of the accounting period ``over`` (an :data:`optimizer.periods.Over`) that holds ``day`` (a
     local date); None for ``horizon`` or a date range that does not hold it."""
-    from optimizer.periods import _bounds
+    from optimizer.periods import period_bounds
 
     if over == "horizon":
         return None
-    first, after, _ = _bounds(over, day)
+    first, after, _ = period_bounds(over, day)
     return first if first <= day < after else None
 
 
@@ -378,20 +381,20 @@ def period_progress(
     """``Targets.so_far`` from the account: each item's period to date, plus the part since midnight for a re-plan
     during a day; and its sources (``targets.so_far``, ``targets.so_far.<item>``).
 
-    One :class:`~optimizer.TargetProgress` carries every item: the share targets' energy over the period of the
-    share target over a month, year or date range (the green share's if both are and differ: the note says so;
-    otherwise since midnight), the emissions over the emission cap's period (none for a cap over the horizon), each
-    contract's energy over its ``energy_over`` period. ``since``: the first day the account has in these periods
-    (the plan's day without one), so volumes are pro-rated from the site's first day of data."""
+    One :class:`~optimizer.TargetProgress` carries every item: the share targets' energy over their period if it is
+    a month, a year or a date range (otherwise since midnight), the emissions over the emission cap's period (none
+    for a cap over the horizon), each contract's energy over its ``energy_over`` period. ``since``: the first day
+    the account has in these periods (the plan's day without one), so volumes are pro-rated from the site's first
+    day of data."""
     from optimizer import TargetProgress
-    from optimizer.periods import _bounds
+    from optimizer.periods import period_bounds
     from scenarios.period_account import period_items
 
     start = pd.Timestamp(period.horizon.index[0])
     today, midnight = start.date(), start.normalize()
-    morning, morning_planned = None, False
+    morning, morning_planned, morning_data = None, False, False
     if start != midnight:
-        [(morning, morning_planned, _)] = _account_days(site, data, midnight, start, site_step(period))
+        [(morning, morning_planned, morning_data)] = _account_days(site, data, midnight, start, site_step(period))
     items = period_items(site)
 
     def days_of(over: Any) -> list[Any]:
@@ -406,21 +409,17 @@ def period_progress(
         return "previous-plan" if planned or not metered else "reading"
 
     def described(days: list[Any], label: str) -> str:
-        counts = {s: sum(d.source == s for d in days) for s in ("readings", "mixed", "plan")}
-        what = ", ".join(f"{n} {s}" for s, n in counts.items() if n) or "none"
-        part = f"{label}: {len(days)} days closed" + (f" from {days[0].day} ({what})" if days else "")
-        return part + (f", plus {midnight.isoformat()} to {start.isoformat()}" if morning is not None else "")
+        counts = {s: sum(d.source == s for d in days) for s in _SOURCE_WORDS}
+        what = ", ".join(f"{n} {_SOURCE_WORDS[s]}" for s, n in counts.items() if n)
+        part = f"{label}: {len(days)} day{'' if len(days) == 1 else 's'} in the account"
+        part += f" ({days[0].day}..{days[-1].day}: {what})" if days else ""
+        if morning is None:
+            return part
+        today_from = _SOURCE_WORDS[morning.source] if morning_data else "no reading or plan"
+        return part + f", plus {midnight.isoformat()} to {start.isoformat()} ({today_from})"
 
-    notes = []
-    longer = {i.kind: i for i in items if i.kind in _SHARES and i.over not in ("horizon", "day")}
-    carrier = longer.get("green_share") or longer.get("pv_self_consumption")  # the shares share one so_far
-    share_days = days_of(carrier.over) if carrier is not None else []
-    if carrier is not None:
-        others = [
-            k for k in _SHARES if k != carrier.kind and (t := getattr(site.targets, k)) and t.over != carrier.over
-        ]
-        if others:
-            notes.append(f"{', '.join(others)} counts the same energy so far as {carrier.kind} (one so_far)")
+    longer = [i for i in items if i.kind in _SHARES and i.over not in ("horizon", "day")]
+    share_days = days_of(longer[0].over) if longer else []  # both shares hold over one period (Targets checks)
     cap = next((i for i in items if i.kind == "emission_cap"), None)
     cap_days = days_of(cap.over) if cap is not None else []
     counted = {d.day for i in items for d in days_of(i.over)}
@@ -446,14 +445,14 @@ def period_progress(
     all_days = [account[d] for d in sorted(counted)]
     for item in items:
         first = _current_period_start(item.over, today)
-        label = _bounds(item.over, today)[2] if first is not None else "not in force"
+        label = period_bounds(item.over, today)[2] if first is not None else "not in force"
         days = days_of(item.over)
         detail = described(days, label)
         if item.kind == "contract":
             detail += "; green purchases are not metered: as the plan in force had them"
         sources[f"targets.so_far.{item.key}"] = Source(origin(days, item.kind != "contract"), as_of, detail)
-    overall = described(all_days, f"account from {since}") + "; green purchases as planned"
-    sources["targets.so_far"] = Source(origin(all_days), as_of, "; ".join([overall, *notes]))
+    overall = described(all_days, f"from {since}") + "; green purchases as planned"
+    sources["targets.so_far"] = Source(origin(all_days), as_of, overall)
     return progress, sources
 
 
@@ -468,7 +467,7 @@ def period_standings(
     The pro-rata line and the plan's share are the optimiser's (:mod:`optimizer.periods`): volumes count from
     ``max(period start, so_far.since)``; the share the plan had to reach is what makes the period's share hold with
     ``so_far``."""
-    from optimizer.periods import _bounds, period_groups, progress_since
+    from optimizer.periods import period_bounds, period_groups, progress_since
     from scenarios.ems_data import PeriodStanding
 
     so_far = problem.targets.so_far
@@ -494,7 +493,9 @@ def period_standings(
     entries += [
         (f"{a.name}.energy", a.energy_over, a)
         for a in problem.assets
-        if a.kind == "green_contract" and a.energy_over != "horizon" and (a.min_energy_kwh > 0 or a.max_energy_kwh)
+        if a.kind == "green_contract"
+        and a.energy_over != "horizon"
+        and (a.min_energy_kwh > 0 or a.max_energy_kwh is not None)
     ]
     for key, over, spec in entries:
         groups = period_groups(index, horizon.step_minutes, over, since)
@@ -502,7 +503,7 @@ def period_standings(
             continue
         group = groups[0]
         steps = list(group.steps)
-        first, after, label = _bounds(over, today)
+        first, after, label = period_bounds(over, today)
         period_start, period_end = pd.Timestamp(first).tz_localize(tz), pd.Timestamp(after).tz_localize(tz)
         counted_from = max(period_start, pd.Timestamp(max(since, first)).tz_localize(tz))
         to_date = float(np.clip((start - counted_from) / (period_end - period_start), 0.0, 1.0))

@@ -45,7 +45,7 @@ from optimizer.dispatch import extract_schedule
 from optimizer.errors import ProblemError
 from optimizer.kpis import emissions_kgco2, energy_totals
 from optimizer.model import build_model
-from optimizer.periods import Over, period_groups, progress_since
+from optimizer.periods import Over, period_bounds, period_groups, progress_since
 from optimizer.solve import SolveOptions, solve_model
 from scenarios.rolling import Period
 from scenarios.site import Site
@@ -91,9 +91,8 @@ def spans_months(site: Site) -> bool:
 
 def period_label(over: Over, day: dt.date) -> str | None:
     """The label of the period of ``over`` that contains ``day`` (None: a date range that does not)."""
-    index = pd.DatetimeIndex([pd.Timestamp(day)])
-    groups = period_groups(index, 1440, over)
-    return groups[0].label if groups else None
+    first, after, label = period_bounds(over, day)
+    return label if first <= day < after else None
 
 
 @dataclass
@@ -379,9 +378,8 @@ class PeriodAccount:
             if self.binding_max.get(item.asset or "", False):
                 terms["max_energy_kwh"] = planned_kwh
             else:
-                label = period_label(item.over, day) or ""
-                _, days_in = self._period_days(item, label)
-                covered = len([d for d in self.run_dates if period_label(item.over, d) == label]) / max(days_in, 1)
+                first, after, label = period_bounds(item.over, day)
+                covered = len([d for d in self.run_dates if period_label(item.over, d) == label]) / (after - first).days
                 taken = so_far.contracts_kwh.get(item.asset or "", 0.0)
                 terms["max_energy_kwh"] = max(planned_kwh, spec.max_energy_kwh * min(covered, 1.0) - taken)
         return terms
@@ -408,22 +406,11 @@ class PeriodAccount:
                 )
             )
 
-    def _period_days(self, item: Item, label: str) -> tuple[dt.date, int]:
-        """First day and number of days of the period ``label`` of ``item``."""
-        any_day = next(d.date for d in self.days if d.item == item.key and d.period == label) if self.days else None
-        day = any_day or self.run_dates[0]
-        over = item.over
-        index = pd.DatetimeIndex([pd.Timestamp(day)])
-        if over == "day":
-            return day, 1
-        if over == "month":
-            first = day.replace(day=1)
-            return first, int(index.days_in_month[0])
-        if over == "year":
-            first = day.replace(month=1, day=1)
-            return first, (first.replace(year=first.year + 1) - first).days
-        assert not isinstance(over, str)
-        return over.start, (over.end - over.start).days + 1
+    def _days_in_period(self, item: Item, label: str) -> int:
+        """Number of days of the period ``label`` of ``item`` (a period the account has days of)."""
+        day = next(d.date for d in self.days if d.item == item.key and d.period == label)
+        first, after, _ = period_bounds(item.over, day)
+        return (after - first).days
 
     def figures(self) -> list[PeriodFigure]:
         """Each item's figure over each period the run touched, against its requirement."""
@@ -437,7 +424,7 @@ class PeriodAccount:
     def _figure(self, item: Item, label: str, rows: list[AccountDay]) -> PeriodFigure:
         totals = DayMeasures(**self.progress[(item.key, label)].model_dump(exclude={"since"}))
         achieved = totals.value(item) or 0.0
-        _, days_in = self._period_days(item, label)
+        days_in = self._days_in_period(item, label)
         covered, days_rest = len(rows) / days_in, days_in - len(rows)
         maximum, rest = None, None
         if item.kind in ("pv_self_consumption", "green_share"):
