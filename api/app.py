@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.auth import require_api_key
 from api.db import init_db, make_engine, session_factory
 from api.errors import install_error_handlers
-from api.routes import dispatch, examples, health, plans, readings, scenarios, schedules, sites, weather
+from api.routes import carbon, dispatch, examples, health, plans, readings, scenarios, schedules, sites, weather
 from api.schemas import error_responses
 from api.settings import Settings, get_settings
 from api.solver_process import SolveSlots, use_plugins, warm_up
@@ -127,6 +127,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         readings.router,
         weather.router,
         plans.router,
+        carbon.router,
         scenarios.router,
         examples.router,
     ):

@@ -177,6 +177,15 @@ class AccountDayRecord(Base):
         Integer, doc="The newest reading upload (reading_uploads.id) of the site when the day's data was read."
     )
     recorded_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=_now)
+    gas_nm3: Mapped[float | None] = mapped_column(
+        Float, nullable=True, doc="Natural gas burnt [Nm3] (readings, the plan in force where none); null: not kept."
+    )
+    purchased_heat_gj: Mapped[float | None] = mapped_column(
+        Float, nullable=True, doc="Purchased heat [GJ] (readings, the plan in force where none); null: not kept."
+    )
+    fuel_source: Mapped[str | None] = mapped_column(
+        String(10), nullable=True, doc="readings | plan | mixed: where gas and heat came from; null: no fuel."
+    )
 
 
 class WeatherForecastRecord(Base):

@@ -206,10 +206,19 @@ class DatabaseData:
                 source=d.source,
                 detail=d.detail,
                 uploads_seen=self.uploads_seen,
+                gas_nm3=d.gas_nm3,
+                purchased_heat_gj=d.purchased_heat_gj,
+                fuel_source=d.fuel_source,
             )
             for d in days
         ]
         repository.add_account_days(self.session, records)
+
+
+def account_rows(session: Session, site_id: int, first: dt.date, last: dt.date) -> list[AccountDay]:
+    """The latest account row of each of the site's local days ``first``..``last`` (inclusive), by day, as they
+    stand: nothing is closed here (plans close days; a read only reads)."""
+    return [_account_day(r) for r in repository.account_days(session, site_id, first, last)]
 
 
 def _account_day(record: AccountDayRecord) -> AccountDay:
@@ -226,4 +235,7 @@ def _account_day(record: AccountDayRecord) -> AccountDay:
         source=record.source,  # type: ignore[arg-type]
         detail=record.detail,
         recorded_at=record.recorded_at,
+        gas_nm3=record.gas_nm3,
+        purchased_heat_gj=record.purchased_heat_gj,
+        fuel_source=record.fuel_source,  # type: ignore[arg-type]
     )

@@ -5,7 +5,9 @@ time, NaN, a value outside the series' physical range, the same series and time
 twice, a value kind that contradicts the stored series) is listed in one 422 that
 names the row and the field, and nothing is written. Upserts are idempotent on
 (series, time): sending a batch again changes nothing. What the series are and
-how their values become averages on the site's step is :mod:`scenarios.meters`.
+how their values become averages on the site's step is :mod:`scenarios.meters`; gas
+burnt (``<boiler>.gas_nm3_per_h``, which the daily account reads for the carbon
+ledger) is :func:`scenarios.ems_state.fuel_meter_series`.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from sqlalchemy.orm import Session
 from api import repository
 from api.deps import in_service_range
 from api.errors import ProblemInputError
+from scenarios.ems_state import fuel_meter_series
 from scenarios.meters import MeterSeries, ValuesKind, find_series, meter_series
 from scenarios.site import Site
 
@@ -149,7 +152,7 @@ def check_batch(
     site: Site, upload: ReadingsUpload, stored_kinds: dict[str, str], where: Literal["json", "csv"]
 ) -> tuple[list[CheckedRow], dict[str, MeterSeries], dict[str, ValuesKind]]:
     """The rows of a batch, checked; :class:`ProblemInputError` listing every bad row, nothing partial."""
-    known = meter_series(site)
+    known = meter_series(site) | fuel_meter_series(site)  # gas burnt: read by the daily account (carbon ledger)
     details: list[dict[str, Any]] = []
 
     def at(i: int, field: str) -> str:

@@ -12,6 +12,7 @@ from optimizer.kpis import BaselineKpis, Kpis, Savings, savings
 from scenarios.ems import DispatchRequest, HorizonRequest
 from scenarios.ems_data import Origin
 from scenarios.kpis import written_savings, written_shortfall
+from scenarios.ledger import FactorSetRef, LedgerTotals, ZeroCarbonStatus
 from scenarios.site import Site
 
 ApiStatus = Literal["optimal", "feasible", "relaxed", "fallback"]
@@ -230,6 +231,93 @@ class ScheduleOut(BaseModel):
         if not saving.baseline_feasible:
             self.saving_cny = None
         return self
+
+
+# --- The carbon ledger (GET /v1/sites/{id}/carbon, and each run of POST /v1/scenarios/run) -------------------------
+
+
+class LotUseOut(BaseModel):
+    """A certificate or credit lot's use over a period of the ledger."""
+
+    lot_id: str
+    kind: str = Field(description="gec, ccer, international or other.")
+    quantity: float = Field(description="Allocated over the period [MWh for GEC, tCO2 for credits], in fractions.")
+    unit: Literal["MWh", "tCO2"]
+    kgco2: float = Field(
+        description="Emissions it counters [kgCO2]: GEC MWh x 1000 x the residual factor the figures rest on; credits "
+        "tCO2 x 1000."
+    )
+    cost_cny: float = Field(description="Quantity x the lot's price [CNY].")
+
+
+class CarbonTotalsOut(LedgerTotals):
+    """A period's totals (a month ``YYYY-MM``, a year ``YYYY``, or ``all`` for a run): scope 1 by fuel, scope 2
+    location-based and market-based (before certificates; both always), green contracts and PV used on site
+    (separate metrics), certificates and offsets retired with their lots, net. Restatements included."""
+
+    net_tco2: float = Field(description="net_kgco2 / 1000 [tCO2].")
+    certificate_lots: list[LotUseOut] = Field(default_factory=list, description="GEC lots retired in the period.")
+    offset_lots: list[LotUseOut] = Field(default_factory=list, description="Offset lots retired in the period.")
+
+
+class CarbonPeriodsOut(BaseModel):
+    """Totals per month and for the year."""
+
+    months: list[CarbonTotalsOut]
+    totals: CarbonTotalsOut
+
+
+class LedgerDaysOut(BaseModel):
+    """Which days of the site's daily account the ledger holds (one day entry per day: its latest row)."""
+
+    count: int = Field(description="Days in the ledger.")
+    first: dt.date | None
+    last: dt.date | None
+    from_readings: int = Field(description="Days whose electricity, gas and heat all came from readings.")
+    from_plan: int = Field(description="Days with no reading: all from the plan in force then.")
+    mixed: int = Field(description="Days partly read, the rest (a missing reading, an unmetered flow) as planned.")
+    without_fuels: int = Field(
+        0,
+        description="Days with no figure of gas or purchased heat (neither read nor planned on a site that burns or "
+        "buys them, or recorded before fuels were kept): counted with none, so scope 1 and heat are too low.",
+    )
+    note: str = Field(description="How days get into the account.")
+
+
+class CarbonLedgerOut(BaseModel):
+    """A site's carbon ledger for one calendar year, from its daily account, and its zero-carbon status."""
+
+    site_id: int
+    year: int
+    account: bool = Field(description="Whether the site has its own carbon account (site.carbon).")
+    standard: str = Field(description="The zero-carbon standard the status is judged by.")
+    note: str | None = Field(None, description="Set when the site has no carbon account: what the ledger runs over.")
+    factor_set: FactorSetRef = Field(description="The factor set the day entries were made with (id, source, year).")
+    restated_with: FactorSetRef | None = Field(
+        None, description="The set of ?factors=, with the account's overrides: months and totals are restated."
+    )
+    days: LedgerDaysOut
+    months: list[CarbonTotalsOut] = Field(description="Per calendar month with days in the ledger, in order.")
+    totals: CarbonTotalsOut = Field(description="The year (the days in the ledger).")
+    original: CarbonPeriodsOut | None = Field(
+        None, description="With ?factors=: the months and the year before the restatement (the day entries alone)."
+    )
+    status: ZeroCarbonStatus | None = Field(
+        None,
+        description="Met or not, the reasons, the least-cost closing purchase from the account's quotes and its cost, "
+        "the lots to retire; for the days in the ledger. None while no day of the year is in the account.",
+    )
+
+
+class RunCarbonOut(BaseModel):
+    """A run's carbon ledger (:func:`scenarios.ledger.ledger_from_run`): one day entry per local day of the run."""
+
+    account: bool = Field(description="Whether the scenario's site has its own carbon account (site.carbon).")
+    standard: str
+    note: str | None = None
+    factor_sets: list[FactorSetRef] = Field(description="The factor sets the entries use (id, source, year).")
+    totals: CarbonTotalsOut = Field(description="Over the run.")
+    statuses: list[ZeroCarbonStatus] = Field(description="Each calendar year of the run: the zero-carbon status.")
 
 
 # --- Error bodies (documented in the OpenAPI document; api/errors.py and api/app.py write them) -------------------

@@ -138,7 +138,15 @@ def check_scenario(
 
 def run_scenario_text(text: str, variants: list[str] | None) -> dict[str, Any]:
     """Runs the scenario's variants (in the child process): ``{"ok": [payload per variant]}`` or
-    ``{"issues": [...]}`` when the pipeline finds a problem with the scenario only while running it."""
+    ``{"issues": [...]}`` when the pipeline finds a problem with the scenario only while running it (a carbon
+    account whose factor choice fits no year of the run: ``body.scenario.site.carbon.factors``; a site without an
+    account in such a year runs with ``carbon`` null).
+
+    Each payload is the run's ``kpis.json`` record (:func:`scenarios.outputs.run_payload`: savings split, baseline
+    feasibility) with ``period_figures``/``period_notes`` (targets and contract volumes over their periods) and
+    ``carbon``: the run's carbon ledger (:func:`api.carbon.run_carbon`, over the case's site after the variant's
+    changes), its totals and each year's zero-carbon status."""
+    from api.carbon import run_carbon
     from scenarios.outputs import run_payload
     from scenarios.pipeline import run_case
 
@@ -147,7 +155,32 @@ def run_scenario_text(text: str, variants: list[str] | None) -> dict[str, Any]:
         runs = [run_case(case) for case in cases]
     except ScenarioError as error:
         return {"issues": _issues(error, with_lines=True)}
-    return {"name": document.scenario.name, "ok": [finite_json(run_payload(run)) for run in runs]}
+    payloads = []
+    for case, run in zip(cases, runs, strict=True):
+        site = case.scenario.site
+        try:
+            carbon = run_carbon(run, site).model_dump(mode="json")
+        except LookupError as error:  # no factor set for the run's years
+            if site.carbon is not None:  # the account asks for a ledger: its factor choice is at fault
+                field = "body.scenario.site.carbon.factors"
+                return {"issues": [{"field": field, "message": str(error), "type": "scenario", "input": None}]}
+            carbon = None  # no account asked for one: the run stands without its ledger
+        payload = run_payload(run)
+        payload.setdefault("period_figures", [_period_figure(run, f) for f in run.period_figures])
+        payload.setdefault("period_notes", list(run.account_notes))
+        payload["carbon"] = carbon
+        payloads.append(finite_json(payload))
+    return {"name": document.scenario.name, "ok": payloads}
+
+
+def _period_figure(run: Any, figure: Any) -> dict[str, Any]:
+    """A :class:`~scenarios.period_account.PeriodFigure` with how many of its days were held to the plan's share
+    (``days_planned``) or paced (``days_paced``)."""
+    days = [d for d in run.account_days if d.item == figure.item and d.period == figure.period]
+    record: dict[str, Any] = figure.model_dump(mode="json")
+    record["days_planned"] = sum(d.source == "plan" for d in days)
+    record["days_paced"] = sum(d.source == "pacing" for d in days)
+    return record
 
 
 def finite_json(value: Any) -> Any:

@@ -18,6 +18,9 @@ from forecasting.errors import ForecastInputError, ForecastWarning, LoadHistoryE
 from forecasting.holidays import HolidayCalendar, calendar_from_dates, china_calendar, weekends_only
 from forecasting.load import ProfileSettings, forecast_load, profile_forecast, seasonal_naive
 from forecasting.pv import PvModelOptions, forecast_pv
+from forecasting.pv_checks import CheckResult
+from forecasting.pv_correction import PvCorrection
+from forecasting.pv_fit import PvFitSummary, PvPlantFit, fit_pv_plant
 from forecasting.specs import BifacialSpec, FixedMount, PvArraySpec, PvSiteSpec, SingleAxisTrackerMount
 from forecasting.weather import (
     Weather,
@@ -30,6 +33,7 @@ from forecasting.weather import (
 
 __all__ = [
     "BifacialSpec",
+    "CheckResult",
     "FixedMount",
     "ForecastInputError",
     "ForecastWarning",
@@ -37,13 +41,17 @@ __all__ = [
     "LoadHistoryError",
     "ProfileSettings",
     "PvArraySpec",
+    "PvCorrection",
+    "PvFitSummary",
     "PvModelOptions",
+    "PvPlantFit",
     "PvSiteSpec",
     "SingleAxisTrackerMount",
     "Weather",
     "WeatherDataError",
     "calendar_from_dates",
     "china_calendar",
+    "fit_pv_plant",
     "forecast_load",
     "forecast_pv",
     "profile_forecast",

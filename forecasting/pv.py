@@ -34,10 +34,12 @@ from forecasting.irradiance import (
     CLOUD_COVER_OFFSET_FRAC,
     Decomposition,
     check_against_clear_sky,
+    clear_sky_on_index,
     clear_sky_shapes,
     complete_irradiance,
     solar_position,
 )
+from forecasting.pv_correction import PvCorrection, apply_output_cap
 from forecasting.resample import weather_on_index
 from forecasting.specs import FixedMount, PvArraySpec, PvSiteSpec
 from forecasting.timeaxis import HorizonLike, horizon_index, interval_midpoints
@@ -63,6 +65,16 @@ class PvModelOptions:
         Air temperature when the weather has none [C] (a warning says so).
     default_wind_speed_m_s : float
         Wind speed when the weather has none [m/s].
+    correction : PvCorrection or None
+        Month x hour multipliers fitted on the plant's history (:func:`forecasting.pv_fit.fit_pv_plant`),
+        applied to each array (then clipped at its AC limit). ``None``: the physical chain alone.
+    irradiance_smoothing_steps : int
+        Centred rolling mean of the GHI clear-sky index over this many steps (1: none). A point pyranometer sees
+        each cloud's shadow; a plant of a square kilometre averages it: on the State Grid plant, 3 quarter-hours
+        take 0.3-0.4 points of nMAE off, chosen by cross-validation on the fit year. Only GHI is smoothed.
+    output_cap_kw : float or None
+        Cap on the site's total output [kW]: an export limit, or a curtailment set-point carried over from the
+        last metered day (:func:`forecasting.pv_correction.output_caps_by_day`). Arrays scale alike.
     """
 
     decomposition: Decomposition = "erbs"
@@ -70,6 +82,15 @@ class PvModelOptions:
     cloud_offset_frac: float = CLOUD_COVER_OFFSET_FRAC
     default_temp_air_c: float = 20.0
     default_wind_speed_m_s: float = 1.0
+    correction: PvCorrection | None = None
+    irradiance_smoothing_steps: int = 1
+    output_cap_kw: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.irradiance_smoothing_steps < 1:
+            raise ValueError(f"irradiance_smoothing_steps must be >= 1, got {self.irradiance_smoothing_steps}")
+        if self.output_cap_kw is not None and not self.output_cap_kw >= 0.0:
+            raise ValueError(f"output_cap_kw must be >= 0, got {self.output_cap_kw}")
 
 
 def surface_orientation(array: PvArraySpec, position: pd.DataFrame) -> pd.DataFrame:
@@ -255,6 +276,8 @@ def forecast_pv(
     if weather is not None:
         check_against_clear_sky(weather, location, index)
         met = weather_on_index(weather, index, clear_sky_shapes(location))
+        if options.irradiance_smoothing_steps > 1 and "ghi_w_m2" in met.columns:
+            met["ghi_w_m2"] = smooth_ghi(met["ghi_w_m2"], location, options.irradiance_smoothing_steps)
     irradiance = complete_irradiance(
         met, location, index, position, options.decomposition, cloud_offset_frac=options.cloud_offset_frac
     )
@@ -265,14 +288,30 @@ def forecast_pv(
     for array in site.arrays:
         orientation = surface_orientation(array, position)
         poa = plane_of_array(array, orientation, position, irradiance.data, options.transposition)
-        columns[array.column] = array_ac_kw(array, poa, temp_air, wind)
+        ac_kw = array_ac_kw(array, poa, temp_air, wind)
+        if options.correction is not None:
+            ac_kw = (ac_kw * options.correction.factor_on(index)).clip(upper=array.ac_limit_kw)
+        columns[array.column] = ac_kw
     result = pd.DataFrame(columns, index=index)
     result["total_kw"] = result.sum(axis=1)
+    result = apply_output_cap(result, options.output_cap_kw)
     result.attrs["warnings"] = tuple(notes)
     result.attrs["irradiance_source"] = irradiance.source
     for note in irradiance.warnings:
         warnings.warn(note, ForecastWarning, stacklevel=2)
     return result
+
+
+def smooth_ghi(ghi: pd.Series, location: pvlib.location.Location, steps: int) -> pd.Series:
+    """GHI with its clear-sky index smoothed by a centred rolling mean over ``steps`` intervals [W/m^2].
+
+    Where the clear sky is below 20 W/m^2 (dawn, dusk, night) the value is kept: the index is noise there.
+    """
+    clear = clear_sky_on_index(location, pd.DatetimeIndex(ghi.index))["ghi"]
+    lit = clear > 20.0
+    index_kc = (ghi / clear).where(lit)
+    smoothed = index_kc.rolling(steps, center=True, min_periods=1).mean() * clear
+    return smoothed.where(lit, ghi).clip(lower=0.0)
 
 
 def _column_or_default(

@@ -2,7 +2,10 @@
 
 - ``dispatch demo``: the embedded Shenyang factory day; says which site and day it solved, and writes the
   schedule, KPIs and an HTML report (default folder ``out/demo``);
-- ``dispatch run SCENARIO.yaml``: one scenario (or one variant), one day or a range, day-ahead with state carried;
+- ``dispatch run SCENARIO.yaml``: one scenario (or one variant), one day or a range, day-ahead with state carried
+  (``--annual``: also the annual report);
+- ``dispatch annual SCENARIO.yaml``: a calendar year day by day, the run's files and the annual report
+  (``annual.html``, ``annual.xlsx``): zero-carbon status and what closes it, money, months, ledger;
 - ``dispatch compare SCENARIO.yaml``: the base (the file as written) and its variants side by side;
 - ``dispatch sweep SCENARIO.yaml``: a parameter sweep, each point named by its values, against the base;
 - ``dispatch validate SCENARIO.yaml``: check a file: every problem of the base, each variant and each sweep point
@@ -160,6 +163,7 @@ def demo(
     from scenarios.loader import load_scenario
     from scenarios.outputs import run_payload, write_json, write_run
     from scenarios.pipeline import run_from_result
+    from scenarios.report_tables import RunCarbon
 
     try:
         day = dt.date.fromisoformat(date)
@@ -189,26 +193,12 @@ def demo(
         for warning in result.baseline_warnings:
             notes.add_row("  -", escape(warning))
         out_console.print(notes, highlight=False)
-    currency = problem.currency
-    kpis = result.kpis
-    if result.schedule_source == "optimizer":
-        share = result.saving_cny / result.baseline_kpis.energy_cost_cny if result.baseline_kpis.energy_cost_cny else 0
-        out_console.print(
-            f"[bold]Result[/bold]: {result.status}; energy cost {kpis.energy_cost_cny:,.2f} {currency} "
-            f"over {days} day(s), {result.saving_cny:,.2f} {currency} ({100 * share:.1f} %) less than the "
-            "rule-based baseline",
-            highlight=False,
-        )
-    else:
-        out_console.print(
-            f"[bold red]Result[/bold red]: {result.status}; no optimised schedule, the files hold the rule-based "
-            "fallback",
-            highlight=False,
-        )
+    out_console.print(result_line(result, problem.currency, days), highlight=False)
     folder = out if out is not None else DEMO_OUT
     run = run_from_result(result, problem, label="demo")
-    files = write_run(run, folder)
-    payload = run_payload(run) | {
+    carbon = RunCarbon.of(run, site)
+    files = write_run(run, folder, carbon=carbon)
+    payload = run_payload(run, carbon) | {
         "site": {"name": site.name, "latitude": site.latitude, "longitude": site.longitude, "tz": site.tz},
         "status": result.status,
         "schedule_source": result.schedule_source,
@@ -221,6 +211,25 @@ def demo(
         print_open_hint(files["report"])
     if result.schedule_source != "optimizer":
         raise typer.Exit(code=2)
+
+
+def result_line(result: Any, currency: str, days: int) -> str:
+    """The demo's ``Result`` line (rich markup): status, energy cost over the days and the saving against the
+    rule-based baseline with its share; against a baseline that leaves demand unmet, what it leaves unmet instead of
+    a saving (``saving_cny`` is None then); for a fallback, that the files hold the rule-based schedule."""
+    if result.schedule_source != "optimizer":
+        return (
+            f"[bold red]Result[/bold red]: {result.status}; no optimised schedule, the files hold the rule-based "
+            "fallback"
+        )
+    cost = f"[bold]Result[/bold]: {result.status}; energy cost {result.kpis.energy_cost_cny:,.2f} {currency} "
+    cost += f"over {days} day(s)"
+    saving = result.saving_cny
+    if saving is None:
+        return f"{cost}; {escape(result.savings.label or '')}: no saving is stated against it"
+    base = result.baseline_kpis.energy_cost_cny
+    share = saving / base if base else 0.0
+    return f"{cost}, {saving:,.2f} {currency} ({100 * share:.1f} %) less than the rule-based baseline"
 
 
 def _shown_path(path: Path) -> str:
@@ -313,6 +322,70 @@ def _title(run: Any, what: str = "") -> str:
     return f"{run.scenario}{' ' + what if what else ''}: {span}"
 
 
+def print_targets_and_carbon(runs: list, carbons: list) -> None:
+    """Under the summary table: each run's targets and contract volumes over their periods (met or not, achieved
+    against required) and its carbon line (net tCO2, zero-carbon status, the closing purchase's cost); prefixed by
+    the run's label when there are several."""
+    from scenarios.report_tables import carbon_lines, period_lines
+
+    for run, carbon in zip(runs, carbons, strict=True):
+        prefix = f"{run.label}: " if len(runs) > 1 else ""
+        lines = period_lines(run) + ([] if carbon is None else carbon_lines(carbon, run.currency))
+        for line in lines:
+            out_console.print(escape(prefix + line), highlight=False)
+
+
+AnnualOpt = Annotated[
+    bool,
+    typer.Option(
+        "--annual",
+        help="Also write the annual report (annual.html, annual.xlsx: zero-carbon status, money, months, ledger).",
+    ),
+]
+
+
+def _run_and_write(
+    case: Any,
+    folder: Path,
+    *,
+    table_format: Literal["csv", "parquet"],
+    jobs: int | None,
+    progress: bool,
+    split_months: bool,
+    detail_days: int,
+    annual: bool,
+    title: str = "",
+) -> None:
+    """Runs one case and writes its files (and, with ``annual``, the annual report) into ``folder``: what ``run``
+    and ``annual`` share. Prints the summary, the targets and carbon lines, the time taken and the files."""
+    from scenarios.annual_report import write_annual_report
+    from scenarios.compare import print_comparison
+    from scenarios.outputs import write_run
+    from scenarios.report_tables import RunCarbon
+
+    started = time.perf_counter()
+    (result,) = _run_all([case], jobs, progress, split_months)
+    wall = time.perf_counter() - started
+    print_comparison([result], out_console, base=result.label, title=_title(result, title or result.label))
+    site = case.scenario.site
+    carbon = RunCarbon.of(result, site)
+    print_targets_and_carbon([result], [carbon])
+    files = write_run(result, folder, fmt=table_format, detail_days=detail_days, carbon=carbon)
+    if annual:
+        files |= write_annual_report(result, site, folder, carbon=carbon)
+    out_console.print(
+        f"{len(result.days)} period(s) in {wall:.1f} s ({result.seconds:.1f} s summed over solver processes); "
+        f"files in {time.perf_counter() - started - wall:.1f} s",
+        highlight=False,
+    )
+    print_files(files, folder)
+    if "annual_html" in files:
+        print_open_hint(files["annual_html"])
+    elif "report" in files:
+        print_open_hint(files["report"])
+    _report_fallbacks([result])
+
+
 @app.command()
 def run(
     scenario: ScenarioPath,
@@ -326,11 +399,12 @@ def run(
     jobs: JobsOpt = None,
     detail_days: DetailOpt = 7,
     progress: ProgressOpt = True,
+    annual: AnnualOpt = False,
 ) -> None:
-    """Run a scenario (or one variant) over its days; write schedules, KPIs and the HTML report."""
-    from scenarios.compare import print_comparison
+    """Run a scenario (or one variant) over its days; write schedules, KPIs, the carbon ledger and the HTML report
+    (with --annual also the annual report)."""
     from scenarios.errors import ScenarioError
-    from scenarios.outputs import folder_name, write_run
+    from scenarios.outputs import folder_name
 
     table_format = _format(fmt)
     document = _load(scenario)
@@ -338,20 +412,89 @@ def run(
         case = document.variant(variant)
     except ScenarioError as error:
         raise _fail(error) from error
-    started = time.perf_counter()
-    (result,) = _run_all(_dated([case], start, end, days), jobs, progress, split_months)
-    wall = time.perf_counter() - started
-    print_comparison([result], out_console, base=result.label, title=_title(result, result.label))
+    (case,) = _dated([case], start, end, days)
     folder = out or Path("out") / document.scenario.name / folder_name(variant)
-    files = write_run(result, folder, fmt=table_format, detail_days=detail_days)
-    out_console.print(
-        f"{len(result.days)} period(s) in {wall:.1f} s ({result.seconds:.1f} s summed over solver processes)",
-        highlight=False,
+    _run_and_write(
+        case,
+        folder,
+        table_format=table_format,
+        jobs=jobs,
+        progress=progress,
+        split_months=split_months,
+        detail_days=detail_days,
+        annual=annual,
     )
-    print_files(files, folder)
-    if "report" in files:
-        print_open_hint(files["report"])
-    _report_fallbacks([result])
+
+
+def _year_case(case: Any, year: int, last: dt.date | None = None) -> Any:
+    """``case`` over the calendar year ``year`` (1 January to 31 December, or to ``last``), day-ahead day after day
+    (rolling, even where the file runs one horizon: a year in one horizon is far too large a problem)."""
+    from scenarios.pipeline import with_dates
+
+    dated = with_dates(case, dt.date(year, 1, 1), last or dt.date(year, 12, 31))
+    horizon = dated.scenario.horizon
+    if horizon.rolling:
+        return dated
+    horizon = horizon.model_copy(update={"rolling": True})
+    data = {**dated.data, "horizon": horizon.model_dump(mode="json", exclude_none=True)}
+    return dataclasses.replace(dated, scenario=dated.scenario.model_copy(update={"horizon": horizon}), data=data)
+
+
+@app.command()
+def annual(
+    scenario: ScenarioPath,
+    year: Annotated[
+        int | None,
+        typer.Option(min=1990, max=2100, help="Calendar year to run, 1 January to 31 December; default: the file's."),
+    ] = None,
+    variant: Annotated[str, typer.Option(help="Variant to run (default: the base scenario).")] = "base",
+    end: Annotated[
+        str | None,
+        typer.Option(
+            "--end",
+            help="Last day run, inclusive, the site's local date (YYYY-MM-DD) in the year, e.g. the year to date; "
+            "default: 31 December.",
+        ),
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Output folder; default: out/<scenario>/<variant>-<year>.")] = None,
+    fmt: FormatOpt = "csv",
+    split_months: SplitOpt = False,
+    jobs: JobsOpt = None,
+    detail_days: DetailOpt = 7,
+    progress: ProgressOpt = True,
+) -> None:
+    """Run a scenario (or one variant) over a calendar year, day-ahead day after day; write the run's files and the
+    annual report: annual.html (zero-carbon status and the cost of the purchase that closes it, money against the
+    rule-based baseline, targets over their periods, months, ledger) and annual.xlsx (Summary, a sheet per month,
+    Ledger, Daily, Targets)."""
+    from scenarios.errors import ScenarioError
+    from scenarios.outputs import folder_name
+
+    table_format = _format(fmt)
+    document = _load(scenario)
+    try:
+        case = document.variant(variant)
+    except ScenarioError as error:
+        raise _fail(error) from error
+    start = case.scenario.horizon.start
+    chosen = year if year is not None else (start.year if isinstance(start, (dt.date, dt.datetime)) else None)
+    if chosen is None:
+        raise typer.BadParameter("the file gives no start date: give --year", param_hint="--year")
+    last = _date(end, "--end")
+    if last is not None and last.year != chosen:
+        raise typer.BadParameter(f"{last} is not in {chosen}", param_hint="--end")
+    folder = out or Path("out") / document.scenario.name / f"{folder_name(variant)}-{chosen}"
+    _run_and_write(
+        _year_case(case, chosen, last),
+        folder,
+        table_format=table_format,
+        jobs=jobs,
+        progress=progress,
+        split_months=split_months,
+        detail_days=detail_days,
+        annual=True,
+        title=f"{case.label}, year {chosen}",
+    )
 
 
 @app.command()
@@ -376,6 +519,7 @@ def compare(
     from scenarios.errors import ScenarioError
     from scenarios.loader import BASE
     from scenarios.outputs import write_comparison
+    from scenarios.report_tables import RunCarbon
 
     table_format = _format(fmt)
     document = _load(scenario)
@@ -387,10 +531,15 @@ def compare(
     runs = _run_all(_dated(cases, start, end, days), jobs, progress, split_months)
     title = _title(runs[0]) + "; changes vs base, the file as written"
     print_comparison(runs, out_console, base=BASE, title=title)
+    carbons = [RunCarbon.of(r, c.scenario.site) for r, c in zip(runs, cases, strict=True)]
+    print_targets_and_carbon(runs, carbons)
     folder = out or Path("out") / document.scenario.name / "compare"
-    files = write_comparison(runs, folder, fmt=table_format, detail_days=detail_days)
+    sites = [c.scenario.site for c in cases]
+    files = write_comparison(runs, folder, fmt=table_format, detail_days=detail_days, sites=sites)
     print_files(files, folder)
-    out_console.print(f"and one folder per variant in {folder}/ (schedules, kpis.json, report.html)", highlight=False)
+    out_console.print(
+        f"and one folder per variant in {folder}/ (schedules, kpis.json, ledger.csv, report.html)", highlight=False
+    )
     if "report" in files:
         print_open_hint(files["report"])
     _report_fallbacks(runs)
@@ -463,7 +612,8 @@ def sweep(
         print_comparison(shown, out_console, base=base_run.label, title=title, headers=headers)
         folder = out if out is not None and len(names) == 1 else None
         folder = folder or (out or Path("out") / document.scenario.name) / f"sweep-{sweep_name}"
-        files = write_sweep(shown, folder, fmt=table_format, schedules=schedules)
+        sites = [c.scenario.site for c in (cases[0], *chosen)]
+        files = write_sweep(shown, folder, fmt=table_format, schedules=schedules, sites=sites)
         print_files(files, folder)
         if "report" in files:
             print_open_hint(files["report"])

@@ -54,12 +54,20 @@ both (the plan where a reading is missing)."""
 @dataclass(frozen=True)
 class AccountDay:
     """One local day of a site's account: the energy totals that targets and contract volumes over a month, a year
-    or a date range count (``Targets.so_far`` is the sum over the period to date).
+    or a date range count (``Targets.so_far`` is the sum over the period to date), and the fuels the carbon ledger
+    counts (``GET /v1/sites/{id}/carbon`` builds its day entries from these rows).
 
     PV, import and export are metered (readings, the plan in force where a reading is missing); green purchases are
-    not metered, so they and each contract's energy are the plan in force's. Emissions are import x the grid's
-    factors (location: all import; market: import less green purchases) [kgCO2]. ``source``/``detail``: where the
-    metered flows came from; ``recorded_at``: when the row was written (None before it is)."""
+    not metered, so they and each contract's energy are the plan in force's. Gas burnt [Nm3] and purchased heat
+    [GJ] are read the same way: readings of a series named like the schedule column (``boiler.gas_nm3_per_h``
+    [Nm3/h], ``steam.heat_kw`` [kW_th]) where the site meters them, the plan in force's column where not. Emissions
+    are import x the grid's factors (location: all import; market: import less green purchases) plus gas and
+    purchased heat x their asset's factors, as the optimiser counts them for an emission cap [kgCO2].
+    ``source``/``detail``: where the metered electricity flows came from; ``fuel_source``: where gas and purchased
+    heat came from (None when nothing said: then ``gas_nm3``/``purchased_heat_gj`` are 0 for a site that burns and
+    buys none, None for a site that does but had neither a reading nor a plan that day, or a row recorded before
+    fuels were kept); ``recorded_at``: when the row was written (None before it is).
+    """
 
     day: dt.date
     pv_available_kwh: float = 0.0
@@ -73,6 +81,15 @@ class AccountDay:
     source: AccountSource = "readings"
     detail: str = ""
     recorded_at: dt.datetime | None = None
+    gas_nm3: float | None = 0.0
+    purchased_heat_gj: float | None = 0.0
+    fuel_source: AccountSource | None = None
+
+    @property
+    def ledger_source(self) -> AccountSource:
+        """Where everything the carbon ledger counts came from: electricity and fuels together."""
+        sources = {self.source} | ({self.fuel_source} if self.fuel_source is not None else set())
+        return sources.pop() if len(sources) == 1 else "mixed"
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,8 @@ API reads it from its database), in this order per item (the first that has it w
   gets the energy metered since midnight (``Targets.so_far``), so the day's
   targets hold over the morning done and the rest planned; targets and
   contract volumes over a month, a year or a date range get the period to date
-  from the site's daily account (``ems_state.close_account``).
+  from the site's daily account (``ems_state.close_account``), which a site with a
+  carbon account keeps from January 1 for its carbon ledger.
 
 Every missing input is listed in one :class:`~optimizer.errors.ProblemError`.
 """

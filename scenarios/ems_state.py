@@ -7,7 +7,8 @@
 - the targets' progress so far (``Targets.so_far``): the energy metered since midnight, for a re-plan during a
   day with share targets; and, for targets and contract volumes over a month, a year or a date range, the
   period to date from the site's daily account (days closed from readings and the plan in force, appended to
-  the database, never updated), so each morning paces the period;
+  the database, never updated), so each morning paces the period; a site with a carbon account
+  (``Site.carbon``) keeps the same account from January 1 for its carbon ledger;
 - assets whose clock-time window began before a re-plan, held to the plan in force (``committed``).
 """
 
@@ -19,13 +20,14 @@ import numpy as np
 import pandas as pd
 
 from optimizer.assets import REGISTRY
+from optimizer.assets.heat import KWH_PER_GJ
 from optimizer.errors import Issue
 from optimizer.state import CarryContext, CommitmentState, LevelState, MonthPeakState, WindowEnergyState
 from scenarios.assets import input_refs
 from scenarios.compile import committed_power
 from scenarios.ems import DispatchRequest
 from scenarios.ems_data import FillRules, Origin, Source, StoredData, site_step
-from scenarios.meters import epoch_seconds, interval_average
+from scenarios.meters import MAX_RATE, MeterSeries, ValuesKind, epoch_seconds, interval_average
 from scenarios.rolling import Period
 from scenarios.site import Site
 
@@ -193,6 +195,8 @@ def fill_progress(
       the current periods are closed in the site's account (:func:`close_account`), and ``so_far`` is each item's
       period to date from the account plus, for a re-plan during a day, the part since midnight
       (:func:`period_progress`): a one-day plan then paces the period.
+    - A site with a carbon account (``Site.carbon``) has its days closed too, from January 1 (the carbon ledger
+      reads them); without period items that changes nothing in the plan.
 
     The request's own ``so_far`` wins (None is returned; the account is still closed: it records what happened)."""
     from optimizer import TargetProgress
@@ -200,11 +204,13 @@ def fill_progress(
 
     start = pd.Timestamp(period.horizon.index[0])
     midnight = start.normalize()
-    if period_items(site):
+    items = period_items(site)
+    if items or site.carbon is not None:
         account = close_account(site, period, data)
-        if request.so_far is not None:
-            return None, {}
-        return period_progress(site, period, data, account)
+        if items:
+            if request.so_far is not None:
+                return None, {}
+            return period_progress(site, period, data, account)
     if request.so_far is not None or start == midnight:
         return None, {}
     targets = site.targets
@@ -227,17 +233,19 @@ def _account_days(
     site: Site, data: StoredData, start: pd.Timestamp, end: pd.Timestamp, step: pd.Timedelta
 ) -> list[tuple[Any, bool, bool]]:
     """Per local day of ``[start, end)`` (local times on the site's step): what the day counts, as an
-    :class:`~scenarios.ems_data.AccountDay`; whether the plan in force filled in for a missing reading; whether the
-    day has any data at all (a reading or a plan).
+    :class:`~scenarios.ems_data.AccountDay`; whether the plan in force filled in for a missing reading of an
+    electricity flow; whether the day has any data at all (a reading or a plan).
 
     PV (available = output: curtailment is not metered), import and export of each grid are metered: readings
     averaged on the site's step, the plan in force where a reading is missing (:func:`_energy_kwh`). Green purchases
-    and each contract's energy have no meter: the plan in force's. Emissions are import x the grid's factors (the
-    site's emission factors where the grid sets none; the optimiser's defaults else), market-based less green
-    purchases x the first grid's residual factor, as the optimiser counts grid emissions; fuels (gas, purchased
-    heat) are not counted, as nothing meters them here. Energy [kWh] and emissions [kgCO2] to 0.001."""
+    and each contract's energy have no meter: the plan in force's. Gas burnt and purchased heat (:func:`_fuel_columns`)
+    the same way as the metered flows: readings of the series named like the schedule column where the site sends
+    them, the plan in force's column where not (``fuel_source`` says which). Emissions are import x the grid's
+    factors (the site's emission factors where the grid sets none; the optimiser's defaults else), market-based less
+    green purchases x the first grid's residual factor, plus gas and purchased heat x their asset's factors, as the
+    optimiser counts an emission cap. Energy [kWh], gas [Nm3], heat [GJ] and emissions [kgCO2] to 0.001."""
     from scenarios.compile import asset_fields
-    from scenarios.ems_data import AccountDay, AccountSource
+    from scenarios.ems_data import AccountDay
 
     index = pd.date_range(start, end, freq=step, inclusive="left")
     plan, info = data.planned(start, end)
@@ -270,32 +278,30 @@ def _account_days(
         factors[grid.name] = (location, market)  # type: ignore[attr-defined]
         for column in (f"{grid.name}.import_kw", f"{grid.name}.export_kw"):  # type: ignore[attr-defined]
             flows[column] = (measured([column]), planned([column]))
+    fuels = _fuel_columns(site, info)
+    fuel_flows = {column: (measured([column]), planned([column])) for column in fuels}
     contracts = {c.rsplit(".", 1)[0]: plan[c] for c in with_role("green_purchase")}
     step_h = step.total_seconds() / 3600
     local_dates = np.asarray(index.date)
     out = []
     for day in dict.fromkeys(local_dates):
         mask = local_dates == day
-        energy: dict[str, float] = {}
-        used_plan = has_reading = False
-        notes = []
-        for name, (read, plan_kw) in flows.items():
-            planned_today = None if plan_kw is None or plan_kw[mask].isna().all() else plan_kw[mask]
-            if read is None and planned_today is None:
-                continue
-            energy[name], filled = _energy_kwh(None if read is None else read[mask], planned_today, step_h)
-            n_read = 0 if read is None else int(read[mask].notna().sum())
-            used_plan, has_reading = used_plan or filled, has_reading or n_read > 0
-            notes.append(f"{name} {n_read}/{int(mask.sum())} steps read" + (", the rest as planned" if filled else ""))
+        energy, used_plan, has_reading, notes = _day_flows(flows, mask, step_h)
+        fuel, fuel_planned, fuel_read, fuel_notes = _day_flows(fuel_flows, mask, step_h)
         taken = {name: round(float(kw[mask].fillna(0.0).sum() * step_h), 3) for name, kw in contracts.items()}
         green = sum(taken.values())
         imported = {g: energy.get(f"{g}.import_kw", 0.0) for g in factors}
         residual = next(iter(factors.values()), (0.0, 0.0))[1]
         location = sum(kwh * factors[g][0] for g, kwh in imported.items())
         market = max(0.0, sum(kwh * factors[g][1] for g, kwh in imported.items()) - green * residual)
+        gas = sum(amount for column, amount in fuel.items() if fuels[column][0] == "gas")
+        heat_gj = sum(amount for column, amount in fuel.items() if fuels[column][0] == "heat") / KWH_PER_GJ
+        for column, amount in fuel.items():
+            per_unit = amount / KWH_PER_GJ if fuels[column][0] == "heat" else amount  # [Nm3] or [GJ]
+            location += per_unit * fuels[column][1]
+            market += per_unit * fuels[column][2]
         schedules = sorted({int(v) for v in plan["schedule_id"][mask].dropna()}) if "schedule_id" in plan else []
         plans = f"schedules {', '.join(map(str, schedules))}" if schedules else "no plan in force"
-        source: AccountSource = "plan" if not has_reading else "mixed" if used_plan else "readings"
         totals = AccountDay(
             day=day,
             pv_available_kwh=round(energy.get("pv", 0.0), 3),
@@ -306,10 +312,89 @@ def _account_days(
             contracts_kwh=taken,
             emissions_location_kgco2=round(location, 3),
             emissions_market_kgco2=round(market, 3),
-            source=source,
-            detail=f"{'; '.join(notes) or 'nothing metered'}; green purchases as planned ({plans})",
+            source=_source(has_reading, used_plan),
+            detail=f"{'; '.join(notes + fuel_notes) or 'nothing metered'}; green purchases as planned ({plans})",
+            gas_nm3=round(gas, 3) if fuel or not fuels else None,  # None: burnt, but neither read nor planned
+            purchased_heat_gj=round(heat_gj, 3) if fuel or not fuels else None,
+            fuel_source=_source(fuel_read, fuel_planned) if fuel else None,
         )
-        out.append((totals, used_plan, has_reading or bool(has_plan[mask].any())))
+        out.append((totals, used_plan, has_reading or fuel_read or bool(has_plan[mask].any())))
+    return out
+
+
+def _day_flows(
+    flows: dict[str, tuple[pd.Series | None, pd.Series | None]], mask: np.ndarray, step_h: float
+) -> tuple[dict[str, float], bool, bool, list[str]]:
+    """One day's amount of each flow (readings, the plan where a reading is missing) [kWh, or Nm3 for a gas rate in
+    Nm3/h]; whether the plan filled in; whether any reading counted; a note per flow (steps read)."""
+    amounts: dict[str, float] = {}
+    used_plan = has_reading = False
+    notes = []
+    for name, (read, plan_rate) in flows.items():
+        planned_today = None if plan_rate is None or plan_rate[mask].isna().all() else plan_rate[mask]
+        if read is None and planned_today is None:
+            continue
+        amounts[name], filled = _energy_kwh(None if read is None else read[mask], planned_today, step_h)
+        n_read = 0 if read is None else int(read[mask].notna().sum())
+        used_plan, has_reading = used_plan or filled, has_reading or n_read > 0
+        notes.append(f"{name} {n_read}/{int(mask.sum())} steps read" + (", the rest as planned" if filled else ""))
+    return amounts, used_plan, has_reading, notes
+
+
+def _source(has_reading: bool, used_plan: bool) -> Any:
+    """An :data:`~scenarios.ems_data.AccountSource`: all read, all planned (nothing read) or both."""
+    return "plan" if not has_reading else "mixed" if used_plan else "readings"
+
+
+def _fuel_columns(site: Site, columns: dict[str, Any]) -> dict[str, tuple[str, float, float]]:
+    """The schedule columns of gas burnt and purchased heat, with what they are and their asset's emission factors:
+    column -> (``gas`` or ``heat``, location-based, market-based) [kgCO2/Nm3 or kgCO2/GJ].
+
+    Gas: each gas boiler's ``<name>.gas_nm3_per_h`` [Nm3/h] and any column of the plan with the gas-use role
+    (:data:`optimizer.assets.heat.GAS_USE`, e.g. a plug-in's); purchased heat: each ``purchased_heat`` asset's
+    ``<name>.heat_kw`` [kW_th] (:func:`scenarios.ledger.heat_columns`). Reading series of the same names meter them.
+    Factors as the optimiser takes them (the asset's, else the site's emission factors, else the defaults)."""
+    from optimizer.assets.heat import GAS_USE, NATURAL_GAS_KGCO2_PER_NM3, PURCHASED_HEAT_KGCO2_PER_GJ
+    from scenarios.compile import asset_fields
+    from scenarios.ledger import heat_columns
+
+    assets = {a.name: a for a in site.assets}  # type: ignore[attr-defined]
+
+    def asset_factors(column: str, names: tuple[str, str], default: float) -> tuple[float, float]:
+        asset = assets.get(column.rsplit(".", 1)[0])
+        if asset is None:
+            return default, default
+        fields = asset_fields(site, asset, None, None)
+        model = type(asset).model_fields
+        out = []
+        for name in names:
+            value = fields.get(name, model[name].default if name in model else default)
+            out.append(float(value) if isinstance(value, (int, float)) else default)
+        return out[0], out[1]
+
+    gas = [f"{a.name}.gas_nm3_per_h" for a in site.assets if a.kind == "gas_boiler"]  # type: ignore[attr-defined]
+    gas += [c for c, i in columns.items() if getattr(i, "role", None) == GAS_USE]
+    out: dict[str, tuple[str, float, float]] = {}
+    for column in dict.fromkeys(gas):
+        factors = asset_factors(column, ("location_kgco2_per_nm3", "market_kgco2_per_nm3"), NATURAL_GAS_KGCO2_PER_NM3)
+        out[column] = ("gas", *factors)
+    for column in heat_columns(site):
+        factors = asset_factors(column, ("location_kgco2_per_gj", "market_kgco2_per_gj"), PURCHASED_HEAT_KGCO2_PER_GJ)
+        out[column] = ("heat", *factors)
+    return out
+
+
+def fuel_meter_series(site: Site) -> dict[str, MeterSeries]:
+    """Reading series of gas burnt the site may send, named like the schedule column (``boiler.gas_nm3_per_h``, a
+    rate [Nm3/h]: ``power`` the interval's average rate, ``energy`` the Nm3 in the interval, ``register`` a
+    cumulative gas meter [Nm3]). Purchased heat (``<name>.heat_kw``) is already a metered flow
+    (:func:`scenarios.meters.find_series`). Why here: the daily account is what reads them."""
+    out = {}
+    for column, (fuel, _, _) in _fuel_columns(site, {}).items():
+        if fuel == "gas":
+            asset = column.rsplit(".", 1)[0]
+            kinds: tuple[ValuesKind, ...] = ("power", "energy", "register")
+            out[column] = MeterSeries(column, "Nm3/h", kinds, 0.0, MAX_RATE, "gas burnt", asset)
     return out
 
 
@@ -319,11 +404,12 @@ _SOURCE_WORDS = {"readings": "read", "mixed": "read, gaps as planned", "plan": "
 
 
 def _metered_series(site: Site) -> list[str]:
-    """The reading series the account reads: PV inputs, each grid's import and export."""
+    """The reading series the account reads: PV inputs, each grid's import and export, gas burnt and purchased
+    heat (late readings of any of them close a day again)."""
     names = [ref for a in site.assets if a.kind == "pv" for f, ref in input_refs(a).items() if f == "available_kw"]  # type: ignore[attr-defined]
     for grid in (a for a in site.assets if a.kind == "grid"):  # type: ignore[attr-defined]
         names += [f"{grid.name}.import_kw", f"{grid.name}.export_kw"]  # type: ignore[attr-defined]
-    return names
+    return names + list(_fuel_columns(site, {}))
 
 
 def _current_period_start(over: Any, day: Any) -> Any:
@@ -337,10 +423,17 @@ def _current_period_start(over: Any, day: Any) -> Any:
     return first if first <= day < after else None
 
 
+CARBON_GRACE_DAYS = 31
+"""A site with a carbon account keeps closing the previous calendar year's days (late readings included) until this
+many days into the new year, so December's last days are in that year's ledger."""
+
+
 def close_account(site: Site, period: Period, data: StoredData) -> dict[Any, Any]:
     """The site's account (local date -> its latest :class:`~scenarios.ems_data.AccountDay`) of the days before the
     plan's start in the current periods of its targets and contract volumes over a month, a year or a date range,
-    after closing (appending) the days not yet in it and those whose readings arrived after they were closed.
+    and, for a site with a carbon account (``Site.carbon``), from January 1 of the year of the plan's day less
+    :data:`CARBON_GRACE_DAYS` (the carbon ledger's year), after closing (appending) the days not yet in it and
+    those whose readings arrived after they were closed.
 
     A day without any reading or plan is not closed: the account starts with the site's data, so a site created
     mid-year is not asked to catch up on the months before (``so_far.since``); a day that has data later is closed
@@ -353,6 +446,9 @@ def close_account(site: Site, period: Period, data: StoredData) -> dict[Any, Any
     start = pd.Timestamp(period.horizon.index[0])
     today = start.date()
     firsts = [f for i in period_items(site) if (f := _current_period_start(i.over, today)) is not None and f < today]
+    if site.carbon is not None:
+        ledger_year = dt.date((today - dt.timedelta(days=CARBON_GRACE_DAYS)).year, 1, 1)
+        firsts += [ledger_year] if ledger_year < today else []
     if not firsts:
         return {}
     tz = start.tz
@@ -404,8 +500,11 @@ def period_progress(
     def total(days: list[Any], value: Any) -> float:
         return round(sum(value(d) for d in days) + (value(morning) if morning is not None else 0.0), 3)
 
-    def origin(days: list[Any], metered: bool = True) -> Origin:
+    def origin(days: list[Any], metered: bool = True, fuels: bool = False) -> Origin:
         planned = morning_planned or any(d.source != "readings" for d in days)
+        if fuels:  # an emission cap counts gas and purchased heat too
+            counted = [*days, *([morning] if morning is not None else [])]
+            planned = planned or any(d.fuel_source not in (None, "readings") for d in counted)
         return "previous-plan" if planned or not metered else "reading"
 
     def described(days: list[Any], label: str) -> str:
@@ -450,7 +549,8 @@ def period_progress(
         detail = described(days, label)
         if item.kind == "contract":
             detail += "; green purchases are not metered: as the plan in force had them"
-        sources[f"targets.so_far.{item.key}"] = Source(origin(days, item.kind != "contract"), as_of, detail)
+        item_origin = origin(days, item.kind != "contract", fuels=item.kind == "emission_cap")
+        sources[f"targets.so_far.{item.key}"] = Source(item_origin, as_of, detail)
     overall = described(all_days, f"from {since}") + "; green purchases as planned"
     sources["targets.so_far"] = Source(origin(all_days), as_of, overall)
     return progress, sources

@@ -52,7 +52,7 @@ import dataclasses
 import datetime as dt
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -64,6 +64,9 @@ from optimizer.assets.pv import PV_AVAILABLE, PV_OUTPUT
 from optimizer.types import NonNegFloat
 from scenarios.carbon import CarbonAccount, GecLot, OffsetLot, month_label, month_number, month_of
 from scenarios.emission_factors import FactorLibrary, FactorSet, bundled_library
+
+if TYPE_CHECKING:
+    from scenarios.ems_data import AccountDay
 
 KG_PER_T = 1000.0
 KWH_PER_MWH = 1000.0
@@ -103,6 +106,25 @@ class DayActivity(_Frozen):
     def uncovered_grid_kwh(self) -> float:
         """Grid import not covered by green contracts: what certificates may cover [kWh]."""
         return max(0.0, self.import_kwh - self.green_contract_kwh)
+
+    @classmethod
+    def from_account_day(cls, day: AccountDay) -> DayActivity:
+        """The activity of one day of the EMS service's daily account (:class:`~scenarios.ems_data.AccountDay`,
+        the latest row of the day): metered or planned energy, green purchases as planned, gas and purchased heat
+        (0 for a row recorded before fuels were kept). Period: the day itself. Consumption = import + PV output -
+        export, as the optimiser counts it."""
+        return cls(
+            date=day.day,
+            period=day.day.isoformat(),
+            import_kwh=day.import_kwh,
+            green_contract_kwh=day.green_kwh,
+            pv_available_kwh=day.pv_available_kwh,
+            pv_output_kwh=day.pv_output_kwh,
+            export_kwh=day.export_kwh,
+            consumption_kwh=max(0.0, day.import_kwh + day.pv_output_kwh - day.export_kwh),
+            gas_nm3=day.gas_nm3 or 0.0,
+            purchased_heat_gj=day.purchased_heat_gj or 0.0,
+        )
 
 
 def activity_from_kpis(day: dt.date, period: str, kpis: Kpis, purchased_heat_gj: float = 0.0) -> DayActivity:

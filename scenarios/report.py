@@ -71,7 +71,10 @@ def print_result(result: DispatchResult, console: Console | None = None) -> None
     for shortfall in opt.target_shortfalls:
         state = "met" if shortfall.shortfall <= 1e-6 else f"SHORT by {shortfall.shortfall:,.1f} {shortfall.unit}"
         console.print(f"target {shortfall.target}: required {shortfall.required:,.1f} {shortfall.unit}, {state}")
-    console.print(f"[bold green]saving over the rule-based baseline: {result.saving_cny:,.2f} CNY[/bold green]")
+    if result.saving_cny is None:  # the baseline leaves demand unmet: no saving is stated against it
+        console.print(f"[yellow]{escape(result.savings.label or '')}; no saving is stated against it[/yellow]")
+    else:
+        console.print(f"[bold green]saving over the rule-based baseline: {result.saving_cny:,.2f} CNY[/bold green]")
     size = report.size
     size_text = (
         f"{size.variables} variables ({size.binaries} binary, {size.integers} integer), {size.constraints} constraints"

@@ -4,6 +4,7 @@
   (:func:`bus_figure`; TOU bands shaded on electricity, with the import price), storage levels
   (:func:`storage_figure`), on/off of switched units (:func:`gantt_figure`), daily costs and shares of
   runs of several days (:func:`daily_figure`);
+- the annual report: money and energy per month, emissions per month (:func:`monthly_figures`);
 - comparisons: KPI bars per variant (:func:`comparison_figure`);
 - sweeps: KPIs against the swept value (line charts of a one-dimensional sweep: one parameter, or two changed
   together), or heat maps over a grid of two (:func:`sweep_figures`; :func:`sweep_shape` tells which), each point
@@ -370,6 +371,93 @@ def schedule_figures(run: ScenarioRun, window: pd.DatetimeIndex) -> list[go.Figu
     figures = [bus_figure(run, bus, window) for bus in buses]
     figures += [storage_figure(run, window), gantt_figure(run, window), daily_figure(run)]
     return [f for f in figures if f is not None]
+
+
+# --- the annual report ------------------------------------------------------------------------
+
+
+def monthly_figures(months: pd.DataFrame, currency: str) -> list[go.Figure]:
+    """Two charts of a year, one bar per month: energy cost optimised and rule-based with the saving (a line), and
+    emissions (scope 2 location- and market-based, net) [tCO2] with the green share [%] on its own axis.
+
+    ``months``: one row per month with ``month``, ``energy_cost_cny``, ``baseline_energy_cost_cny``, ``saving_cny``
+    (None where not stated), ``scope2_location_kgco2``, ``scope2_market_after_certificates_kgco2``, ``net_kgco2``
+    and ``green_share_frac`` (:func:`scenarios.annual_report.monthly_rows`)."""
+    x = [str(m) for m in months["month"]]
+    money = make_subplots(specs=[[{"secondary_y": False}]])
+    for column, name, colour in (
+        ("energy_cost_cny", "energy cost, optimised", "#1f77b4"),
+        ("baseline_energy_cost_cny", "energy cost, rule-based", "#bbbbbb"),
+    ):
+        money.add_trace(
+            go.Bar(
+                x=x,
+                y=months[column].tolist(),
+                name=name,
+                marker_color=colour,
+                hovertemplate=f"%{{x}}: %{{y:,.0f}} {currency}<extra>{name}</extra>",
+            )
+        )
+    saving = [None if v is None or v != v else v for v in months["saving_cny"].tolist()]
+    money.add_trace(
+        go.Scatter(
+            x=x,
+            y=saving,
+            name="saving",
+            mode="lines+markers",
+            line={"color": "#2ca02c", "width": 2},
+            hovertemplate=f"%{{x}}: %{{y:,.0f}} {currency}<extra>saving</extra>",
+        )
+    )
+    money.update_layout(
+        title=f"Per month: money paid and saving against the rule-based baseline [{currency}]",
+        barmode="group",
+        height=380,
+        margin={"t": 60, "l": 70, "r": 30, "b": 40},
+        legend={"orientation": "h", "y": -0.2},
+    )
+    money.update_xaxes(type="category", categoryorder="array", categoryarray=x)
+    money.update_yaxes(title_text=currency)
+
+    carbon = make_subplots(specs=[[{"secondary_y": True}]])
+    for column, name, colour in (
+        ("scope2_location_kgco2", "scope 2, location-based", "#8c564b"),
+        ("scope2_market_after_certificates_kgco2", "scope 2, market-based", "#d62728"),
+        ("net_kgco2", "net emissions", "#444444"),
+    ):
+        carbon.add_trace(
+            go.Bar(
+                x=x,
+                y=[v / 1000.0 for v in months[column].tolist()],
+                name=name,
+                marker_color=colour,
+                hovertemplate=f"%{{x}}: %{{y:,.3f}} tCO2<extra>{name}</extra>",
+            ),
+            secondary_y=False,
+        )
+    shares = [None if v is None or v != v else 100 * v for v in months["green_share_frac"].tolist()]
+    carbon.add_trace(
+        go.Scatter(
+            x=x,
+            y=shares,
+            name="green share [%]",
+            mode="lines+markers",
+            line={"color": "#2ca02c", "width": 2},
+            hovertemplate="%{x}: %{y:.1f} %<extra>green share</extra>",
+        ),
+        secondary_y=True,
+    )
+    carbon.update_layout(
+        title="Per month: emissions [tCO2] and green share [%]",
+        barmode="group",
+        height=380,
+        margin={"t": 60, "l": 70, "r": 70, "b": 40},
+        legend={"orientation": "h", "y": -0.2},
+    )
+    carbon.update_xaxes(type="category", categoryorder="array", categoryarray=x)
+    carbon.update_yaxes(title_text="tCO2", secondary_y=False)
+    carbon.update_yaxes(title_text="share", showgrid=False, secondary_y=True, **_PERCENT_AXIS)
+    return [money, carbon]
 
 
 # --- comparisons and sweeps --------------------------------------------------------------------

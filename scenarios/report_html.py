@@ -6,7 +6,8 @@
   that leaves demand unmet, what it leaves unmet instead), stacked dispatch per bus (electricity
   with the TOU bands shaded and the import price; heat, cooling, compressed
   air), storage levels, an on/off Gantt of switched units, and for runs of
-  several days the daily costs and shares. The API serves the same page.
+  several days the daily costs and shares; the targets and contract volumes over their periods and, given the
+  run's carbon (:class:`~scenarios.report_tables.RunCarbon`), the carbon account. The API serves the same page.
 - :func:`render_comparison_html`: variants side by side: bar charts of cost,
   emissions, PV self-consumption and green share (optimised and rule-based)
   and the KPI table with deltas against the base and the rules.
@@ -65,7 +66,15 @@ from scenarios.report_figures import (
     sweep_shape,
 )
 from scenarios.report_stored import schedule_metadata, stored_schedule
-from scenarios.report_tables import comparison_table_rows, days_table, kpi_table, savings_table
+from scenarios.report_tables import (
+    RunCarbon,
+    carbon_table,
+    comparison_table_rows,
+    days_table,
+    kpi_table,
+    period_table,
+    savings_table,
+)
 
 __all__ = [
     "BAND_COLOURS",
@@ -82,6 +91,7 @@ __all__ = [
     "kpi_table_html",
     "plotly_js_file",
     "render_comparison_html",
+    "render_page",
     "render_schedule_html",
     "render_stored_schedule_html",
     "render_sweep_html",
@@ -162,6 +172,12 @@ def _render(template: str, title: str, plotly_js: str = INLINE, **context: Any) 
     )
 
 
+def render_page(template: str, title: str, plotly_js: str = INLINE, **context: Any) -> str:
+    """A page of another module (the annual report) from ``template`` in ``scenarios/templates`` with the same
+    base, escaping and plotly.js handling as the reports here (``plotly_js``: see the module's notes)."""
+    return _render(template, title, plotly_js, **context)
+
+
 def _tables() -> Any:
     """The macros of ``tables.html.j2``, callable from Python."""
     return environment().get_template("tables.html.j2").module
@@ -192,7 +208,9 @@ def _as_run(source: ScenarioRun | DispatchResult | Any, problem: DispatchProblem
     raise TypeError(f"cannot render {type(source).__name__}; pass a ScenarioRun or a DispatchResult and its problem")
 
 
-def _schedule_context(run: ScenarioRun, detail_days: int, detail_start: dt.date | None) -> dict[str, Any]:
+def _schedule_context(
+    run: ScenarioRun, detail_days: int, detail_start: dt.date | None, carbon: RunCarbon | None = None
+) -> dict[str, Any]:
     """The values of ``schedule.html.j2`` (and of ``stored_schedule.html.j2``, which extends it)."""
     window = detail_window(run, detail_days, detail_start)
     shown = None
@@ -215,6 +233,8 @@ def _schedule_context(run: ScenarioRun, detail_days: int, detail_start: dt.date 
         "window": shown,
         "figures": [figure_html(f) for f in schedule_figures(run, window)],
         "days": days_table(run),
+        "periods_table": period_table(run),
+        "carbon": None if carbon is None else carbon_table(carbon, run.currency),
     }
 
 
@@ -226,17 +246,21 @@ def render_schedule_html(
     detail_days: int = 7,
     detail_start: dt.date | None = None,
     plotly_js: str = INLINE,
+    carbon: RunCarbon | None = None,
 ) -> str:
-    """The HTML report of one schedule: KPIs, dispatch per bus, storage, on/off, per-day summary.
+    """The HTML report of one schedule: KPIs, dispatch per bus, storage, on/off, per-day summary, targets over
+    their periods and (with ``carbon``) the carbon account.
 
     ``source``: a :class:`ScenarioRun`, or a :class:`~optimizer.DispatchResult`
     together with the ``problem`` it solved. Time series show ``detail_days``
     days from ``detail_start`` (default: the first day). ``plotly_js``: ``"inline"``,
-    ``"file"`` or the library's ``src`` (see :func:`plotly_js_file`).
+    ``"file"`` or the library's ``src`` (see :func:`plotly_js_file`). ``carbon``: the run's ledger and status
+    (:meth:`RunCarbon.of`).
     """
     run = _as_run(source, problem)
     title = title or f"{run.scenario}: {run.label}"
-    return _render("schedule.html.j2", title, plotly_js, **_schedule_context(run, detail_days, detail_start))
+    context = _schedule_context(run, detail_days, detail_start, carbon)
+    return _render("schedule.html.j2", title, plotly_js, **context)
 
 
 def render_stored_schedule_html(

@@ -7,7 +7,13 @@ The templates (``scenarios/templates/tables.html.j2``) lay them out and escape t
   saving with its split;
 - :func:`savings_table`: one run's saving split by cost group, the carbon cost apart, per day, per month billed
   and annualised (an estimate);
-- :func:`days_table`: cost, saving, fallback and solve time per day (per month for long runs).
+- :func:`days_table`: cost, saving, fallback and solve time per day (per month for long runs);
+- :func:`period_table`: each target or contract volume over its period (month, year, date range): required,
+  achieved, met, days above and below their planned share, what the rest of the period must do;
+- :func:`carbon_table`: the run's carbon ledger (:class:`RunCarbon`): scope 1 by fuel, scope 2 location- and
+  market-based, green contracts, certificates, offsets, net, and per year the zero-carbon status with its reasons
+  and the least-cost closing purchase;
+- :func:`period_lines` and :func:`carbon_lines`: the same as lines of text for the command line's summary.
 
 Against a rule-based baseline that leaves demand unmet no saving is shown: the cell reads ``baseline infeasible``
 and the table's note says what is unmet.
@@ -20,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -28,6 +35,8 @@ from optimizer import Kpis
 from optimizer.baseline_state import INFEASIBLE_BASELINE
 from optimizer.kpis import MONEY_GROUPS, savings, with_shortfalls
 from scenarios.compare import ANNUALISED_NOTE, KPI_ROWS, SAVING_ROWS, SCALING_ROWS, comparison_table
+from scenarios.ledger import KG_PER_T, Ledger, LedgerTotals, ZeroCarbonStatus, ledger_from_run
+from scenarios.period_account import PeriodFigure
 from scenarios.pipeline import ScenarioRun
 
 
@@ -318,3 +327,279 @@ def days_table(run: ScenarioRun, limit: int = 62) -> DaysTable | None:
             )
         )
     return DaysTable("day", run.currency, rows)
+
+
+# --- targets over their periods --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PeriodRow:
+    """One target or contract volume over one period, as shown."""
+
+    item: str
+    period: str
+    required: str  # "at least 60.0 %", "3,000 to 3,600 kWh", "at most 1,200 kgCO2"
+    achieved: str
+    met: bool
+    days: str  # "3 of 365"
+    above: str  # days that did at least their planned share (at most, for a cap)
+    below: str
+    rest: str  # what the days of the period after the run must do
+
+
+@dataclass(frozen=True)
+class PeriodTable:
+    rows: list[PeriodRow]
+    notes: list[str]  # the account's notes: a plan that could not be made (the days paced), months not split
+
+
+def figure_value(value: float | None, unit: str) -> str:
+    """A period figure's amount in its unit: a share in %, kWh and kgCO2 whole."""
+    if value is None:
+        return "-"
+    if unit == "share":
+        return fmt_number(100 * value, ".1f") + " %"
+    return f"{fmt_number(value, ',.0f')} {unit}"
+
+
+def _required(figure: PeriodFigure) -> str:
+    if figure.kind == "emission_cap":
+        return f"at most {figure_value(figure.required, figure.unit)}"
+    if figure.maximum is not None:
+        low = figure_value(figure.required, figure.unit).removesuffix(f" {figure.unit}")
+        return f"{low} to {figure_value(figure.maximum, figure.unit)}"
+    return f"at least {figure_value(figure.required, figure.unit)}"
+
+
+def period_table(run: ScenarioRun) -> PeriodTable | None:
+    """The run's targets and contract volumes over their periods (:attr:`ScenarioRun.period_figures`); ``None``
+    when the site has none over a day, month, year or date range."""
+    if not run.period_figures and not run.account_notes:
+        return None
+    rows = [
+        PeriodRow(
+            item=f.item,
+            period=f.period,
+            required=_required(f),
+            achieved=figure_value(f.achieved, f.unit),
+            met=f.met,
+            days=f"{f.days_run} of {f.days_in_period}",
+            above=str(f.days_above),
+            below=str(f.days_below),
+            rest=f.rest_of_period or "",
+        )
+        for f in run.period_figures
+    ]
+    return PeriodTable(rows, [str(n) for n in run.account_notes])
+
+
+def period_lines(run: ScenarioRun) -> list[str]:
+    """One line per target or contract volume over its period, for the command line: ``green_share over 2026
+    (3 of 365 days): achieved 58.2 %, required at least 60.0 %: NOT MET; 1 day(s) above its planned share, 2
+    below; the other 362 days need ...``; then the account's notes."""
+    table = period_table(run)
+    if table is None:
+        return []
+    lines = []
+    for row in table.rows:
+        state = "met" if row.met else "NOT MET"
+        text = (
+            f"{row.item} over {row.period} ({row.days} days): achieved {row.achieved}, required {row.required}: "
+            f"{state}; {row.above} day(s) at their planned share or better, {row.below} below"
+        )
+        lines.append(text + (f"; {row.rest}" if row.rest else ""))
+    return lines + [f"note: {n}" for n in table.notes]
+
+
+# --- the carbon account ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunCarbon:
+    """A run's carbon ledger (:func:`scenarios.ledger.ledger_from_run`) and, when the site has its own carbon
+    account (``site.carbon``), the zero-carbon status of each calendar year the run covers.
+
+    Without an account the ledger still gives scope 1 and both scope 2 totals, with the default factor set
+    (the national set of the latest year not after the run's) and no certificates or offsets; no status is
+    judged, since the site has stated no standard to judge it by.
+    """
+
+    ledger: Ledger
+    account: bool
+    statuses: tuple[ZeroCarbonStatus, ...]
+
+    @classmethod
+    def of(cls, run: ScenarioRun, site: Any) -> RunCarbon:
+        """The carbon of ``run`` of ``site`` (a :class:`~scenarios.site.Site`)."""
+        ledger = ledger_from_run(run, site)
+        account = getattr(site, "carbon", None) is not None
+        return cls(ledger, account, tuple(ledger.statuses()) if account else ())
+
+    def totals(self) -> LedgerTotals:
+        """The ledger's totals over the run (restatements included)."""
+        return self.ledger.totals()
+
+    def factor_sets(self) -> list[tuple[str, str]]:
+        """(id, source) of every factor set the entries use (restatements' new sets included), in order."""
+        seen: dict[str, str] = {}
+        for entry in self.ledger.entries:
+            seen.setdefault(entry.factor_set.id, entry.factor_set.source)
+        return list(seen.items())
+
+
+def tco2(kgco2: float | None) -> str:
+    """An amount in kgCO2 shown in tCO2 at 0.001 (1 kg)."""
+    return "-" if kgco2 is None else fmt_number(kgco2 / KG_PER_T, ",.3f")
+
+
+def money(value: float | None) -> str:
+    """An amount of money at 0.01."""
+    return "-" if value is None else fmt_number(value, ",.2f")
+
+
+@dataclass(frozen=True)
+class PurchaseRow:
+    """One line of a closing purchase: what, how much (whole certificates or credits), price and cost."""
+
+    kind: str  # "GEC" or "offset"
+    quote: str
+    quantity: str  # "220 MWh" (219.4 needed)
+    price: str
+    cost: str
+    closes: str  # tCO2
+    months: str
+
+
+@dataclass(frozen=True)
+class StatusView:
+    """A year's zero-carbon status as shown."""
+
+    year: int
+    standard: str
+    met: bool
+    headline: str  # "2026: zero-carbon status NOT MET under ... (covers 3 of the 365 days)"
+    net: str  # tCO2
+    reasons: list[str]
+    notes: list[str]
+    purchase_cost: str
+    purchase_closes: bool
+    purchase: list[PurchaseRow]
+    purchase_reasons: list[str]
+    retirements: list[str]  # "gec-2026-01: retire 22 MWh"
+
+
+@dataclass(frozen=True)
+class CarbonTable:
+    """The carbon account of a run: totals by scope (tCO2 unless stated) and each year's status."""
+
+    account: bool
+    factor_sets: list[str]  # "CN/2023/published: <source>"
+    rows: list[tuple[str, int, str, str]]  # label, indent, value, unit
+    statuses: list[StatusView]
+    notes: list[str]
+
+
+def _status_view(status: ZeroCarbonStatus, currency: str) -> StatusView:
+    state = "met" if status.met else "NOT MET"
+    covers = (
+        f" (covers {status.days_covered} of the {status.days_in_year} days)"
+        if status.days_covered < status.days_in_year
+        else ""
+    )
+    purchase = status.purchase
+    rows = [
+        PurchaseRow(
+            kind="GEC" if item.kind == "gec" else "offset",
+            quote=item.quote_id,
+            quantity=f"{item.whole_units:,} {item.unit} ({fmt_number(item.quantity, ',.3f')} needed)",
+            price=f"{money(item.price_cny_per_unit)} {currency}/{item.unit}",
+            cost=money(item.cost_cny),
+            closes=tco2(item.kgco2),
+            months=", ".join(item.months),
+        )
+        for item in purchase.items
+    ]
+    return StatusView(
+        year=status.year,
+        standard=status.standard,
+        met=status.met,
+        headline=f"{status.year}: zero-carbon status {state} under {status.standard}{covers}",
+        net=tco2(status.net_kgco2),
+        reasons=[r.message for r in status.reasons],
+        notes=list(status.notes),
+        purchase_cost=money(purchase.cost_cny),
+        purchase_closes=purchase.closes_gap,
+        purchase=rows,
+        purchase_reasons=list(purchase.reasons)
+        + ([f"{tco2(purchase.unclosed_kgco2)} tCO2 stay open"] if purchase.unclosed_kgco2 > 0 else []),
+        retirements=[f"{r.lot_id}: retire {r.whole_units:,} {r.unit}" for r in status.retirements],
+    )
+
+
+def carbon_table(carbon: RunCarbon, currency: str) -> CarbonTable:
+    """The run's ledger totals (scope 1 by fuel; scope 2 location-based and market-based, both always, by source;
+    green contracts; certificates and offsets retired; net) and each year's zero-carbon status."""
+    t = carbon.totals()
+    rows: list[tuple[str, int, str, str]] = [("scope 1", 0, tco2(t.scope1_kgco2), "tCO2")]
+    rows += [(fuel.replace("_", " "), 1, tco2(v), "tCO2") for fuel, v in t.scope1_kgco2_by_fuel.items()]
+    rows.append(("scope 2, location-based", 0, tco2(t.scope2_location_kgco2), "tCO2"))
+    rows += [(source, 1, tco2(v), "tCO2") for source, v in t.scope2_location_kgco2_by_source.items()]
+    rows.append(("scope 2, market-based before certificates", 0, tco2(t.scope2_market_kgco2), "tCO2"))
+    rows += [(source, 1, tco2(v), "tCO2") for source, v in t.scope2_market_kgco2_by_source.items()]
+    rows += [
+        ("grid import", 0, fmt_number(t.import_kwh, ",.0f"), "kWh"),
+        ("green contracts", 1, fmt_number(t.green_contract_kwh, ",.0f"), "kWh"),
+        ("PV used on site", 0, fmt_number(t.pv_self_used_kwh, ",.0f"), "kWh"),
+        ("certificates retired", 0, fmt_number(t.certificates_mwh, ",.3f"), "MWh"),
+        ("emissions they avoid", 1, tco2(t.certificates_kgco2), "tCO2"),
+        ("their cost", 1, money(t.certificates_cost_cny), currency),
+        ("scope 2, market-based after certificates", 0, tco2(t.scope2_market_after_certificates_kgco2), "tCO2"),
+        ("offsets retired", 0, fmt_number(t.offsets_tco2, ",.3f"), "tCO2"),
+        ("their cost", 1, money(t.offsets_cost_cny), currency),
+        ("net emissions", 0, tco2(t.net_kgco2), "tCO2"),
+    ]
+    notes = []
+    if not carbon.account:
+        notes.append(
+            "the site has no carbon account (site.carbon): emissions with the default factor set, no certificates "
+            "or offsets, no zero-carbon status"
+        )
+    return CarbonTable(
+        account=carbon.account,
+        factor_sets=[f"{set_id}: {source}" for set_id, source in carbon.factor_sets()],
+        rows=rows,
+        statuses=[_status_view(s, currency) for s in carbon.statuses],
+        notes=notes,
+    )
+
+
+def carbon_lines(carbon: RunCarbon, currency: str) -> list[str]:
+    """The carbon status for the command line, one line per calendar year (one line without an account): net
+    tCO2, scope 2 both ways, the status with its first reason, the closing purchase and its cost."""
+    table = carbon_table(carbon, currency)
+    t = carbon.totals()
+    scopes = (
+        f"scope 1 {tco2(t.scope1_kgco2)}, scope 2 location-based {tco2(t.scope2_location_kgco2)}, "
+        f"market-based {tco2(t.scope2_market_after_certificates_kgco2)} tCO2"
+    )
+    if not carbon.account:
+        return [f"carbon: net {tco2(t.net_kgco2)} tCO2 ({scopes}); {table.notes[0]}"]
+    lines = []
+    by_year = {y.period: y for y in carbon.ledger.by_year()}
+    for view in table.statuses:
+        year = by_year[str(view.year)]
+        text = f"carbon {view.headline}: net {view.net} tCO2"
+        if len(table.statuses) > 1:
+            text += f" ({tco2(year.scope2_location_kgco2)} / {tco2(year.scope2_market_after_certificates_kgco2)} "
+            text += "tCO2 scope 2 location / market-based)"
+        else:
+            text += f" ({scopes})"
+        if view.reasons:
+            text += f"; {view.reasons[0]}"
+        if not view.met:
+            bought = "; ".join(f"{p.quantity.split(' (')[0]} {p.kind} at {p.quote}" for p in view.purchase)
+            text += f"; closing purchase {view.purchase_cost} {currency}" + (f" ({bought})" if bought else "")
+            if not view.purchase_closes:
+                text += ", which does not close the gap: " + "; ".join(view.purchase_reasons)
+        lines.append(text)
+    return lines

@@ -17,9 +17,13 @@ on/off, starts, ice mode, units on   ``.on``, ``.start``, ``.starts``, ``.ice_mo
                                      roles ``compressor_on``/``compressor_start``
 anything else                                                                               0.0001
 **KPIs and summary tables**
-money                                ``_cny``, ``cost:<component>``                         0.01
-emissions, energies, gas             ``_kgco2``, ``_kwh``, ``_nm3``                         0.001
+money, prices per MWh or tCO2        ``_cny``, ``cost:<component>``, ``_cny_per_mwh``,      0.01
+                                     ``_cny_per_tco2``
+emissions, energies, gas, heat       ``_kgco2``, ``_tco2``, ``_kwh``, ``_mwh``, ``_nm3``,   0.001
+                                     ``_gj``
 powers                               ``_kw``                                                0.001
+emission factors                     ``_kgco2_per_kwh``, ``_kgco2_per_nm3``,                0.000001
+                                     ``_kgco2_per_gj``, ``_kgco2_per_kg``
 fractions, MIP gap                   ``_frac``                                              0.000001
 hours, starts, seconds               ``_h``, ``_starts``, ``_seconds``                      0.001
 ===================================  =====================================================  ==============
@@ -77,6 +81,8 @@ MONEY = Precision("money", 2)
 """Money: CNY."""
 KPI_FRACTION = Precision("KPI fraction", 6)
 """A fraction in a KPI or summary table (a share, a MIP gap)."""
+FACTOR = Precision("emission factor", 6)
+"""An emission factor: kgCO2/kWh, kgCO2/Nm3, kgCO2/GJ, kgCO2/kg (published to 4 decimals; kept finer)."""
 DEFAULT_SCHEDULE = Precision("unknown", 4)
 """A schedule column of no known unit."""
 
@@ -103,11 +109,20 @@ SCHEDULE_SUFFIXES: tuple[tuple[str, Precision], ...] = (
 """Unit suffixes of schedule columns, the longest that ends with another first."""
 
 KPI_SUFFIXES: tuple[tuple[str, Precision], ...] = (
+    ("_kgco2_per_kwh", FACTOR),
+    ("_kgco2_per_nm3", FACTOR),
+    ("_kgco2_per_gj", FACTOR),
+    ("_kgco2_per_kg", FACTOR),
     ("_cny_per_kwh", PRICE),
     ("_cny_per_kw_month", MONEY),
+    ("_cny_per_mwh", MONEY),
+    ("_cny_per_tco2", MONEY),
     ("_cny", MONEY),
     ("_kgco2", AMOUNT),
+    ("_tco2", AMOUNT),
+    ("_mwh", AMOUNT),
     ("_kwh", AMOUNT),
+    ("_gj", AMOUNT),
     ("_kw", RATE),
     ("_nm3", AMOUNT),
     ("_frac", KPI_FRACTION),
@@ -267,3 +282,21 @@ def rounded_kpis(kpis: BaseModel | Mapping[str, Any]) -> dict[str, Any]:
         else:
             out[name] = round_kpi_value(name, value)
     return out
+
+
+def rounded_record(value: Any, name: str = "") -> Any:
+    """A nested record as written (a ledger's totals, a zero-carbon status, a period figure's dump): every number
+    at the precision of the name it is held under (:func:`kpi_precision`); a mapping under a name with a unit
+    (``scope1_kgco2_by_fuel``) is a set of amounts in that unit, any other mapping a record whose keys name its
+    fields; lists take the name they are under; numbers under a name of unknown unit (factor values, counts) and
+    text stay as they are. Why: a record mixes units, so each number is rounded by its own field's name."""
+    if isinstance(value, BaseModel):
+        value = value.model_dump()
+    if isinstance(value, Mapping):
+        if name and kpi_precision(name) is not None:
+            return {str(k): rounded_record(v, name) for k, v in value.items()}
+        return {str(k): rounded_record(v, str(k)) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [rounded_record(v, name) for v in value]
+    precision = kpi_precision(name) if name else None
+    return value if precision is None else round_number(value, precision, tiny_to_zero=True)

@@ -34,7 +34,7 @@ from tests.browser import headless_command, missing, require_chromium
 
 MAX_REPORT_BYTES = 300_000  # a report without the library: about 60 kB for the two days of the tiny scenario
 LIBRARY_BYTES = len(get_plotlyjs().encode("utf-8"))  # about 4.8 MB
-WINDOW = (1200, 1600)
+WINDOW = (1200, 2400)  # the KPIs and the saving split above the charts take about 900 px
 CHART_TOP = 300  # below the title lines
 MIN_CHART_PIXELS = 15_000  # strongly coloured pixels of the drawn dispatch chart
 

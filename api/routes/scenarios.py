@@ -13,9 +13,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.auth import ApiKey
 from api.deps import SettingsDep, SlotsDep
 from api.errors import ProblemInputError, solver_busy
-from api.schemas import error_responses
+from api.schemas import RunCarbonOut, error_responses
 from api.solver_process import SolverBusyError, call_off_loop, run_in_child
 from api.what_if import ScenarioRequestError, check_scenario, run_scenario_text
+from optimizer.baseline_state import BaselineShortfall
+from optimizer.kpis import Savings
+from scenarios.period_account import PeriodFigure
 
 log = logging.getLogger("api")
 router = APIRouter(prefix="/v1/scenarios", tags=["scenarios"])
@@ -53,6 +56,13 @@ class ScenarioRunBody(BaseModel):
     )
 
 
+class PeriodFigureOut(PeriodFigure):
+    """A target or contract volume over one period of the run against its requirement."""
+
+    days_planned: int | None = Field(None, description="Days of the period held to the period plan's share.")
+    days_paced: int | None = Field(None, description="Days that paced the period (no period plan).")
+
+
 class VariantRunOut(BaseModel):
     """One variant's run (the CLI's kpis.json for it)."""
 
@@ -65,9 +75,38 @@ class VariantRunOut(BaseModel):
     last_period: str
     steps: int
     fallback_periods: list[str] = Field(description="Periods answered with the rule-based fallback schedule.")
-    saving_cny: float | None = Field(description="Rule-based energy cost minus the optimised one, over the run.")
+    saving_cny: float | None = Field(
+        description="Rule-based energy cost minus the optimised one, over the run; null when the baseline leaves "
+        "demand unmet (see saving_label)."
+    )
+    baseline_feasible: bool = Field(
+        True, description="False when the rule-based baseline leaves demand unmet: no saving is stated against it."
+    )
+    saving_label: str | None = Field(
+        None, description="'baseline infeasible: <what is unmet>' when no saving is stated, else null."
+    )
+    baseline_shortfalls: list[BaselineShortfall] = Field(
+        default_factory=list, description="What the rule-based baseline leaves unmet over the run, per bus."
+    )
+    savings: Savings | None = Field(
+        None,
+        description="The saving split by cost group (energy, demand_charge, gas, certificates, other: they add up to "
+        "saving_cny), the carbon cost apart, per day, the demand charge per month billed and the annualised estimate.",
+    )
     kpis: dict[str, Any]
     baseline_kpis: dict[str, Any]
+    period_figures: list[PeriodFigureOut] = Field(
+        default_factory=list,
+        description="Targets and contract volumes over a day, month, year or date range: each period's figure "
+        "against its requirement, the days above and below their share, what the rest of the period must do.",
+    )
+    period_notes: list[str] = Field(default_factory=list, description="How the run planned those periods.")
+    carbon: RunCarbonOut | None = Field(
+        None,
+        description="The run's carbon ledger over the site's carbon account (an empty ISO 14068-1 account if none): "
+        "totals (scope 1 by fuel, scope 2 both ways, green contracts, certificates, offsets, net) and each year's "
+        "zero-carbon status with the least-cost closing purchase.",
+    )
     run_seconds: float
     days: list[dict[str, Any]] = Field(description="Per period: status, costs, saving, gap, solve time.")
 
@@ -79,7 +118,9 @@ class ScenarioRunOut(BaseModel):
 
 @router.post("/run", responses=error_responses(413, 422, 500, 503, 504))
 async def run_scenario(body: ScenarioRunBody, settings: SettingsDep, slots: SlotsDep, _: ApiKey) -> ScenarioRunOut:
-    """Runs the scenario's variants day by day (as ``dispatch run``/``compare`` do) and returns KPIs per variant.
+    """Runs the scenario's variants day by day (as ``dispatch run``/``compare`` do) and returns per variant the KPIs,
+    the saving split by cost group (none against a baseline that leaves demand unmet), the targets and contract
+    volumes over their periods, and the carbon ledger's totals and zero-carbon status.
 
     The run is bounded by the server (steps, solver limits) and killed after ``max_scenario_seconds`` (504)."""
     text = body.scenario if isinstance(body.scenario, str) else json.dumps(body.scenario, indent=1)
