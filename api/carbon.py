@@ -285,8 +285,15 @@ def example() -> dict[str, Any]:
         }
     )
     days = [
-        AccountDay(dt.date(2026, 7, 1), 480.0, 480.0, 1920.0, gas_nm3=288.0, fuel_source="readings"),
-        AccountDay(dt.date(2026, 7, 2), 0.0, 0.0, 2400.0, gas_nm3=240.0, fuel_source="plan"),
+        AccountDay(
+            day=dt.date(2026, 7, 1),
+            pv_available_kwh=480.0,
+            pv_output_kwh=480.0,
+            import_kwh=1920.0,
+            gas_nm3=288.0,
+            fuel_source="readings",
+        ),
+        AccountDay(day=dt.date(2026, 7, 2), import_kwh=2400.0, gas_nm3=240.0, fuel_source="plan"),
     ]
     return ledger_out(1, 2026, carbon, days).model_dump(mode="json")
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 import pandas as pd
 
 from optimizer.dispatch import ColumnInfo
 from scenarios.meters import ValuesKind
+from scenarios.period_account import DayMeasures
 from scenarios.rolling import Period
 
 Origin = Literal[
@@ -51,8 +52,8 @@ AccountSource = Literal["readings", "plan", "mixed"]
 both (the plan where a reading is missing)."""
 
 
-@dataclass(frozen=True)
-class AccountDay:
+@dataclass(frozen=True, kw_only=True)
+class AccountDay(DayMeasures):
     """One local day of a site's account: the energy totals that targets and contract volumes over a month, a year
     or a date range count (``Targets.so_far`` is the sum over the period to date), and the fuels the carbon ledger
     counts (``GET /v1/sites/{id}/carbon`` builds its day entries from these rows).
@@ -70,14 +71,6 @@ class AccountDay:
     """
 
     day: dt.date
-    pv_available_kwh: float = 0.0
-    pv_output_kwh: float = 0.0
-    import_kwh: float = 0.0
-    export_kwh: float = 0.0
-    green_kwh: float = 0.0
-    contracts_kwh: dict[str, float] = field(default_factory=dict)
-    emissions_location_kgco2: float = 0.0
-    emissions_market_kgco2: float = 0.0
     source: AccountSource = "readings"
     detail: str = ""
     recorded_at: dt.datetime | None = None

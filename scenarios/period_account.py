@@ -95,9 +95,10 @@ def period_label(over: Over, day: dt.date) -> str | None:
     return label if first <= day < after else None
 
 
-@dataclass
+@dataclass(frozen=True, kw_only=True)
 class DayMeasures:
-    """What one day contributed to the account (energy [kWh], emissions [kgCO2])."""
+    """What one day contributed to the account of targets and volumes over a period (energy [kWh], emissions
+    [kgCO2]); the EMS service's daily account rows (:class:`scenarios.ems_data.DayShare`) extend it."""
 
     pv_available_kwh: float = 0.0
     pv_output_kwh: float = 0.0
@@ -190,7 +191,7 @@ def measures_by_day(schedule: pd.DataFrame, ctx: BuildContext, contracts: Sequen
     return out
 
 
-class AccountDay(BaseModel):
+class DayShare(BaseModel):
     """One day of one item in the account: what the plan gave it and what the day did."""
 
     date: dt.date
@@ -227,7 +228,7 @@ class PeriodAccount:
         self.settings = settings or PeriodPlanSettings()
         self.items = period_items(site)
         self.progress: dict[tuple[str, str], TargetProgress] = {}
-        self.days: list[AccountDay] = []
+        self.days: list[DayShare] = []
         self.allocation: dict[dt.date, DayMeasures] = {}
         self.notes: list[str] = []
         self.run_dates: list[dt.date] = []
@@ -396,7 +397,7 @@ class PeriodAccount:
             key = (item.key, label)
             self.progress[key] = _add(self.progress.get(key, TargetProgress()), done)
             self.days.append(
-                AccountDay(
+                DayShare(
                     date=day,
                     item=item.key,
                     period=label,
@@ -421,7 +422,7 @@ class PeriodAccount:
                 out.append(self._figure(item, label, rows))
         return out
 
-    def _figure(self, item: Item, label: str, rows: list[AccountDay]) -> PeriodFigure:
+    def _figure(self, item: Item, label: str, rows: list[DayShare]) -> PeriodFigure:
         totals = DayMeasures(**self.progress[(item.key, label)].model_dump(exclude={"since"}))
         achieved = totals.value(item) or 0.0
         days_in = self._days_in_period(item, label)

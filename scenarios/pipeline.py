@@ -36,7 +36,7 @@ from scenarios.errors import ScenarioError
 from scenarios.inputs import Inputs
 from scenarios.kpis import combine_kpis
 from scenarios.loader import Case
-from scenarios.period_account import AccountDay, PeriodAccount, PeriodFigure
+from scenarios.period_account import DayShare, PeriodAccount, PeriodFigure
 from scenarios.rolling import Period, carried_state, make_periods, new_month_state
 from scenarios.spec import HorizonSpec
 
@@ -195,7 +195,7 @@ class ScenarioRun:
     sweep: str | None = None
     parameters: dict[str, Any] = field(default_factory=dict)
     period_figures: list[PeriodFigure] = field(default_factory=list)
-    account_days: list[AccountDay] = field(default_factory=list)
+    account_days: list[DayShare] = field(default_factory=list)
     account_notes: list[str] = field(default_factory=list)
 
     @property
