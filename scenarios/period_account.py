@@ -444,7 +444,8 @@ class PeriodAccount:
                 )
         else:
             spec = self.site.asset(item.asset or "")
-            required, unit, at_least = spec.min_energy_kwh * covered, "kWh", True
+            # a contract with only a maximum: a day did its share when it took at most what the plan gave it
+            required, unit, at_least = spec.min_energy_kwh * covered, "kWh", spec.min_energy_kwh > 0
             maximum = None if spec.max_energy_kwh is None else spec.max_energy_kwh * covered
             met = achieved >= required - 1e-3 and (maximum is None or achieved <= maximum + 1e-3)
             if days_rest > 0:
