@@ -6,7 +6,7 @@ plan closes the days before it from readings and the plan in force, appending a 
 after late readings gets a new row; the latest counts). A site with a carbon account (``Site.carbon``) has its days
 kept from January 1; a site with targets or contract volumes over a month, a year or a date range over those
 periods; any other site keeps none. :func:`site_ledger` turns the year's latest rows into one
-:class:`~scenarios.ledger.DayActivity` each (:meth:`~scenarios.ledger.DayActivity.from_account_day`) and builds the
+:class:`~scenarios.ledger_activity.DayActivity` each (``DayActivity.from_account_day``) and builds the
 :class:`~scenarios.ledger.Ledger` over the site's account (an empty ISO 14068-1 account without one), so every
 allocation rule of the ledger holds (each lot at most once in total, earliest expiry first...). ``factors=``
 restates the year with another bundled set (:meth:`~scenarios.ledger.Ledger.restate`): the response shows the
@@ -36,19 +36,12 @@ from api.schemas import CarbonLedgerOut, CarbonPeriodsOut, CarbonTotalsOut, Ledg
 from scenarios.carbon import CarbonAccount, GecLot
 from scenarios.emission_factors import FactorLibrary, FactorSet, bundled_library
 from scenarios.ems_data import AccountDay
-from scenarios.ledger import (
-    KG_PER_T,
-    KWH_PER_MWH,
-    DayActivity,
-    FactorSetRef,
-    Ledger,
-    LedgerEntry,
-    ZeroCarbonStatus,
-    ledger_from_run,
-    totals_of,
-)
+from scenarios.ledger import Ledger, ledger_from_run
+from scenarios.ledger_activity import DayActivity
+from scenarios.ledger_entries import KG_PER_T, KWH_PER_MWH, FactorSetRef, LedgerEntry, totals_of
 from scenarios.rounding import AMOUNT, KPI_FRACTION, MONEY, Precision, round_number
 from scenarios.site import Site
+from scenarios.zero_carbon import ZeroCarbonStatus
 
 NO_ACCOUNT_NOTE = (
     "no carbon account on the site (site.carbon): the ledger runs over an empty ISO 14068-1 account (no "
@@ -138,7 +131,7 @@ def _lot_uses(
 def _totals(
     entries: Sequence[LedgerEntry], label: str, account: CarbonAccount, residual: Callable[[LedgerEntry], float]
 ) -> CarbonTotalsOut:
-    """The totals of ``entries`` (:func:`scenarios.ledger.totals_of`) with net tCO2 and the lots used, rounded."""
+    """The totals of ``entries`` (:func:`scenarios.ledger_entries.totals_of`), net tCO2 and the lots used, rounded."""
     totals = totals_of(entries, label)
     certificates, offsets = _lot_uses([e for e in entries if e.kind == "day"], account, residual)
     record = totals.model_dump() | {

@@ -198,7 +198,12 @@ def store(
                 created_at=stored.created_at,
             ),
             plan_kind=plan_kind,
-            sources={name: SourceOut(origin=s.origin, as_of=s.as_of, detail=s.detail) for name, s in sources.items()},
+            sources={
+                name: SourceOut(
+                    origin=s.origin, as_of=s.as_of, detail=s.detail, quantiles=getattr(s, "quantiles", None)
+                )
+                for name, s in sources.items()
+            },
             period_account=period_account(planned, sources),
             columns=columns,
             report_metadata=finite_json(schedule_metadata(result, problem.currency)),

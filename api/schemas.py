@@ -12,8 +12,9 @@ from optimizer.kpis import BaselineKpis, Kpis, Savings, savings
 from scenarios.ems import DispatchRequest, HorizonRequest
 from scenarios.ems_data import Origin
 from scenarios.kpis import written_savings, written_shortfall
-from scenarios.ledger import FactorSetRef, LedgerTotals, ZeroCarbonStatus
+from scenarios.ledger_entries import FactorSetRef, LedgerTotals
 from scenarios.site import Site
+from scenarios.zero_carbon import ZeroCarbonStatus
 
 ApiStatus = Literal["optimal", "feasible", "relaxed", "fallback"]
 
@@ -112,6 +113,12 @@ class SourceOut(BaseModel):
     origin: Origin
     as_of: dt.datetime | None = Field(None, description="The reading's time, or the forecast's issue time.")
     detail: str = ""
+    quantiles: dict[str, list[float]] | None = Field(
+        None,
+        description="A forecast made by the service: its quantiles per step of the plan, 'p10', 'p50', 'p90' "
+        "(in the input's unit; 10 % of outcomes should fall below p10), for planning under uncertainty; null when "
+        "none could be made (see docs/forecasting.md).",
+    )
 
 
 class PeriodAccountOut(BaseModel):
@@ -186,9 +193,9 @@ class ScheduleOut(BaseModel):
     )
     savings: Savings | None = Field(
         None,
-        description="The saving split by cost group (energy, demand_charge, gas, certificates, other: they add up to "
-        "saving_cny, each to 0.01), the carbon cost apart, per day, the demand charge per month billed and the "
-        "annualised estimate.",
+        description="The saving split by cost group (energy, demand_charge, gas, heat, certificates, other: they "
+        "add up to saving_cny, each to 0.01), the carbon cost apart, per day, the demand charge per month billed "
+        "and the annualised estimate.",
     )
     solver: dict[str, Any]
     provenance: Provenance

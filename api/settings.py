@@ -59,7 +59,7 @@ class Settings(BaseSettings):
     require_measured_state: bool = Field(
         False, description="Refuse (422) a plan whose initial state comes neither from the request nor a reading."
     )
-    history_days: int = Field(28, ge=7, le=400, description="Days of readings the load forecast reads [days].")
+    history_days: int = Field(120, ge=7, le=400, description="Days of readings the load forecast reads [days].")
 
     @field_validator("api_keys", "plugins", mode="before")
     @classmethod

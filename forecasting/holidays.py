@@ -1,10 +1,14 @@
 """Holiday calendars: which days a factory stops, and which weekend days it works.
 
 China moves working days around its public holidays (调休): a Saturday or
-Sunday next to a holiday block becomes a working day. The bundled table
-``data/holidays_cn.csv`` lists the State Council's official holiday days and
-adjusted working days for 2018-2026 (see ``data/SOURCES.md``); outside these
-years only weekends count, and :meth:`HolidayCalendar.covers` says so.
+Sunday next to a holiday block becomes a working day. :func:`china_calendar`
+takes the State Council's holiday days and adjusted (in-lieu) working days from
+the maintained package ``chinese-calendar`` (``chinese_calendar``, updated each
+November when the next year's notice is published; 1.11.0 covers 2004-2026).
+The hand-transcribed table ``data/holidays_cn.csv`` (2018-2026, see
+``data/SOURCES.md``) is only a fallback for years the installed package does not
+cover (an old install) or when the package cannot be imported; outside both
+only weekends count, and :meth:`HolidayCalendar.covers` says so.
 
 A calendar is a parameter of the load forecast: data from another country (the
 steel-plant benchmark is Korean) get their own calendar, and a plant's own
@@ -39,6 +43,8 @@ class HolidayCalendar:
         (e.g. weekends only, or a list that covers the data).
     weekend : frozenset of int
         Weekdays off (Monday = 0); Saturday and Sunday by default.
+    source : str
+        Where the dates come from, per range of years (for reports; empty when built from lists).
     """
 
     name: str
@@ -46,6 +52,7 @@ class HolidayCalendar:
     working_days: frozenset[dt.date] = frozenset()
     years: tuple[int, int] | None = None
     weekend: frozenset[int] = field(default_factory=lambda: frozenset({5, 6}))
+    source: str = ""
 
     def is_off(self, day: dt.date) -> bool:
         """True on a public holiday or an ordinary weekend day that is not an adjusted working day."""
@@ -74,6 +81,7 @@ class HolidayCalendar:
             working_days=self.working_days - extra,
             years=self.years,
             weekend=self.weekend,
+            source=self.source,
         )
 
 
@@ -97,20 +105,59 @@ def weekends_only() -> HolidayCalendar:
     return HolidayCalendar(name="weekends only")
 
 
-@cache
-def china_calendar() -> HolidayCalendar:
-    """Official public holidays and adjusted working days of mainland China, 2018-2026."""
+def _china_table() -> tuple[dict[dt.date, str], tuple[int, int]]:
+    """The bundled table: date -> "holiday" or "working_day", and its first and last year."""
     with resources.files("forecasting.data").joinpath("holidays_cn.csv").open(encoding="utf-8") as handle:
         table = pd.read_csv(handle, dtype=str)
-    dates = pd.to_datetime(table["date"]).dt.date
+    stamps = pd.to_datetime(table["date"])
     kinds = table["kind"].str.strip()
     unknown = sorted(set(kinds) - {"holiday", "working_day"})
     if unknown:
         raise ValueError(f"holidays_cn.csv: unknown kind(s) {unknown}")
-    years = pd.to_datetime(table["date"]).dt.year
+    days = dict(zip(stamps.dt.date, kinds, strict=True))
+    return days, (int(stamps.dt.year.min()), int(stamps.dt.year.max()))
+
+
+def _china_package() -> tuple[dict[dt.date, str], tuple[int, int], str] | None:
+    """``chinese-calendar``'s days (date -> kind), its years and version; None when it cannot be imported."""
+    try:
+        import chinese_calendar
+        from chinese_calendar import constants
+    except ImportError:
+        return None
+    holidays, workdays = constants.holidays, constants.workdays
+    years = (min(holidays).year, max(holidays).year)  # the package's own range (chinese_calendar.utils)
+    days = {d: "holiday" for d in holidays} | {d: "working_day" for d in workdays}
+    version = getattr(chinese_calendar, "__version__", "?")
+    return days, years, version
+
+
+@cache
+def china_calendar() -> HolidayCalendar:
+    """Official public holidays and adjusted working days of mainland China.
+
+    From the maintained package ``chinese-calendar`` for the years it covers (2004-2026 in 1.11.0); the bundled
+    table ``data/holidays_cn.csv`` (2018-2026) fills only years the installed package lacks (or all of them if it
+    cannot be imported). ``years`` is the span covered by either; ``source`` says which range came from where.
+    """
+    table, table_years = _china_table()
+    package = _china_package()
+    if package is None:
+        days, years = table, table_years
+        source = f"bundled table holidays_cn.csv {table_years[0]}-{table_years[1]} (chinese-calendar not installed)"
+    else:
+        package_days, package_years, version = package
+        fallback = {d: k for d, k in table.items() if not package_years[0] <= d.year <= package_years[1]}
+        days = package_days | fallback
+        years = (min(package_years[0], table_years[0]), max(package_years[1], table_years[1]))
+        source = f"chinese-calendar {version} {package_years[0]}-{package_years[1]}"
+        fallback_years = sorted({d.year for d in fallback})
+        if fallback_years:
+            source += f"; bundled table holidays_cn.csv {fallback_years[0]}-{fallback_years[-1]}"
     return HolidayCalendar(
         name="China (State Council)",
-        off_days=frozenset(dates[kinds == "holiday"]),
-        working_days=frozenset(dates[kinds == "working_day"]),
-        years=(int(years.min()), int(years.max())),
+        off_days=frozenset(d for d, kind in days.items() if kind == "holiday"),
+        working_days=frozenset(d for d, kind in days.items() if kind == "working_day"),
+        years=years,
+        source=source,
     )

@@ -14,15 +14,16 @@ stated against a baseline that has any.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from optimizer.assets import REGISTRY
-from optimizer.assets.base import BuildContext
+from optimizer.assets.base import AssetSpec, BuildContext
 from optimizer.baseline_state import BUS_UNITS, BaselineShortfall, BaselineState
-from optimizer.buses import ELECTRICITY
+from optimizer.buses import ELECTRICITY, HEAT, bus_quantity, is_heat_bus
 
 SHORTFALL_TOLERANCE = 1e-6
 """A step's bus imbalance below this [kW, kW_th or m3/min] is rounding, not a shortfall."""
@@ -36,11 +37,22 @@ class BaselineRun(NamedTuple):
     shortfalls: list[BaselineShortfall]
 
 
+def baseline_sequence(assets: Sequence[AssetSpec]) -> list[AssetSpec]:
+    """The assets in the order their rules run (:meth:`optimizer.assets.AssetType.baseline_position`; ties keep
+    the problem's order)."""
+    return sorted(assets, key=lambda a: REGISTRY[a.kind].baseline_position(a, assets))
+
+
 def run_baseline(ctx: BuildContext) -> BaselineRun:
-    """The baseline schedule with the same columns as the optimised one, its warnings and its shortfalls."""
+    """The baseline schedule with the same columns as the optimised one, its warnings and its shortfalls.
+
+    The build's fixed data (prices, demands, a heat pump's COP from its level's temperature) start the schedule,
+    so a rule reads what the model was built with; each rule writes its own columns.
+    """
     problem = ctx.problem
     state = BaselineState(horizon=problem.horizon)
-    for spec in sorted(problem.assets, key=lambda a: REGISTRY[a.kind].baseline_order):
+    state.columns.update({c: np.array(f.component, dtype=float) for c, f in ctx.flows.items() if f.is_data})
+    for spec in baseline_sequence(problem.assets):
         REGISTRY[spec.kind].baseline(spec, state)
     columns = {c: state.columns.get(c, np.zeros(problem.horizon.n_steps)) for c in ctx.flows}
     schedule = pd.DataFrame(columns, index=problem.horizon.index)
@@ -67,7 +79,7 @@ def baseline_shortfalls(schedule: pd.DataFrame, ctx: BuildContext) -> list[Basel
     found: list[BaselineShortfall] = []
     for bus, terms in ctx.bus_terms.items():
         net = sum(sign * schedule[column].to_numpy() for column, sign in terms)  # supplies - draws
-        rate_unit, unit, per_rate_hour = BUS_UNITS.get(bus, BUS_UNITS[ELECTRICITY])
+        rate_unit, unit, per_rate_hour = BUS_UNITS.get(bus, BUS_UNITS[HEAT if is_heat_bus(bus) else ELECTRICITY])
         cases = [("unmet", np.maximum(-net, 0.0), [c for c, sign in terms if sign < 0])]
         if bus == ELECTRICITY:
             cases.append(("surplus", np.maximum(net, 0.0), [c for c, sign in terms if sign > 0]))
@@ -81,7 +93,7 @@ def baseline_shortfalls(schedule: pd.DataFrame, ctx: BuildContext) -> list[Basel
                 BaselineShortfall(
                     bus=bus,
                     kind=kind,  # type: ignore[arg-type]
-                    quantity=bus.replace("_", " "),
+                    quantity=bus_quantity(bus),
                     assets=list(dict.fromkeys(assets)),
                     amount=float(short[steps].sum() * dt_h * per_rate_hour),
                     unit=unit,

@@ -63,7 +63,7 @@ import pyomo.environ as pyo
 from pydantic import BaseModel, Field
 from pyomo.repn import generate_standard_repn
 
-from optimizer.buses import COMPRESSED_AIR, COOLING, ELECTRICITY, HEAT, ICE
+from optimizer.buses import COMPRESSED_AIR, COOLING, ELECTRICITY, HEAT, ICE, is_heat_bus
 from optimizer.model import BuiltModel, build_model
 from optimizer.problem import DispatchProblem
 from optimizer.solve import SolveOptions, solve_model
@@ -94,8 +94,19 @@ BUS_UNITS: dict[str, str] = {
     ICE: "kW_th",
     COMPRESSED_AIR: "m3/min",
 }
-"""Unit of each bus's balance rows (:mod:`optimizer.buses`)."""
+"""Unit of each bus's balance rows (:mod:`optimizer.buses`); heat at a named level (``heat_steam``) is kW_th too."""
 _THERMAL_BUSES = {HEAT, COOLING, ICE}
+
+
+def bus_unit(bus: str) -> str | None:
+    """The unit of ``bus``'s balance rows (:data:`BUS_UNITS`; kW_th for every heat level)."""
+    return BUS_UNITS.get(bus) or ("kW_th" if is_heat_bus(bus) else None)
+
+
+def _thermal(bus: str) -> bool:
+    return bus in _THERMAL_BUSES or is_heat_bus(bus)
+
+
 _SUFFIX_UNITS = (
     ("_m3_per_min", "m3/min"),
     ("_nm3_per_h", "Nm3/h"),
@@ -202,6 +213,14 @@ _DEFINITIONS = frozenset(
         "power_from_segments",
         "flow_from_loaded_share",
         "power_from_loaded_share",
+        "cycling_distance_above",
+        "cycling_distance_below",
+        "cycling_loss_steep",
+        "cycling_loss_flat",
+        "cycling_loss_below_steep",
+        "cycling_loss_below_flat",
+        "cycling_distance_exact_above",
+        "cycling_distance_exact_below",
         "heat_from_power",
         "dump_within_recovered",
         # conversions
@@ -318,7 +337,7 @@ class _Naming:
         self.specs = {spec.name: spec for spec in built.problem.assets}
         self.column_of = {id(f.component): c for c, f in self.ctx.flows.items() if not f.is_data}
         self.bus_of = {c: bus for bus, terms in self.ctx.bus_terms.items() for c, _ in terms}
-        self.thermal_assets = {c.partition(".")[0] for c, bus in self.bus_of.items() if bus in _THERMAL_BUSES}
+        self.thermal_assets = {c.partition(".")[0] for c, bus in self.bus_of.items() if _thermal(bus)}
 
     def _asset(self, component: Any) -> str | None:
         block = component.parent_block()
@@ -329,7 +348,7 @@ class _Naming:
         component = var.parent_component()
         column = self.column_of.get(id(component))
         if column in self.bus_of:
-            return BUS_UNITS.get(self.bus_of[column])
+            return bus_unit(self.bus_of[column])
         name = component.local_name
         unit = next((u for suffix, u in _SUFFIX_UNITS if name.endswith(suffix)), None)
         if unit in ("kW", "kWh") and self._asset(component) in self.thermal_assets:
@@ -347,7 +366,7 @@ class _Naming:
         bus = local.removesuffix("_balance")
         if asset is None and local.endswith("_balance") and bus in self.ctx.bus_terms:
             kind: Kind = "balance"
-            unit = BUS_UNITS.get(bus)
+            unit = bus_unit(bus)
         else:
             kind = "definition" if local in _DEFINITIONS else "limit"
             unit = _ROW_UNITS.get(local) or next(

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from optimizer.assets.base import BuildContext
 from optimizer.assets.cold_storage import COOLING_DEMAND, COOLING_ELECTRICITY, COOLING_PRODUCTION
+from optimizer.assets.commitment import UNIT_START
 from optimizer.assets.compressors import COMPRESSOR_ON, COMPRESSOR_START, DUMPED_HEAT, RECOVERED_HEAT
 from optimizer.assets.green_contract import GreenContractSpec
 from optimizer.assets.grid import GREEN_PURCHASE, GRID_EXPORT, GRID_IMPORT
@@ -26,16 +27,17 @@ NON_CASH_COMPONENTS = ("carbon", "penalty")
 
 # --- cost groups: the one place where cost components are read as a saving's parts ---------------------------------
 
-ENERGY, DEMAND_CHARGE, GAS, CERTIFICATES, OTHER, CARBON, PENALTY = (
+ENERGY, DEMAND_CHARGE, GAS, HEAT, CERTIFICATES, OTHER, CARBON, PENALTY = (
     "energy",
     "demand_charge",
     "gas",
+    "heat",
     "certificates",
     "other",
     "carbon",
     "penalty",
 )
-MONEY_GROUPS = (ENERGY, DEMAND_CHARGE, GAS, CERTIFICATES, OTHER)
+MONEY_GROUPS = (ENERGY, DEMAND_CHARGE, GAS, HEAT, CERTIFICATES, OTHER)
 """The groups of money paid; they add up to ``Kpis.energy_cost_cny``."""
 COST_GROUPS = (*MONEY_GROUPS, CARBON, PENALTY)
 """Every group: money paid, then the internal carbon cost and the targets' penalties (not paid)."""
@@ -45,10 +47,11 @@ COMPONENT_GROUPS: dict[str, str] = {
     "green_contract": ENERGY,  # a PPA's energy price; a certificate's premium is moved to CERTIFICATES
     "demand_charge": DEMAND_CHARGE,
     "gas": GAS,
+    "heat": HEAT,  # purchased heat or steam
     "carbon": CARBON,
     "penalty": PENALTY,
 }
-"""Cost component (``CostTerm.component``) -> group; any other component (purchased heat, battery wear, start-ups,
+"""Cost component (``CostTerm.component``) -> group; any other component (battery wear, start-ups,
 a green contract's take-or-pay, a plug-in's) is money paid under ``other``."""
 
 
@@ -198,6 +201,26 @@ def gas_displaced_nm3(schedule: pd.DataFrame, ctx: BuildContext) -> float | None
     return used_kwh / heat_kwh_per_nm3
 
 
+START_ROLES = (UNIT_START, COMPRESSOR_START)
+"""Roles of start counts per step: switched units' ``<name>.starts`` (boilers, heat pumps...) and compressors'."""
+
+
+def unit_starts_by_asset(schedule: pd.DataFrame, ctx: BuildContext) -> dict[str, float] | None:
+    """Starts over the horizon per asset with a start count (a group's units together); None without any.
+
+    A day of a rolling run is one horizon, so a run's days give the starts per unit per day. Rounded to 1e-6:
+    start counts are whole at any integral on/off schedule, the rest is solver round-off.
+    """
+    columns = [c for role in START_ROLES for c in ctx.role_columns(role)]
+    if not columns:
+        return None
+    totals: dict[str, float] = {}
+    for column in columns:
+        asset = column.rpartition(".")[0] or column
+        totals[asset] = totals.get(asset, 0.0) + float(schedule[column].sum())
+    return {asset: round(total, 6) + 0.0 for asset, total in totals.items()}
+
+
 class TargetShortfall(BaseModel):
     """How far a target was missed (0 when met), in the target's unit."""
 
@@ -239,6 +262,11 @@ class Kpis(BaseModel):
     )
     compressor_running_h: float | None = Field(None, description="Hours on, summed over compressors [h].")
     compressor_starts: float | None = Field(None, description="Starts, summed over compressors.")
+    unit_starts_by_asset: dict[str, float] | None = Field(
+        None,
+        description="Starts per switched unit over the horizon (boilers, heat pumps, compressors; a group's units "
+        "together): per day in a rolling run, summed over a run's days; None without any unit with starts.",
+    )
     recovered_heat_kwh: float | None = Field(None, description="Heat recovered from compressors [kWh_th].")
     dumped_heat_kwh: float | None = Field(None, description="Recovered heat wasted through the bypass [kWh_th].")
     emissions_location_kgco2_by_source: dict[str, float] = Field(
@@ -256,8 +284,8 @@ class Kpis(BaseModel):
     cost_cny_by_group: dict[str, float] = Field(
         default_factory=dict,
         description="Costs by group [CNY]: energy (grid energy net of export revenue, PPA energy), demand_charge, "
-        "gas, certificates (green-certificate premiums), other (purchased heat, wear, start-ups...): money paid, "
-        "adding up to energy_cost_cny; then carbon (internal carbon cost) and penalty, which are not paid.",
+        "gas, heat (purchased heat or steam), certificates (green-certificate premiums), other (wear, start-ups...): "
+        "money paid, adding up to energy_cost_cny; then carbon (internal carbon cost) and penalty, which are not paid.",
     )
     horizon_h_by_month: dict[str, float] = Field(
         default_factory=dict,
@@ -306,7 +334,7 @@ class Savings(BaseModel):
     total_cny: float | None = Field(None, description="Baseline money paid minus the plan's [CNY].")
     by_group_cny: dict[str, float] | None = Field(
         None,
-        description="The saving per group of money paid: energy, demand_charge, gas, certificates, other; they "
+        description="The saving per group of money paid: energy, demand_charge, gas, heat, certificates, other; they "
         "add up to total_cny [CNY].",
     )
     carbon_cny: float | None = Field(
@@ -417,6 +445,7 @@ def compute_kpis(schedule: pd.DataFrame, ctx: BuildContext) -> Kpis:
         cooling_shifted_from_peak_kwh=cooling_shifted_from_peak_kwh(schedule, ctx),
         compressor_running_h=optional_role_total(schedule, ctx, COMPRESSOR_ON),
         compressor_starts=optional_role_total(schedule, ctx, COMPRESSOR_START, per_hour=False),
+        unit_starts_by_asset=unit_starts_by_asset(schedule, ctx),
         recovered_heat_kwh=optional_role_total(schedule, ctx, RECOVERED_HEAT),
         dumped_heat_kwh=optional_role_total(schedule, ctx, DUMPED_HEAT),
         emissions_location_kgco2_by_source=emissions_by_source_kgco2(schedule, ctx, "location"),

@@ -12,7 +12,9 @@ outside the asset's registry entry guesses by field name.
   end-of-period target stays the first period's (its end target, or its
   initial level), so a store is not ratcheted up day after day.
 - :class:`CommitmentState`: units on/off at the last step (a group's count),
-  and for how long (min up/down times hold across midnight).
+  and for how long (min up/down times hold across midnight); for a unit with
+  ramp limits also its output at the last step (a boiler's ramp holds across
+  midnight).
 - :class:`MonthPeakState`: the month-to-date peak import, reset at a new month.
 - :class:`WindowEnergyState`: the energy still owed by an energy window (a
   flexible load's, a fleet's) that goes on after the period, e.g. one across
@@ -92,25 +94,35 @@ class LevelState:
 
 @dataclass(frozen=True)
 class CommitmentState:
-    """Switched units: ``<name>.on`` (units running) at the last step and the time spent in that state."""
+    """Switched units: ``<name>.on`` (units running) at the last step and the time spent in that state; with
+    ``output``, also ``<name>.<output>`` at the last step into the spec field ``initial_output`` (the start of
+    the next period's ramp limits), whether or not the unit has an ``on`` column."""
 
     on: str = "on"
     groups: bool = False  # the spec has units and initial_units_on
+    output: str | None = None  # column suffix of the unit's output, e.g. "heat_kw"
+    initial_output: str | None = None  # spec field the last output carries into, e.g. "initial_heat_kw"
 
     @property
     def fields(self) -> tuple[str, ...]:
         group = ("initial_units_on",) if self.groups else ()
-        return ("initial_on", *group, "initial_minutes_in_state")
+        output = (self.initial_output,) if self.initial_output else ()
+        return ("initial_on", *group, "initial_minutes_in_state", *output)
 
     def capacities(self, spec: Any) -> dict[str, float]:
         return {}
 
     def carry(self, spec: Any, schedule: pd.DataFrame, ctx: CarryContext) -> dict[str, Any]:
+        state: dict[str, Any] = {}
+        if self.output and self.initial_output:
+            last = _last(schedule, f"{spec.name}.{self.output}")
+            if last is not None:
+                state[self.initial_output] = round(max(last, 0.0), 6)  # solver round-off below 0 or in 1e-9
         column = f"{spec.name}.{self.on}"
         if column not in schedule.columns or schedule.empty:
-            return {}
+            return state
         on = np.rint(schedule[column].to_numpy())
-        state: dict[str, Any] = {"initial_on": bool(on[-1] > 0)}
+        state["initial_on"] = bool(on[-1] > 0)
         units = getattr(spec, "units", 1)
         if units > 1:
             state["initial_units_on"] = int(on[-1])

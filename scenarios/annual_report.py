@@ -26,7 +26,6 @@ false``) is one row, counted in the month it starts.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,7 +34,8 @@ import pandas as pd
 
 from optimizer.baseline_state import INFEASIBLE_BASELINE
 from scenarios.annual_workbook import Block, Sheet, write_workbook
-from scenarios.ledger import KG_PER_T, LedgerTotals
+from scenarios.ledger_activity import period_dates
+from scenarios.ledger_entries import KG_PER_T, LedgerTotals
 from scenarios.outputs import account_table, period_payload
 from scenarios.pipeline import ScenarioRun
 from scenarios.report_figures import figure_html, monthly_figures
@@ -91,14 +91,6 @@ LEDGER_COLUMNS = (
 """The ledger's figures in the daily table (``scope2_market_kgco2``: before certificates)."""
 
 
-def _period_dates(label: str) -> list[dt.date]:
-    """The local dates of a run period's label (``2026-07-15`` or ``2026-07-15..2026-07-21``)."""
-    first, _, last = label.partition("..")
-    start = dt.date.fromisoformat(first)
-    end = dt.date.fromisoformat(last) if last else start
-    return [start + dt.timedelta(days=k) for k in range((end - start).days + 1)]
-
-
 def _shares(row: dict[str, Any]) -> dict[str, float | None]:
     """PV self-consumption = PV used on site / PV available; green share = (PV used on site + green contracts) /
     consumption (the optimiser's definitions), from summed energies."""
@@ -117,7 +109,7 @@ def daily_rows(run: ScenarioRun, carbon: RunCarbon) -> pd.DataFrame:
     by_day = {t.period: t for t in carbon.ledger.by_day()}
     rows = []
     for record, kpis, base in zip(run.days, run.daily_kpis, run.daily_baseline_kpis, strict=True):
-        dates = _period_dates(record.period)
+        dates = period_dates(record.period)
         ledger = [by_day[d.isoformat()] for d in dates if d.isoformat() in by_day]
         row: dict[str, Any] = {
             "date": record.period,
@@ -342,7 +334,7 @@ def render_annual_html(
     daily = daily_rows(run, carbon) if daily is None else daily
     months = monthly_rows(daily)
     total = total_row(daily)
-    years = sorted({d.year for label in daily["date"] for d in _period_dates(str(label))})
+    years = sorted({d.year for label in daily["date"] for d in period_dates(str(label))})
     span = str(years[0]) if len(years) == 1 else f"{years[0]}-{years[-1]}"
     ledger_total = carbon.ledger.by_year()
     return render_page(

@@ -154,7 +154,7 @@ class FillRules:
 
     max_state_age: dt.timedelta = dt.timedelta(minutes=60)
     require_measured_state: bool = False
-    history_days: int = 28
+    history_days: int = 120  # the load model's lookback: 15 days of a type (weekends) need ~120 days
 
 
 def site_step(period: Period) -> pd.Timedelta:

@@ -27,10 +27,18 @@ API reads it from its database), in this order per item (the first that has it w
   carbon account keeps from January 1 for its carbon ledger.
 
 Every missing input is listed in one :class:`~optimizer.errors.ProblemError`.
+
+**Quantiles.** A forecast the service makes also carries its P10/P50/P90 per step
+(:class:`ForecastSource` ``quantiles``, the response's ``sources.<input>.quantiles``), for planning under
+uncertainty: the load model's from back-casts of the same history (``forecasting.forecast_load(...,
+quantiles=...)``); PV's when the site has readings of the PV input over the history window, from the errors
+of pvlib on the weather forecasts stored for those days (the clear sky where none was) against the readings
+(``forecasting.quantiles.fit_pv_quantiles``); none otherwise.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from typing import Any
 
@@ -46,7 +54,83 @@ from scenarios.meters import interval_average
 from scenarios.rolling import Period
 from scenarios.site import Site
 
-__all__ = ["fill_inputs", "fill_request"]
+__all__ = ["ForecastSource", "fill_inputs", "fill_request"]
+
+QUANTILE_LEVELS: tuple[float, ...] = (0.1, 0.5, 0.9)
+"""The quantiles a forecast made by the service carries (P10, P50, P90)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class ForecastSource(Source):
+    """A :class:`Source` of a forecast made by the service, with its quantiles per step when they could be made:
+    ``{"p10": [...], "p50": [...], "p90": [...]}`` on the plan's steps, in the input's unit."""
+
+    quantiles: dict[str, list[float]] | None = dataclasses.field(default=None, compare=False, hash=False)
+
+
+def load_quantiles(site: Site, history: pd.Series, index: pd.DatetimeIndex) -> dict[str, list[float]] | None:
+    """P10/P50/P90 of the load model on ``index`` [unit of the history], or None (seasonal naive, too little)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. "only N day(s) to back-cast": the point forecast warns alone
+            frame = site.load_model.quantiles(history, index, QUANTILE_LEVELS)
+    except ValueError:
+        return None
+    return _as_lists(frame)
+
+
+def _as_lists(frame: pd.DataFrame | None) -> dict[str, list[float]] | None:
+    """The quantile columns as lists rounded to 0.001; None if any value is not finite (a slot without data)."""
+    if frame is None:
+        return None
+    columns = [c for c in frame.columns if c != "point"]
+    values = frame[columns].to_numpy(dtype=float)
+    if not np.isfinite(values).all():
+        return None
+    return {c: values[:, i].round(3).tolist() for i, c in enumerate(columns)}
+
+
+def pv_quantiles(
+    site: Site,
+    asset_name: str,
+    ref: str,
+    point_kw: np.ndarray,
+    index: pd.DatetimeIndex,
+    data: StoredData,
+    rules: FillRules,
+) -> dict[str, list[float]] | None:
+    """P10/P50/P90 [kW] of one array's forecast from its readings over the history window, or None without them.
+
+    Each past day is forecast as a plan at its start would have: pvlib on the latest weather forecast issued
+    before that day (the clear sky where none was stored); the errors against the readings, by the forecast's
+    clear-sky index, hour and season, give the quantiles (fewer than 7 metered days: none).
+    """
+    from forecasting.quantiles import fit_pv_quantiles
+
+    step = index[1] - index[0] if len(index) > 1 else pd.Timedelta(minutes=15)
+    start = pd.Timestamp(index[0])
+    history = history_on_step(data, ref, start, rules.history_days, step)
+    if history is None or history.notna().sum() < 7 * pd.Timedelta(days=1) / step:
+        return None
+    past = pd.DatetimeIndex(history.index)
+    past_clear = pd.Series(pv_forecast(site, [asset_name], None, past)[asset_name], index=past)
+    past_forecast = past_clear.copy()
+    local = past.tz_convert(index.tz)
+    for day in pd.DatetimeIndex(local.normalize().unique()):
+        in_day = (local >= day) & (local < day + pd.Timedelta(days=1))
+        stored = data.weather(day, day, day + pd.Timedelta(days=1))
+        if stored is None:
+            continue  # as a plan at that day's start would have: the clear sky
+        try:
+            past_forecast[in_day] = pv_forecast(site, [asset_name], stored.weather, past[in_day])[asset_name]
+        except ValueError:
+            continue  # a stored forecast that does not serve this day: the clear sky too
+    measured = history
+    array = next(a for a in site.pv_arrays if a.name == asset_name)
+    capacity = array.inverter_ac_kw if array.inverter_ac_kw is not None else array.dc_kwp
+    model = fit_pv_quantiles(past_forecast, measured, past_clear, capacity_kw=capacity)
+    clear_now = pd.Series(pv_forecast(site, [asset_name], None, index)[asset_name], index=index)
+    return _as_lists(model.predict(pd.Series(point_kw, index=index), clear_now, QUANTILE_LEVELS))
 
 
 def history_on_step(data: StoredData, name: str, end: pd.Timestamp, days: int, step: pd.Timedelta) -> pd.Series | None:
@@ -138,7 +222,12 @@ def fill_inputs(
                     continue
                 inputs[ref] = np.asarray(forecast, dtype=float).round(3).tolist()
                 last = pd.Timestamp(history.dropna().index[-1]) + site_step(period)
-                sources[ref] = Source("forecast:load-model", last.to_pydatetime(), f"{site.load_model.method} model")
+                sources[ref] = ForecastSource(
+                    "forecast:load-model",
+                    last.to_pydatetime(),
+                    f"{site.load_model.method} model",
+                    load_quantiles(site, history.dropna(), index),
+                )
     if pv_refs:
         stored = data.weather(plan_time, start, end)
         if stored is None:  # a forecast that stops short of the period's end in the night will do
@@ -147,10 +236,12 @@ def fill_inputs(
         values = pv_forecast(site, list(pv_refs), weather, index)
         for asset_name, ref in pv_refs.items():
             inputs[ref] = values[asset_name].tolist()
+            quantiles = pv_quantiles(site, asset_name, ref, values[asset_name], index, data, rules)
             if stored is None:
-                sources[ref] = Source("forecast:pvlib-clear-sky", None, "no weather forecast covers the period")
+                detail = "no weather forecast covers the period"
+                sources[ref] = ForecastSource("forecast:pvlib-clear-sky", None, detail, quantiles)
             else:
-                sources[ref] = Source("forecast:pvlib", stored.issued_at, stored.label)
+                sources[ref] = ForecastSource("forecast:pvlib", stored.issued_at, stored.label, quantiles)
     return inputs, sources, issues
 
 

@@ -352,11 +352,12 @@ def _fuel_columns(site: Site, columns: dict[str, Any]) -> dict[str, tuple[str, f
 
     Gas: each gas boiler's ``<name>.gas_nm3_per_h`` [Nm3/h] and any column of the plan with the gas-use role
     (:data:`optimizer.assets.heat.GAS_USE`, e.g. a plug-in's); purchased heat: each ``purchased_heat`` asset's
-    ``<name>.heat_kw`` [kW_th] (:func:`scenarios.ledger.heat_columns`). Reading series of the same names meter them.
+    ``<name>.heat_kw`` [kW_th] (:func:`scenarios.ledger_activity.heat_columns`). Reading series of the same names
+    meter them.
     Factors as the optimiser takes them (the asset's, else the site's emission factors, else the defaults)."""
     from optimizer.assets.heat import GAS_USE, NATURAL_GAS_KGCO2_PER_NM3, PURCHASED_HEAT_KGCO2_PER_GJ
     from scenarios.compile import asset_fields
-    from scenarios.ledger import heat_columns
+    from scenarios.ledger_activity import heat_columns
 
     assets = {a.name: a for a in site.assets}  # type: ignore[attr-defined]
 

@@ -44,7 +44,7 @@ import pandas as pd
 from optimizer.kpis import CARBON, MONEY_GROUPS, savings, with_shortfalls
 from scenarios.compare import comparison_table
 from scenarios.kpis import written_kpis, written_savings, written_shortfall
-from scenarios.ledger import KG_PER_T, ZeroCarbonStatus
+from scenarios.ledger_entries import KG_PER_T
 from scenarios.pipeline import DayRecord, ScenarioRun
 from scenarios.report_html import (
     PLOTLY_JS_FILE,
@@ -65,6 +65,7 @@ from scenarios.rounding import (
     rounded_record,
 )
 from scenarios.site import Site
+from scenarios.zero_carbon import ZeroCarbonStatus
 
 TableFormat = Literal["csv", "parquet"]
 
@@ -380,8 +381,9 @@ def _carbons(runs: Sequence[ScenarioRun], sites: Sequence[Site] | None) -> list[
 
 def daily_table(run: ScenarioRun) -> pd.DataFrame:
     """One row per period: status, costs (optimised and rule-based), saving with its split (:data:`SAVING_COLUMNS`;
-    blank, with ``saving_label``, against a baseline that leaves demand unmet), solve time; not rounded
-    (``days.csv`` is, with :data:`DAYS_UNITS`)."""
+    blank, with ``saving_label``, against a baseline that leaves demand unmet), solve time, starts of each unit
+    with a start count (``starts_<asset>``: boilers, heat pumps, compressors...); not rounded (``days.csv`` is, with
+    :data:`DAYS_UNITS`)."""
     rows = []
     for record, kpis, base in zip(run.days, run.daily_kpis, run.daily_baseline_kpis, strict=True):
         saving = savings(kpis, with_shortfalls(base, record.baseline_shortfalls))
@@ -404,6 +406,7 @@ def daily_table(run: ScenarioRun) -> pd.DataFrame:
                 "peak_import_kw": kpis.peak_import_kw,
                 "mip_gap": record.mip_gap,
                 "solve_seconds": record.solve_seconds,
+                **{f"starts_{asset}": n for asset, n in (kpis.unit_starts_by_asset or {}).items()},
             }
         )
     return pd.DataFrame(rows)

@@ -33,6 +33,7 @@ from markupsafe import Markup
 from plotly.subplots import make_subplots
 
 from optimizer import Kpis
+from optimizer.buses import bus_quantity, is_heat_bus
 from scenarios.pipeline import FlowInfo, ScenarioRun
 
 BAND_COLOURS = {"sharp": "rgba(214,39,40,0.16)", "peak": "rgba(255,127,14,0.13)", "valley": "rgba(44,160,44,0.11)"}
@@ -181,7 +182,7 @@ def bus_figure(run: ScenarioRun, bus: str, window: pd.DatetimeIndex) -> go.Figur
     if not columns or len(window) == 0:
         return None
     data = run.schedule.loc[window, columns]
-    title, unit = BUS_TITLES.get(bus, (bus.replace("_", " ").capitalize(), ""))
+    title, unit = BUS_TITLES.get(bus, (bus_quantity(bus).capitalize(), "kW_th" if is_heat_bus(bus) else ""))
     price_column = next((c for c in run.schedule.columns if c.endswith(".import_price_cny_per_kwh")), None)
     with_price = bus == "electricity" and price_column is not None
     fig = make_subplots(specs=[[{"secondary_y": with_price}]])

@@ -35,9 +35,11 @@ from optimizer import Kpis
 from optimizer.baseline_state import INFEASIBLE_BASELINE
 from optimizer.kpis import MONEY_GROUPS, savings, with_shortfalls
 from scenarios.compare import ANNUALISED_NOTE, KPI_ROWS, SAVING_ROWS, SCALING_ROWS, comparison_table
-from scenarios.ledger import KG_PER_T, Ledger, LedgerTotals, ZeroCarbonStatus, ledger_from_run
+from scenarios.ledger import Ledger, ledger_from_run
+from scenarios.ledger_entries import KG_PER_T, LedgerTotals
 from scenarios.period_account import PeriodFigure
 from scenarios.pipeline import ScenarioRun
+from scenarios.zero_carbon import ZeroCarbonStatus
 
 
 @dataclass(frozen=True)

@@ -87,22 +87,27 @@ class LoadModel(_Strict):
     """How the site's loads are forecast from metered history (``forecasting.forecast_load``).
 
     ``profile``: a profile per day type (workday, Saturday, day off, holiday) from recent days of the same
-    type, on mainland China's official holiday calendar plus the plant's own ``shutdown_days``, scaled by the
-    recent level. ``seasonal_naive``: the same time one week earlier.
+    type, on mainland China's official holiday calendar (``chinese-calendar``) plus the plant's own
+    ``shutdown_days``, read at a per-slot quantile moved by the recent level. The defaults are
+    ``forecasting.load.ProfileSettings``'s, chosen out of sample (docs/forecasting.md). ``seasonal_naive``: the
+    same time one week earlier.
     """
 
     method: Literal["profile", "seasonal_naive"] = Field("profile", description="Forecast method.")
-    n_days: int = Field(6, ge=1, le=60, description="Profile: days of the same type averaged per profile.")
-    lookback_days: int = Field(42, ge=1, le=400, description="Profile: only days this recent count first [days].")
+    n_days: int = Field(15, ge=1, le=60, description="Profile: days of the same type in the per-slot median.")
+    lookback_days: int = Field(120, ge=1, le=400, description="Profile: only days this recent count first [days].")
     statistic: Literal["median", "mean"] = Field("median", description="Profile: per-slot statistic.")
     level_days: int = Field(2, ge=0, le=30, description="Profile: recent days of the same type in the level ratio.")
-    level_weight: Fraction = Field(0.5, description="Profile: share of the recent-level ratio applied.")
+    level_weight: Fraction = Field(0.0, description="Profile: share of the recent-level ratio applied (0: off).")
+    rank_weight: Fraction = Field(
+        0.3,
+        description="Profile: how far the day before's rank within its own profile days moves the per-slot quantile "
+        "from the median (forecasting.load.ProfileSettings; 0: the median).",
+    )
     separate_saturday: bool = Field(True, description="Profile: Saturdays get their own profile.")
     shutdown_days: list[dt.date] = Field(default_factory=list, description="The plant's own days off.")
 
-    def forecast(self, history: Any, index: Any) -> Any:
-        """The forecast of ``history`` (a tz-aware Series of average power) on ``index``."""
-        from forecasting import forecast_load
+    def _arguments(self) -> dict[str, Any]:
         from forecasting.holidays import china_calendar
         from forecasting.load import ProfileSettings
 
@@ -112,10 +117,32 @@ class LoadModel(_Strict):
             statistic=self.statistic,
             level_days=self.level_days,
             level_weight=self.level_weight,
+            rank_weight=self.rank_weight,
             separate_saturday=self.separate_saturday,
         )
         calendar = china_calendar().with_off_days(self.shutdown_days) if self.shutdown_days else None
-        return forecast_load(history, index, calendar=calendar, method=self.method, settings=settings)
+        return {"calendar": calendar, "settings": settings}
+
+    def forecast(self, history: Any, index: Any, quantile: float | None = None) -> Any:
+        """The forecast of ``history`` (a tz-aware Series of average power) on ``index``; with ``quantile`` (in
+        (0, 1)) that quantile of it instead (``forecasting.forecast_load(..., quantiles=...)``, profile only)."""
+        from forecasting import forecast_load
+        from forecasting.quantiles import quantile_label
+
+        if quantile is None:
+            return forecast_load(history, index, method=self.method, **self._arguments())
+        if self.method != "profile":
+            raise ValueError(f"quantile {quantile} needs load_model.method 'profile', not {self.method!r}")
+        frame = forecast_load(history, index, quantiles=(quantile,), **self._arguments())
+        return frame[quantile_label(quantile)]
+
+    def quantiles(self, history: Any, index: Any, levels: tuple[float, ...] = (0.1, 0.5, 0.9)) -> Any:
+        """``point`` and one column per level (``p10`` ...) on ``index``, or None for ``seasonal_naive``."""
+        from forecasting import forecast_load
+
+        if self.method != "profile":
+            return None
+        return forecast_load(history, index, quantiles=levels, **self._arguments())
 
 
 def check_tz(value: str) -> str:

@@ -95,6 +95,24 @@ class WeatherPvInput(_Scaled):
     typical_year: bool | None = Field(
         None, description="Re-date a typical year to the run's dates; default: true for EPW files."
     )
+    quantile: float | None = Field(
+        None,
+        gt=0.0,
+        lt=1.0,
+        description="Use this quantile of the PV forecast (0.1: P10) instead of the point forecast; needs measured.",
+    )
+    measured: str | None = Field(
+        None,
+        description="With quantile: CSV of the arrays' metered output before the run (first column: interval "
+        "starts; measured_column [kW]), against which the same weather source's forecast is scored.",
+    )
+    measured_column: str = Field("pv_kw", description="Column of measured with the metered PV output [kW].")
+
+    @model_validator(mode="after")
+    def _quantile_needs_measured(self) -> WeatherPvInput:
+        if self.quantile is not None and self.measured is None:
+            raise ValueError("quantile needs measured: the metered PV output its errors are learnt from")
+        return self
 
 
 class LoadHistoryInput(_Scaled):
@@ -105,6 +123,12 @@ class LoadHistoryInput(_Scaled):
     time_column: str | None = Field(None, description="Column with the timestamps; default: the first column.")
     time_label: Literal["start", "end"] = "start"
     tz: str | None = Field(None, description="Time zone of timestamps without an offset; default: the site's.")
+    quantile: float | None = Field(
+        None,
+        gt=0.0,
+        lt=1.0,
+        description="Use this quantile of the load forecast (0.9: P90) instead of the point forecast.",
+    )
 
 
 class SumInput(_Scaled):

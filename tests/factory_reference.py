@@ -130,7 +130,7 @@ def factory_problem(date: dt.date = DEFAULT_DATE, days: int = 1) -> DispatchProb
             charge_power_kw=500.0,
             discharge_power_kw=500.0,
             initial_soc_frac=0.30,
-            degradation_cost_cny_per_kwh=0.02,
+            degradation_cost_cny_per_kwh=0.062,  # LFP_THROUGHPUT_COST_CNY_PER_KWH, as the scenario file
         ),
         GreenContractSpec(
             name="green_certificates",
@@ -145,7 +145,15 @@ def factory_problem(date: dt.date = DEFAULT_DATE, days: int = 1) -> DispatchProb
             name="ice_tank", medium="ice", capacity_kwh=3000.0, charge_power_kw=400.0, discharge_power_kw=600.0
         ),
         AirDemandSpec(name="compressed_air", flow_m3_per_min=air_m3_per_min),
-        CompressorSpec(name="compressors_lu", units=2, rated_flow_m3_per_min=24.0, control="load_unload", **unit),
+        CompressorSpec(
+            name="compressors_lu",
+            units=2,
+            rated_flow_m3_per_min=24.0,
+            control="load_unload",
+            cycle_loss_s=15.0,
+            storage_m3=30.0,
+            **unit,
+        ),
         CompressorSpec(name="compressors_vsd", units=2, rated_flow_m3_per_min=20.0, control="vsd", **unit),
         AirReceiverSpec(name="air_receiver", capacity_m3=30.0),
         HeatDemandSpec(name="workshop_heat", heat_kw=heat_kw),

@@ -392,6 +392,7 @@ def test_a_scenario_run_carries_its_savings_period_figures_and_carbon(client: Te
         "energy": 230.0,
         "demand_charge": 0.0,
         "gas": 0.0,
+        "heat": 0.0,
         "certificates": 0.0,
         "other": 0.0,
     }

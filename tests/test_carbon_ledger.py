@@ -18,16 +18,9 @@ from pydantic import ValidationError
 from optimizer import Kpis
 from scenarios.carbon import CarbonAccount, ZeroCarbonStandard
 from scenarios.emission_factors import BUNDLED, Factor, FactorLibrary, FactorOverrides, FactorSet, bundled_library
-from scenarios.ledger import (
-    CertificateRetirement,
-    DayActivity,
-    Ledger,
-    LedgerSnapshot,
-    activities_from_schedule,
-    activity_from_kpis,
-    heat_columns,
-    ledger_from_run,
-)
+from scenarios.ledger import Ledger, LedgerSnapshot, ledger_from_run
+from scenarios.ledger_activity import DayActivity, activities_from_schedule, activity_from_kpis, heat_columns
+from scenarios.ledger_entries import CertificateRetirement
 from scenarios.loader import load_scenario
 from scenarios.pipeline import run_case, with_dates
 from scenarios.site import Site

@@ -172,10 +172,11 @@ def test_unavailable_during_min_up_is_rejected() -> None:
 
 
 def test_vsd_default_curve_at_half_flow() -> None:
-    # Default curve: the line through (0.2, 0.25) and (1, 1): power_frac = 0.0625 + 0.9375 * flow_frac.
-    # Flow 5 of 10 m3/min: 0.0625 + 0.46875 = 0.53125 of 60 kW = 31.875 kW.
+    # Default curve (CAGI shape, power_curve.DEFAULT_VSD_CURVE): (0, 0.13), (0.6, 0.58), (1, 1), so
+    # power_frac = 0.13 + 0.75 * flow_frac up to 60 % flow. Flow 5 of 10 m3/min: 0.13 + 0.375 = 0.505 of
+    # 60 kW = 30.3 kW (the former default line through (0.2, 0.25) and (1, 1) gave 31.875 kW).
     result = solve(problem(1, 1.0, unit(control="vsd"), demand(5.0)))
-    assert result.schedule["c1.power_kw"].iloc[0] == pytest.approx(31.875)
+    assert result.schedule["c1.power_kw"].iloc[0] == pytest.approx(30.3)
     assert "c1.loaded_frac" not in result.schedule
 
 

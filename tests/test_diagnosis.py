@@ -51,7 +51,11 @@ def battery(**kwargs: object) -> BatterySpec:
 
 
 def compressor(name: str, control: str = "load_unload") -> CompressorSpec:
-    return CompressorSpec(name=name, rated_flow_m3_per_min=10.0, specific_power_kw_per_m3_per_min=6.0, control=control)
+    # A VSD on one straight segment (an equality): the diagnosis's amounts stay exact to the last digits.
+    curve = [(0.2, 0.25), (1.0, 1.0)] if control == "vsd" else None
+    return CompressorSpec(
+        name=name, rated_flow_m3_per_min=10.0, specific_power_kw_per_m3_per_min=6.0, control=control, power_curve=curve
+    )
 
 
 def feasible(p: DispatchProblem) -> bool:
@@ -77,7 +81,7 @@ def named(violations: list[Violation]) -> list[tuple[str, int | None]]:
     [
         # 15 m3/min needs both units: 12 * 2 + 4.8 * 15 = 96 kW.
         ("load_unload", 96.0),
-        # 60 * (0.9375 * 15 / 10 + 0.0625 * 2) = 91.875 kW.
+        # VSD on the line through (0.2, 0.25) and (1, 1): 60 * (0.9375 * 15 / 10 + 0.0625 * 2) = 91.875 kW.
         ("vsd", 91.875),
     ],
 )

@@ -93,7 +93,7 @@ def test_the_saving_splits_by_cost_group_and_the_groups_add_up(tmp_path: Path) -
     assert run.kpis.energy_cost_cny == pytest.approx(7_724.0)
     assert saving.total_cny == pytest.approx(4_248.0) and run.saving_cny == pytest.approx(4_248.0)
     assert saving.by_group_cny == pytest.approx(
-        {"energy": 432.0, "demand_charge": 4_080.0, "gas": -324.0, "certificates": 60.0, "other": 0.0}
+        {"energy": 432.0, "demand_charge": 4_080.0, "gas": -324.0, "heat": 0.0, "certificates": 60.0, "other": 0.0}
     )
     assert sum(saving.by_group_cny.values()) == pytest.approx(saving.total_cny)  # 432 + 4,080 - 324 + 60 + 0
     assert saving.carbon_cny == pytest.approx(-16.32)  # apart: not money paid
@@ -114,7 +114,7 @@ def test_a_short_run_scales_the_demand_charge_per_month_billed_not_per_day(tmp_p
     assert demand == pytest.approx([4_080.0, 0.0])  # billed once, on day 1
     assert saving.total_cny == pytest.approx(4_416.0)  # 4,080 + 336
     assert saving.by_group_cny == pytest.approx(
-        {"energy": 864.0, "demand_charge": 4_080.0, "gas": -648.0, "certificates": 120.0, "other": 0.0}
+        {"energy": 864.0, "demand_charge": 4_080.0, "gas": -648.0, "heat": 0.0, "certificates": 120.0, "other": 0.0}
     )
     assert (saving.days, saving.months_billed) == (pytest.approx(2.0), 1)
     assert saving.per_day_cny == pytest.approx(168.0)
@@ -143,8 +143,9 @@ def test_the_groups_add_up_to_the_saving_on_a_shipped_example() -> None:
         assert sum(groups[g] for g in MONEY_GROUPS) == pytest.approx(kpis.energy_cost_cny, abs=1e-6)
         assert groups["carbon"] == pytest.approx(kpis.cost_cny_by_component.get("carbon", 0.0))
         assert {cost_group(c) for c in kpis.cost_cny_by_component} <= {*MONEY_GROUPS, "carbon", "penalty"}
-    # purchased heat and start-ups are money paid under "other"; the certificate premium under "certificates"
-    assert cost_group("heat") == "other" and cost_group("start_up") == "other"
+    # purchased heat is its own group; start-ups are money paid under "other"; the certificate premium under
+    # "certificates"
+    assert cost_group("heat") == "heat" and cost_group("start_up") == "other"
     assert run.baseline_kpis.cost_cny_by_group["certificates"] > 0
 
 

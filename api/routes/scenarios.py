@@ -90,8 +90,9 @@ class VariantRunOut(BaseModel):
     )
     savings: Savings | None = Field(
         None,
-        description="The saving split by cost group (energy, demand_charge, gas, certificates, other: they add up to "
-        "saving_cny), the carbon cost apart, per day, the demand charge per month billed and the annualised estimate.",
+        description="The saving split by cost group (energy, demand_charge, gas, heat, certificates, other: they "
+        "add up to saving_cny), the carbon cost apart, per day, the demand charge per month billed and the "
+        "annualised estimate.",
     )
     kpis: dict[str, Any]
     baseline_kpis: dict[str, Any]

@@ -7,7 +7,7 @@ entry in :data:`REGISTRY` (or :func:`register_asset_kind` from outside the packa
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +18,7 @@ from optimizer.assets.battery import BatterySpec, baseline_battery, build_batter
 from optimizer.assets.entry import kind_entry
 from optimizer.assets.green_contract import GreenContractSpec, baseline_green_contract, build_green_contract
 from optimizer.assets.grid import GridSpec, baseline_grid, build_grid
+from optimizer.assets.heat_levels import heat_supply_rank
 from optimizer.assets.load import LoadSpec, baseline_load, build_load
 from optimizer.assets.pv import PvSpec, baseline_pv, build_pv
 from optimizer.baseline_state import BaselineState
@@ -31,6 +32,9 @@ class AssetType:
     ``build_order``: assets that others reference (the grid) are built first.
     ``baseline_order``: sources and loads first, storage next, then the grid
     takes the remainder, then contracts reclassify the grid's import.
+    ``baseline_rank``: where one asset of the kind runs in the baseline, from the
+    problem's assets, instead of ``baseline_order`` (heat supplies: level by level
+    from the coldest, :func:`optimizer.assets.heat_levels.heat_supply_rank`).
     ``state``: what carries from one period to the next (and which fields a
     measured initial state may set), see :mod:`optimizer.state`.
     ``emission_defaults``: site-wide emission factor -> the spec fields it is
@@ -43,8 +47,13 @@ class AssetType:
     baseline: Callable[[Any, BaselineState], None]
     build_order: int = 1
     baseline_order: float = 0
+    baseline_rank: Callable[[Any, Sequence[Any]], float] | None = None
     state: tuple[StateRule, ...] = ()
     emission_defaults: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def baseline_position(self, spec: Any, assets: Sequence[Any]) -> float:
+        """Where ``spec`` runs in the baseline among ``assets``: its rank, else the kind's order."""
+        return self.baseline_order if self.baseline_rank is None else self.baseline_rank(spec, assets)
 
     @property
     def state_fields(self) -> tuple[str, ...]:
@@ -107,9 +116,18 @@ REGISTRY: dict[str, AssetType] = {
     "green_contract": AssetType(
         GreenContractSpec, build_green_contract, baseline_green_contract, build_order=2, baseline_order=4
     ),
-    # Heat bus baseline: demand, then recovered heat (compressors, 1), heat pump, boilers, purchased heat.
+    # Heat baseline: demands, then recovered heat (compressors, 1) and idle tanks (1), then level by level from the
+    # coldest (heat_supply_rank, within [1.5, 2)): heat pumps, boilers, purchased heat, exchangers into the level.
+    "heat_levels": AssetType(heat.HeatLevelsSpec, heat.build_heat_levels, heat.baseline_heat_levels),
     "heat_demand": AssetType(heat.HeatDemandSpec, heat.build_heat_demand, heat.baseline_heat_demand),
-    "heat_pump": AssetType(heat.HeatPumpSpec, heat.build_heat_pump, heat.baseline_heat_pump, baseline_order=1.5),
+    "heat_pump": AssetType(
+        heat.HeatPumpSpec,
+        heat.build_heat_pump,
+        heat.baseline_heat_pump,
+        baseline_order=1.5,
+        baseline_rank=heat_supply_rank(0.0),
+        state=(_UNITS,),
+    ),
     "heat_tank": AssetType(
         heat.HeatTankSpec, heat.build_heat_tank, heat.baseline_heat_tank, baseline_order=1, state=(_STORE,)
     ),
@@ -118,6 +136,8 @@ REGISTRY: dict[str, AssetType] = {
         heat.build_gas_boiler,
         heat.baseline_gas_boiler,
         baseline_order=2,
+        baseline_rank=heat_supply_rank(0.25),
+        state=(CommitmentState(output="heat_kw", initial_output="initial_heat_kw"),),
         emission_defaults=GAS_FACTORS,
     ),
     "purchased_heat": AssetType(
@@ -125,7 +145,15 @@ REGISTRY: dict[str, AssetType] = {
         heat.build_purchased_heat,
         heat.baseline_purchased_heat,
         baseline_order=3,
+        baseline_rank=heat_supply_rank(0.5),
         emission_defaults=HEAT_FACTORS,
+    ),
+    "heat_exchanger": AssetType(
+        heat.HeatExchangerSpec,
+        heat.build_heat_exchanger,
+        heat.baseline_heat_exchanger,
+        baseline_order=1.5,
+        baseline_rank=heat_supply_rank(0.75, field="to_level"),
     ),
     "energy_window_load": AssetType(
         flexible_load.EnergyWindowLoadSpec,

@@ -6,7 +6,7 @@ Asset kinds (each a spec, a builder and a baseline rule):
 - ``chiller``: an electric chiller. Chilled-water output ``cooling_kw[t]`` goes to
   the cooling bus; with an ice-making mode, ice output ``ice_kw[t]`` goes to the
   *ice* bus (:data:`ICE`). Electricity drawn from the electricity bus:
-  ``power_kw = cooling_kw / chilled_water_cop + ice_kw / ice_cop``. Ice mode runs
+  ``power_kw = cooling_kw / cop[t] + ice_kw / ice_cop[t]``. Ice mode runs
   at a lower COP and a derated capacity ``cooling_capacity_kw * (1 - ice_capacity_derate_frac)``;
 - ``cold_tank``: a chilled-water or ice store with the shared level balance
   (levels at interval ends), standing loss, charge/discharge limits and an end level.
@@ -18,6 +18,29 @@ directly, so it gets its own bus whose only supply is chillers in ice mode and
 whose only sink is ice tanks. The generic bus balance then says "ice made =
 ice stored" without any special rule; with no ice tank in the problem the
 balance forces ice output to 0 (and the ice-mode binaries are fixed to 0).
+
+Chiller COP and the outdoor temperature: without ``outdoor_temperature_c`` the COPs are
+the constants given. With it (the site's temperature series, e.g. ``$inputs.outdoor_temperature_c``
+from a typical year or the forecast) each mode's COP moves with the temperature lift
+at a constant Carnot fraction, the model of oemof.thermal's
+``compression_heatpumps_and_chillers`` (COP = quality grade x T_low / (T_high - T_low))
+and of the Modelica Buildings library's ``Buildings.Fluid.Chillers.Carnot_y``::
+
+    T_cond[t] = max(outdoor_temperature_c[t] + condensing_approach_k, min_condensing_temperature_c)
+    cop[t]    = chilled_water_cop * (T_cond_rated - T_evap) / (T_cond[t] - T_evap)
+
+where ``T_cond_rated`` is the condensing temperature at ``rated_outdoor_temperature_c`` (the
+temperature the data-sheet COP is rated at: 35 degC dry bulb for an air-cooled chiller
+in GB/T 18430.1 and AHRI 550/590) and ``T_evap`` is ``evaporating_temperature_c`` (chilled
+water) or ``ice_evaporating_temperature_c`` (ice): the Carnot COP ``T_evap / (T_cond - T_evap)``
+(kelvin) over its value at rating, where the factor ``T_evap`` cancels (at most
+:data:`MAX_COP`). The floor
+``min_condensing_temperature_c`` is the head-pressure control of a real chiller (the
+expansion valve needs a pressure difference), which also caps the COP gain of cold
+hours. So a chiller costs less to run in cool hours and the plan, where a tank lets
+it, makes its cold then. Capacity is kept at its rating (the capacity gain of cool
+hours is not claimed). The COP series are schedule columns ``<name>.cop`` (and
+``<name>.ice_cop``) when a temperature is given.
 
 Chiller on/off: when a chiller has a minimum load, a start cost, minimum
 up/down times or an ice mode, it gets the shared on/off rules
@@ -31,7 +54,10 @@ chiller is in exactly one mode:
 (minimum loads are fractions of each mode's full capacity). Otherwise the
 chiller is a continuous LP unit ``0 <= cooling_kw <= avail * cap``. The start
 count ``starts[t]`` is a schedule column costed at ``start_cost_cny`` each
-(component ``"start_up"``). Without a minimum load, ``on`` may read 1 at zero
+(component ``"start_up"``), with the role
+:data:`~optimizer.assets.commitment.UNIT_START` (starts per unit in the KPIs); the
+on/off state carries from one day to the next in rolling runs
+(:class:`optimizer.state.CommitmentState`). Without a minimum load, ``on`` may read 1 at zero
 output where nothing (a start cost, min up/down times) tells the two apart.
 
 Operating rule ``off_in_bands`` (Huishan dairy: "charge cold at valley price,
@@ -61,20 +87,20 @@ and reported as a warning, as is demand the chillers cannot meet.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import pyomo.environ as pyo
-from pydantic import Field, field_validator, model_validator
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from optimizer.assets.base import AssetSpec, BuildContext
-from optimizer.assets.commitment import add_commitment, minutes_to_steps, steps_in_state
+from optimizer.assets.commitment import UNIT_START, add_commitment, minutes_to_steps, steps_in_state
 from optimizer.assets.grid import GridSpec
 from optimizer.assets.storage import StoreLimits, add_store, idle_store_baseline, tank_limits
 from optimizer.baseline_state import BaselineState
 from optimizer.buses import COOLING, ELECTRICITY, ICE
 from optimizer.errors import SpecError
-from optimizer.types import Fraction, NonNegFloat, NonNegSeries, PositiveFloat
+from optimizer.types import SERIES, Fraction, NonNegFloat, NonNegSeries, PositiveFloat, as_array
 
 # Roles of flows on (or about) the cooling bus.
 COOLING_DEMAND = "cooling_demand"
@@ -88,6 +114,32 @@ DEFAULT_STANDING_LOSS_FRAC_PER_H = 1.0 - 0.98 ** (1.0 / 24.0)
 """2 % of the content per day, the middle of the 1-3 %/day typical for ice and chilled-water tanks (estimate)."""
 
 BASELINE_UNMET_COOLING = "the rule-based baseline cannot meet the cooling demand"
+
+MIN_TEMP_C, MAX_TEMP_C = -50.0, 60.0
+"""Bounds of every temperature a chiller takes [degC]: outdoor air anywhere a factory runs, and the refrigerant
+temperatures of chilled-water and ice-making chillers."""
+MIN_LIFT_K = 5.0
+"""Smallest condensing-minus-evaporating temperature difference accepted [K]: the Carnot COP T_evap / lift grows
+without bound as the lift closes; a real chiller never runs below a few kelvin of lift."""
+MAX_COP = 20.0
+"""Ceiling of a chiller COP computed from the temperatures: above what any vapour-compression chiller reaches (the
+best water-cooled centrifugals reach about 10-12 at low lift) [est], a bound so that no input makes it unbounded."""
+
+Celsius = Annotated[float, Field(ge=MIN_TEMP_C, le=MAX_TEMP_C, allow_inf_nan=False)]
+"""A temperature [degC] within :data:`MIN_TEMP_C` .. :data:`MAX_TEMP_C`."""
+
+
+def _series_to_list(value: Any) -> Any:
+    """Accept pandas Series and numpy arrays as well as plain lists (as :data:`optimizer.types.Series` does)."""
+    if hasattr(value, "to_numpy"):
+        value = value.to_numpy()
+    if isinstance(value, np.ndarray):
+        return value.astype(float).tolist()
+    return value
+
+
+CelsiusSeries = Annotated[Celsius | list[Celsius], BeforeValidator(_series_to_list), SERIES]
+"""A temperature per step (list) or one for every step [degC], each within the bounds."""
 
 
 # --- cooling demand --------------------------------------------------------------------------
@@ -144,6 +196,37 @@ class ChillerSpec(AssetSpec):
         default_factory=list,
         description="TOU bands (e.g. ['sharp', 'peak']) in which the chiller must be off; needs a grid tariff.",
     )
+    outdoor_temperature_c: CelsiusSeries | None = Field(
+        None,
+        description=(
+            "Outdoor temperature on the condenser side per step [degC], e.g. the site's $inputs.outdoor_temperature_c: "
+            "the COPs then move with the temperature lift (constant Carnot fraction); none: constant COPs. For a "
+            "water-cooled chiller give the cooling-water (or wet-bulb) temperature."
+        ),
+    )
+    rated_outdoor_temperature_c: Celsius = Field(
+        35.0,
+        description=(
+            "Outdoor temperature the COPs are rated at [degC]: 35 dry bulb for an air-cooled chiller (GB/T 18430.1; "
+            "AHRI 550/590: 95 F), 30 cooling-water inlet for a water-cooled one."
+        ),
+    )
+    condensing_approach_k: float = Field(
+        15.0,
+        ge=0.0,
+        le=40.0,
+        allow_inf_nan=False,
+        description="Condensing temperature above the outdoor temperature [K]: air-cooled 10-20, water 5-8 [est].",
+    )
+    min_condensing_temperature_c: Celsius = Field(
+        30.0, description="Lowest condensing temperature, the head-pressure control's floor [degC]: 25-35 [est]."
+    )
+    evaporating_temperature_c: Celsius = Field(
+        2.0, description="Evaporating temperature in chilled-water mode [degC]: 7 degC supply water less 5 K [est]."
+    )
+    ice_evaporating_temperature_c: Celsius = Field(
+        -10.0, description="Evaporating temperature in ice mode [degC]: -5 degC glycol less 5 K [est]."
+    )
 
     @field_validator("availability_frac")
     @classmethod
@@ -169,9 +252,48 @@ class ChillerSpec(AssetSpec):
                 )
         return self
 
+    @model_validator(mode="after")
+    def _temperatures_consistent(self) -> ChillerSpec:
+        warmest = max(self.evaporating_temperature_c, self.ice_evaporating_temperature_c)
+        if self.min_condensing_temperature_c - warmest < MIN_LIFT_K:
+            raise SpecError(
+                f"{self.min_condensing_temperature_c} degC leaves less than {MIN_LIFT_K:g} K of lift over the "
+                f"evaporating temperature {warmest} degC",
+                field="min_condensing_temperature_c",
+                related=("evaporating_temperature_c", "ice_evaporating_temperature_c"),
+            )
+        if self.ice_evaporating_temperature_c > self.evaporating_temperature_c:
+            raise SpecError(
+                f"{self.ice_evaporating_temperature_c} degC is above evaporating_temperature_c "
+                f"{self.evaporating_temperature_c} degC: making ice needs a colder evaporator",
+                field="ice_evaporating_temperature_c",
+            )
+        return self
+
     @property
     def has_ice_mode(self) -> bool:
         return self.ice_cop is not None
+
+    def condensing_temperature_c(self, outdoor_c: np.ndarray | float) -> np.ndarray:
+        """Condensing temperature [degC] at an outdoor temperature: ``max(outdoor + approach, min_condensing)``."""
+        outdoor = np.asarray(outdoor_c, dtype=float)
+        return np.maximum(outdoor + self.condensing_approach_k, self.min_condensing_temperature_c)
+
+    def cops(self, n_steps: int) -> tuple[np.ndarray, np.ndarray | None]:
+        """Chilled-water and ice COP per step (the constants without ``outdoor_temperature_c``; ice None without an
+        ice mode): ``cop * (T_cond_rated - T_evap) / (T_cond[t] - T_evap)``, at most :data:`MAX_COP`."""
+        rated = float(self.condensing_temperature_c(self.rated_outdoor_temperature_c))
+        outdoor = self.outdoor_temperature_c
+        condensing = None if outdoor is None else self.condensing_temperature_c(as_array(outdoor, n_steps))
+
+        def cop(at_rating: float, evaporating_c: float) -> np.ndarray:
+            if condensing is None:
+                return np.full(n_steps, at_rating)
+            return np.minimum(at_rating * (rated - evaporating_c) / (condensing - evaporating_c), MAX_COP)
+
+        chilled = cop(self.chilled_water_cop, self.evaporating_temperature_c)
+        ice = None if self.ice_cop is None else cop(self.ice_cop, self.ice_evaporating_temperature_c)
+        return chilled, ice
 
     @property
     def ice_capacity_kw(self) -> float:
@@ -217,17 +339,22 @@ def build_chiller(spec: ChillerSpec, ctx: BuildContext) -> None:
     avail = np.ones(ctx.n_steps) if spec.availability_frac is None else ctx.series(spec.availability_frac)
     allowed = np.where(banned_steps(spec, ctx), 0.0, avail)
 
+    cop, ice_cop = spec.cops(ctx.n_steps)
     block.cooling_kw = pyo.Var(steps, bounds=lambda _, t: (0.0, cap * allowed[t]))
-    electricity = {t: block.cooling_kw[t] / spec.chilled_water_cop for t in steps}
-    max_power_kw = cap * allowed / spec.chilled_water_cop
+    electricity = {t: block.cooling_kw[t] / float(cop[t]) for t in steps}
+    max_power_kw = cap * allowed / cop
     ctx.add_flow(f"{n}.cooling_kw", block.cooling_kw, bus=COOLING, sign=+1, role=COOLING_PRODUCTION)
+    if spec.outdoor_temperature_c is not None:
+        ctx.add_data(f"{n}.cop", cop)
     if spec.has_ice_mode:
-        assert spec.ice_cop is not None
+        assert ice_cop is not None
         cap_ice = spec.ice_capacity_kw
         block.ice_kw = pyo.Var(steps, bounds=lambda _, t: (0.0, cap_ice * allowed[t]))
-        electricity = {t: electricity[t] + block.ice_kw[t] / spec.ice_cop for t in steps}
-        max_power_kw = max_power_kw + cap_ice * allowed / spec.ice_cop
+        electricity = {t: electricity[t] + block.ice_kw[t] / float(ice_cop[t]) for t in steps}
+        max_power_kw = max_power_kw + cap_ice * allowed / ice_cop
         ctx.add_flow(f"{n}.ice_kw", block.ice_kw, bus=ICE, sign=+1, role=COOLING_PRODUCTION)
+        if spec.outdoor_temperature_c is not None:
+            ctx.add_data(f"{n}.ice_cop", ice_cop)
 
     block.power_kw = pyo.Var(steps, bounds=lambda _, t: (0.0, float(max_power_kw[t])))
     block.power_balance = pyo.Constraint(steps, rule=lambda b, t: b.power_kw[t] == electricity[t])
@@ -245,7 +372,7 @@ def build_chiller(spec: ChillerSpec, ctx: BuildContext) -> None:
         available=allowed,
     )
     ctx.add_flow(f"{n}.on", unit.on)
-    ctx.add_flow(f"{n}.starts", unit.start)
+    ctx.add_flow(f"{n}.starts", unit.start, role=UNIT_START)
     ctx.add_switched_supply(COOLING, f"{n}.cooling_kw", unit.on, cap * allowed)
     # add_linear_cost multiplies by dt_h; a start is counted per step, not per hour.
     ctx.add_linear_cost("start_up", f"{n}.starts", np.full(ctx.n_steps, spec.start_cost_cny / ctx.dt_h))
@@ -288,15 +415,20 @@ def baseline_chiller(spec: ChillerSpec, state: BaselineState) -> None:
     n_steps = state.horizon.n_steps
     avail = np.ones(n_steps) if spec.availability_frac is None else state.series(spec.availability_frac)
     deficit = state.bus(COOLING)
+    cop, ice_cop = spec.cops(n_steps)
     cooling = np.minimum(np.maximum(deficit, 0.0), spec.cooling_capacity_kw * avail)
-    power = cooling / spec.chilled_water_cop
+    power = cooling / cop
     deficit -= cooling
     state.net_kw += power
     state.columns[f"{n}.cooling_kw"] = cooling
     state.columns[f"{n}.power_kw"] = power
+    if spec.outdoor_temperature_c is not None:
+        state.columns[f"{n}.cop"] = cop
     if spec.has_ice_mode:
         state.columns[f"{n}.ice_kw"] = np.zeros(n_steps)
         state.columns[f"{n}.ice_mode"] = np.zeros(n_steps)
+        if ice_cop is not None and spec.outdoor_temperature_c is not None:
+            state.columns[f"{n}.ice_cop"] = ice_cop
     if spec.needs_on_off(state.horizon.step_minutes):
         on = (cooling > 0).astype(float)
         previous = np.r_[1.0 if spec.initial_on else 0.0, on[:-1]]

@@ -20,19 +20,51 @@ count as started (stopped) ``s`` steps before the horizon: they enter the
 windows above while those still reach into the horizon, so running units stay
 on and resting units cannot start until their minimum is served, and a group
 cannot swap a unit that rests too briefly for one that just stopped.
+
+Also here, for the units that share them (boilers, heat pumps; a chiller or a plug-in may use them too):
+:func:`add_switched_output` (on/off, output within ``[min_load, capacity] * on``, the ``on`` and ``starts``
+columns, the start cost) and :func:`add_ramp_limits` (ramp limits in kW per hour that allow a start to reach the
+minimum load and a stop from it), with the spec field types they read (:data:`StartCost`, :data:`MinTime`,
+:data:`InitialMinutes`, :data:`RampRate`). Starts carry the role :data:`UNIT_START`, which the KPIs count per
+asset (``Kpis.unit_starts_by_asset``).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 import pyomo.environ as pyo
+from pydantic import Field
 
 from optimizer.assets.base import BuildContext
 from optimizer.errors import SpecError
+
+UNIT_START = "unit_start"
+"""Role of a unit's start count per step (``<name>.starts``); ``Kpis.unit_starts_by_asset`` sums it per asset."""
+
+MAX_MIN_TIME_MINUTES = 7 * 24 * 60.0
+"""Longest minimum up or down time accepted [min] (a week): anything longer is a maintenance plan, not a rule."""
+MAX_START_COST_CNY = 1e6
+"""Largest cost of one start accepted [CNY]."""
+
+StartCost = Annotated[
+    float,
+    Field(
+        ge=0.0,
+        le=MAX_START_COST_CNY,
+        allow_inf_nan=False,
+        description="Cost per start (wear, staff, start-up losses not counted otherwise) [CNY]; 0: none.",
+    ),
+]
+MinTime = Annotated[float, Field(ge=0.0, le=MAX_MIN_TIME_MINUTES, allow_inf_nan=False)]
+"""A minimum up or down time [min], rounded up to whole steps; at most a week."""
+InitialMinutes = Annotated[float, Field(ge=0.0, le=1e7, allow_inf_nan=False)]
+"""Time already spent in the initial on/off state [min]."""
+RampRate = Annotated[float, Field(gt=0.0, le=1e7, allow_inf_nan=False)]
+"""A ramp limit [kW per hour of output change]."""
 
 
 def minutes_to_steps(minutes: float, step_minutes: int) -> int:
@@ -136,3 +168,117 @@ def add_commitment(
                 )
             block.on[int(t)].fix(0.0)
     return Commitment(block.on, block.start, block.stop)
+
+
+def require_min_load(spec: Any, fields: tuple[str, ...]) -> None:
+    """Raises :class:`SpecError` when one of ``fields`` (a start cost, start gas, minimum up/down time) is above 0
+    but ``spec.min_load_frac`` is 0: a unit on at zero output (standby) would then never pay a start, and its
+    minimum times would hold at zero output, so the field would change nothing the plant does."""
+    given = [f for f in fields if getattr(spec, f) > 0]
+    if given and spec.min_load_frac <= 0:
+        raise SpecError(
+            f"needs a minimum load with {', '.join(given)}: at zero output the unit could stay on (standby) and never "
+            "start, so give the lowest output it runs at when firing",
+            field="min_load_frac",
+            related=tuple(given),
+        )
+
+
+def add_switched_output(
+    block: pyo.Block,
+    ctx: BuildContext,
+    output: Any,
+    *,
+    name: str,
+    capacity_kw: float,
+    min_load_frac: float,
+    min_up_steps: int = 1,
+    min_down_steps: int = 1,
+    initial_on: bool = False,
+    initial_steps_in_state: int | None = None,
+    start_cost_cny: float = 0.0,
+) -> Commitment:
+    """A unit whose ``output[t]`` [kW] is ``0`` when off and in ``[min_load_frac, 1] * capacity_kw`` when on.
+
+    Adds :func:`add_commitment`, ``block.max_when_on`` and (with a minimum load) ``block.min_when_on``; registers
+    ``<name>.on`` and ``<name>.starts`` (role :data:`UNIT_START`) and the start cost (component ``"start_up"``,
+    ``start_cost_cny`` per start). Without a minimum load the unit may read ``on`` at zero output (a unit on
+    standby): only a start cost or a min up/down time then tells the two apart.
+    """
+    unit = add_commitment(
+        block,
+        ctx,
+        min_up_steps=min_up_steps,
+        min_down_steps=min_down_steps,
+        initial_on=initial_on,
+        initial_steps_in_state=initial_steps_in_state,
+    )
+    block.max_when_on = pyo.Constraint(ctx.steps, rule=lambda b, t: output[t] <= capacity_kw * unit.on[t])
+    if min_load_frac > 0:
+        low = min_load_frac * capacity_kw
+        block.min_when_on = pyo.Constraint(ctx.steps, rule=lambda b, t: output[t] >= low * unit.on[t])
+    ctx.add_flow(f"{name}.on", unit.on)
+    ctx.add_flow(f"{name}.starts", unit.start, role=UNIT_START)
+    if start_cost_cny > 0:
+        # add_linear_cost multiplies by dt_h; a start is counted per step, not per hour.
+        ctx.add_linear_cost("start_up", f"{name}.starts", np.full(ctx.n_steps, start_cost_cny / ctx.dt_h))
+    return unit
+
+
+def add_ramp_limits(
+    block: pyo.Block,
+    ctx: BuildContext,
+    output: Any,
+    *,
+    capacity_kw: float,
+    up_kw_per_h: float | None,
+    down_kw_per_h: float | None,
+    initial_kw: float | None = None,
+    unit: Commitment | None = None,
+    initial_on: bool = False,
+    min_kw: float = 0.0,
+) -> None:
+    """Ramp limits on a unit's output [kW per hour], between consecutive steps' averages.
+
+    Running, the output changes by at most ``rate * dt_h`` per step. A unit with on/off may jump from 0 to its
+    minimum load when it starts, and from its minimum load to 0 when it stops (else a unit whose ramp in one
+    step is below its minimum load could never start)::
+
+        output[t] - output[t-1] <= up * dt_h   + max(0, min_kw - up * dt_h)   * start[t]
+        output[t-1] - output[t] <= down * dt_h + max(0, min_kw - down * dt_h) * stop[t]
+
+    ``output[-1]`` is ``initial_kw`` (the output carried from the previous period); unknown (None), step 0 is
+    free, except for a unit with on/off that was off (its output was 0). A rate that covers the whole capacity
+    in one step adds no row.
+    """
+    dt_h = ctx.dt_h
+    previous0 = initial_kw
+    if previous0 is None and unit is not None and not initial_on:
+        previous0 = 0.0
+    if previous0 is not None:
+        previous0 = min(max(previous0, 0.0), capacity_kw)
+
+    def limit(rate: float | None, changes: Any) -> tuple[float, float, Any] | None:
+        if rate is None or rate * dt_h >= capacity_kw:
+            return None
+        return rate * dt_h, max(0.0, min_kw - rate * dt_h), changes
+
+    def rows(spec: tuple[float, float, Any], rising: bool) -> pyo.Constraint:
+        step, allowance, changes = spec
+
+        def rule(_: pyo.Block, t: int) -> Any:
+            before = previous0 if t == 0 else output[t - 1]
+            if before is None:
+                return pyo.Constraint.Skip
+            change = output[t] - before if rising else before - output[t]
+            extra = allowance * changes[t] if changes is not None and allowance > 0 else 0.0
+            return change <= step + extra
+
+        return pyo.Constraint(ctx.steps, rule=rule)
+
+    up = limit(up_kw_per_h, None if unit is None else unit.start)
+    down = limit(down_kw_per_h, None if unit is None else unit.stop)
+    if up is not None:
+        block.ramp_up = rows(up, rising=True)
+    if down is not None:
+        block.ramp_down = rows(down, rising=False)

@@ -13,18 +13,39 @@ state; a start cost per start). Full-load power is
   ``loaded_frac`` in [0, on]::
 
       flow  = rated * loaded_frac
-      power = full * (unloaded_frac * on + (1 - unloaded_frac) * loaded_frac)
+      power = full * (u * on + (1 - u) * (loaded_frac + cycling_loss))
 
-  so a unit can also run on, unloaded, when its min up time keeps it on.
+  with ``u = unloaded_power_frac``, so a unit can also run on, unloaded, when
+  its min up time keeps it on. ``cycling_loss`` is 0 by default (ideal
+  load/unload, as with unlimited storage); with ``cycle_loss_s`` and
+  ``storage_m3`` it is the sump blow-down and reloading lost at each
+  load/unload cycle, most at half load and more the less air is stored
+  (:mod:`optimizer.assets.power_curve`): a unit then runs fully loaded or
+  unloaded where it can, and part-loads only where nothing else can trim.
 - ``vsd`` (variable speed): ``min_flow_frac * rated * on <= flow <= rated * on``;
   power follows a convex piecewise-linear curve of (flow_frac, power_frac)
-  breakpoints (default about proportional, (0.2, 0.25) to (1.0, 1.0)). A single
+  breakpoints (default :data:`~optimizer.assets.power_curve.DEFAULT_VSD_CURVE`,
+  the CAGI data-sheet shape: specific power rising at low flow). A single
   segment is an equality ``power = full * (a * flow / rated + b * on)``; several
   segments are tangent cuts ``power >= full * (a_i * flow / rated + b_i * on)``,
   exact at the optimum because power costs money. When extra electricity could
   pay (heat recovery credits it, or ``burning_energy_pays``), the cuts alone
   would let power exceed the curve, so segment binaries (one segment per step
-  when on) put power exactly on the curve (``exact_power_curve="auto"``).
+  when on) put power exactly on the curve (``exact_power_curve="auto"``; the same
+  flag makes a load/unload unit's cycling loss exact).
+- Sequencing is not a rule: with the VSD curve rising at low flow and the
+  cycling loss of part-loaded fixed-speed units, base-loading the fixed-speed
+  units and trimming with the VSD is what costs least, so the plan does it.
+- Pressure band: not modelled on its own. A fixed-speed unit that cycles runs on
+  average about half its band above the pressure it loads at; each 0.1 bar costs
+  about 0.7 % of power (1 % per 2 psi, the Compressed Air Challenge's rule; MEASUR's
+  pressure correction ``kWAdjusted`` gives 0.8 % at 7 bar), so a 0.5 bar band adds
+  about 2 % while the unit cycles. That is small next to the cycling loss (5-20 %
+  of full-load power at half load with usual storage) and acts the same way (it
+  makes part-loading a fixed-speed unit dearer), so it is left within
+  ``cycle_loss_s``; the band's effect that matters to the plan, the air it stores,
+  is ``storage_m3``. Base-loaded and VSD units run at the system pressure the
+  data-sheet specific power is given at.
 - Heat recovery: ``recovered_heat_kw = heat_recovery_frac * power_kw`` supplied
   to the heat bus; ``0 <= dumped_heat_kw <= recovered_heat_kw`` drawn from it
   (the bypass), so unneeded heat can be wasted.
@@ -69,12 +90,16 @@ from pydantic import Field, model_validator
 from optimizer.assets.base import AssetSpec, BuildContext
 from optimizer.assets.commitment import add_commitment, minutes_to_steps, steps_in_state
 from optimizer.assets.power_curve import (
-    DEFAULT_CURVE_SLOPE,
+    DEFAULT_VSD_CURVE,
     FLOW_TOLERANCE,
     CurveSegment,
+    add_cycling_loss,
     add_vsd_curve,
     check_curve,
     curve_segments,
+    cycling_coefficient,
+    cycling_loss,
+    make_cycling_loss_exact,
 )
 from optimizer.baseline_state import BaselineState
 from optimizer.buses import COMPRESSED_AIR, ELECTRICITY, HEAT
@@ -107,7 +132,27 @@ class CompressorSpec(AssetSpec):
         None,
         description=(
             "VSD: convex (flow_frac, power_frac) breakpoints, power as a fraction of full-load power, from at most "
-            "min_flow_frac up to (1.0, 1.0); default about proportional, (0.2, 0.25) to (1.0, 1.0)."
+            "min_flow_frac up to (1.0, 1.0); default (0, 0.13), (0.6, 0.58), (1, 1): the CAGI data-sheet shape, "
+            "specific power 1.40 x the full-load value at 20 % flow, 0.97 x at 60 %."
+        ),
+    )
+    cycle_loss_s: NonNegFloat = Field(
+        0.0,
+        le=120.0,
+        description=(
+            "Load/unload: energy lost per load/unload cycle (sump blow-down, reloading), in seconds of the "
+            "difference between full-load and unloaded power [s]; 0: ideal load/unload, no cycling loss. About 15 "
+            "for a lubricant-injected screw (MEASUR/AirMaster+ defaults: 40 s blow-down, 3 s reload). Needs "
+            "storage_m3."
+        ),
+    )
+    storage_m3: PositiveFloat | None = Field(
+        None,
+        le=1e6,
+        description=(
+            "Load/unload with cycle_loss_s: free air stored in the pressure band the unit cycles against, receivers "
+            "and piping [m3] (an air receiver's capacity_m3 is this quantity). Less storage, more cycles per hour "
+            "and a larger part-load loss."
         ),
     )
     min_up_minutes: NonNegFloat = Field(0.0, description="Minimum time on after a start [min].")
@@ -137,7 +182,11 @@ class CompressorSpec(AssetSpec):
         True, description="Order this unit after an earlier identical compressor (symmetry breaking)."
     )
     exact_power_curve: Literal["auto", "always", "never"] = Field(
-        "auto", description="VSD with several curve segments: when to put power exactly on the curve with binaries."
+        "auto",
+        description=(
+            "VSD with several curve segments, or load/unload with a cycling loss: when to put power exactly on the "
+            "curve with binaries (auto: where extra power could pay, e.g. with heat recovery)."
+        ),
     )
 
     @property
@@ -168,16 +217,32 @@ class CompressorSpec(AssetSpec):
                 raise SpecError(
                     "applies to vsd control only; load_unload uses unloaded_power_frac", field="power_curve"
                 )
+            if self.cycle_loss_s > 0 and self.storage_m3 is None:
+                raise SpecError(
+                    "is needed with cycle_loss_s: the free air stored in the pressure band the unit cycles "
+                    "against (the air receivers' capacity_m3 and the piping)",
+                    field="storage_m3",
+                    related=("cycle_loss_s",),
+                )
             return self
+        if self.cycle_loss_s > 0:
+            raise SpecError(
+                "applies to load_unload control only; a VSD follows the demand without cycling", field="cycle_loss_s"
+            )
         check_curve(self.curve_points(), self.min_flow_frac)
         return self
 
     def curve_points(self) -> list[tuple[float, float]]:
-        """The VSD curve's breakpoints (the default line when none are given)."""
-        if self.power_curve is not None:
-            return [(float(f), float(p)) for f, p in self.power_curve]
-        low = min(self.min_flow_frac, 0.2)
-        return [(low, 1.0 - DEFAULT_CURVE_SLOPE * (1.0 - low)), (1.0, 1.0)]
+        """The VSD curve's breakpoints (:data:`DEFAULT_VSD_CURVE` when none are given)."""
+        points = DEFAULT_VSD_CURVE if self.power_curve is None else self.power_curve
+        return [(float(f), float(p)) for f, p in points]
+
+    @property
+    def cycling_coefficient(self) -> float:
+        """k of the load/unload cycling loss ``k y (1 - y)`` [share of (full - unloaded) power]; 0 without one."""
+        if self.control != "load_unload" or self.cycle_loss_s <= 0 or self.storage_m3 is None:
+            return 0.0
+        return cycling_coefficient(self.rated_flow_m3_per_min, self.storage_m3, self.cycle_loss_s)
 
     def curve_segments(self) -> list[CurveSegment]:
         """The curve's linear pieces over the operating range [min_flow_frac, 1]."""
@@ -186,15 +251,18 @@ class CompressorSpec(AssetSpec):
     def power_kw_at(self, on: float, flow_m3_per_min: float) -> float:
         """Electric power [kW] with ``on`` units running and delivering ``flow_m3_per_min`` together.
 
-        As the model has it (for the baseline and checks); a group's running
-        units share the flow equally, which is cheapest on a convex curve.
+        As the model has it (for the baseline and checks): a group's running
+        VSD units share the flow equally, which is cheapest on a convex curve;
+        of a group's load/unload units only one cycles (the others run loaded
+        or unloaded), which is cheapest with a cycling loss.
         """
         if on <= 0.0:
             return 0.0
         full = self.full_load_power_kw
         frac = flow_m3_per_min / (self.rated_flow_m3_per_min * on)
         if self.control == "load_unload":
-            return on * full * (self.unloaded_power_frac + (1.0 - self.unloaded_power_frac) * frac)
+            u, loaded = self.unloaded_power_frac, frac * on
+            return full * (u * on + (1.0 - u) * (loaded + cycling_loss(self.cycling_coefficient, loaded)))
         flows, powers = zip(*self.curve_points(), strict=True)
         return on * full * float(np.interp(frac, flows, powers))
 
@@ -230,13 +298,7 @@ def build_compressor(spec: CompressorSpec, ctx: BuildContext) -> None:
     ctx.add_flow(f"{n}.on", on, role=COMPRESSOR_ON)
     ctx.add_flow(f"{n}.start", commitment.start, role=COMPRESSOR_START)
     if spec.control == "load_unload":
-        u = spec.unloaded_power_frac
-        block.loaded_frac = pyo.Var(ctx.steps, bounds=(0.0, spec.units))
-        block.flow_from_loaded_share = pyo.Constraint(ctx.steps, rule=lambda b, t: flow[t] == rated * b.loaded_frac[t])
-        block.power_from_loaded_share = pyo.Constraint(
-            ctx.steps, rule=lambda b, t: power[t] == full * (u * on[t] + (1.0 - u) * b.loaded_frac[t])
-        )
-        ctx.add_flow(f"{n}.loaded_frac", block.loaded_frac)
+        _add_load_unload(spec, block, ctx)
     else:
         add_vsd_curve(spec, block, ctx)
     ctx.add_flow(f"{n}.flow_m3_per_min", flow, bus=COMPRESSED_AIR, sign=+1)
@@ -258,6 +320,39 @@ def build_compressor(spec: CompressorSpec, ctx: BuildContext) -> None:
         ctx.add_flow(f"{n}.dumped_heat_kw", block.dumped_heat_kw, bus=HEAT, sign=-1, role=DUMPED_HEAT)
 
     ctx.finalizers.append(lambda c: _order_after_identical_unit(spec, block, c, up, down))
+
+
+def _add_load_unload(spec: CompressorSpec, block: pyo.Block, ctx: BuildContext) -> None:
+    """Loaded share, and power from it with the cycling loss when the spec has one (see the module doc)."""
+    n, u, k = spec.name, spec.unloaded_power_frac, spec.cycling_coefficient
+    rated, full, on, flow, power = (
+        spec.rated_flow_m3_per_min,
+        spec.full_load_power_kw,
+        block.on,
+        block.flow_m3_per_min,
+        block.power_kw,
+    )
+    block.loaded_frac = pyo.Var(ctx.steps, bounds=(0.0, spec.units))
+    block.flow_from_loaded_share = pyo.Constraint(ctx.steps, rule=lambda b, t: flow[t] == rated * b.loaded_frac[t])
+    ctx.add_flow(f"{n}.loaded_frac", block.loaded_frac)
+    if k <= 0:
+        block.power_from_loaded_share = pyo.Constraint(
+            ctx.steps, rule=lambda b, t: power[t] == full * (u * on[t] + (1.0 - u) * b.loaded_frac[t])
+        )
+        return
+    add_cycling_loss(block, ctx, k, spec.units)
+    block.power_from_loaded_share = pyo.Constraint(
+        ctx.steps,
+        rule=lambda b, t: power[t] == full * (u * on[t] + (1.0 - u) * (b.loaded_frac[t] + b.cycling_loss[t])),
+    )
+    ctx.add_flow(f"{n}.cycling_loss", block.cycling_loss)
+
+    def finalize(c: BuildContext) -> None:
+        mode = spec.exact_power_curve
+        if mode == "always" or (mode == "auto" and (spec.heat_recovery_frac > 0 or c.energy_burning_pays())):
+            make_cycling_loss_exact(block, c, k)
+
+    ctx.finalizers.append(finalize)
 
 
 def _order_after_identical_unit(spec: CompressorSpec, block: pyo.Block, ctx: BuildContext, up: int, down: int) -> None:

@@ -1,27 +1,31 @@
-"""Heat supply on the heat bus (kW_th): demand, gas boilers, heat pumps, hot-water tanks, purchased heat.
+"""Heat on its levels (kW_th): demand, hot-water tanks and purchased heat here; the other heat kinds in their own
+modules, re-exported here.
 
-Asset kinds (each a spec, a builder and a baseline rule):
+Asset kinds (each a spec, a builder and a baseline rule), each on the heat level it names with ``level``
+(:mod:`optimizer.assets.heat_levels`; default: the one ``heat`` bus of a site without levels):
 
-- ``heat_demand``: a heat series [kW_th] drawn from the heat bus;
-- ``gas_boiler``: ``heat_kw[t]`` in ``[0, capacity]`` (``[min_load, capacity]``
-  when on, with the shared on/off rules, if a minimum load is given); gas use
-  ``gas_nm3_per_h = heat_kw / (efficiency * lhv)``, costed (component
-  ``"gas"``) and emitting (source ``"gas"``) per Nm3;
-- ``heat_pump``: air-source, ``electricity_kw = heat_kw / cop[t]`` drawn from
-  the electricity bus; the COP is a constant or a series (e.g. from the outdoor
-  temperature forecast);
-- ``heat_tank``: a hot-water store with the shared level balance (levels at
-  interval ends), standing loss, charge/discharge limits, end level;
-- ``purchased_heat``: heat or steam from a district network, priced per GJ
-  (component ``"heat"``), emitting per GJ (source ``"heat"``).
+- ``heat_demand``: a heat series [kW_th] drawn from its level;
+- ``gas_boiler`` (:mod:`optimizer.assets.boilers`): gas to heat, with start cost, start gas, minimum load,
+  minimum up/down times and ramp limits; gas use costed (component ``"gas"``) and emitting (source ``"gas"``);
+- ``heat_pump`` (:mod:`optimizer.assets.heat_pump`): ``electricity_kw = heat_kw / cop[t]``, the COP given or a
+  Carnot fraction between the source temperature (e.g. the outdoor air) and the level's; never above its
+  ``max_sink_temperature_c`` (no heat pump serves steam); start cost and minimum up/down times;
+- ``heat_exchanger`` (:mod:`optimizer.assets.heat_exchanger`): heat from a hotter level to a colder one, with a
+  loss, downward only;
+- ``heat_levels`` (:mod:`optimizer.assets.heat_levels`): the site's levels and their temperatures;
+- ``heat_tank``: a hot-water (or steam accumulator) store with the shared level balance (levels at interval
+  ends), standing loss, charge/discharge limits, end level, on one level;
+- ``purchased_heat``: heat or steam from a district network at a level, priced per GJ (component ``"heat"``),
+  emitting per GJ (source ``"heat"``).
 
-Other modules register flows on the heat bus too (recovered compressor heat and
-its bypass, with the roles :data:`HEAT_RECOVERED` and :data:`HEAT_DUMPED`). The first gas
-boiler's useful heat per Nm3 is recorded in ``ctx.scalars`` so the KPIs can
-express recovered heat used as the boiler gas it displaced.
+Other modules register flows on a heat bus too (recovered compressor heat and its bypass, with the roles
+:data:`HEAT_RECOVERED` and :data:`HEAT_DUMPED`; :func:`optimizer.buses.heat_bus` gives a level's bus). The first
+gas boiler's useful heat per Nm3 is recorded in ``ctx.scalars`` so the KPIs can express recovered heat used as the
+boiler gas it displaced.
 
-Baseline: the heat pump covers the heat deficit first (up to capacity), then
-boilers, then purchased heat; tanks stay idle.
+Baseline, level by level from the coldest (:func:`optimizer.assets.heat_levels.heat_supply_rank`): heat pumps
+cover the level's deficit first (up to capacity), then boilers, then purchased heat, then heat exchangers pass
+the rest up to their hotter level; tanks stay idle.
 """
 
 from __future__ import annotations
@@ -30,32 +34,67 @@ from typing import Literal
 
 import numpy as np
 import pyomo.environ as pyo
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from optimizer.assets.base import AssetSpec, BuildContext
-from optimizer.assets.commitment import add_commitment
-from optimizer.assets.load import ELECTRIC_LOAD
+from optimizer.assets.boilers import (
+    GAS_DISPLACEMENT_KWH_TH_PER_NM3,
+    GAS_USE,
+    NATURAL_GAS_KGCO2_PER_NM3,
+    NATURAL_GAS_LHV_KWH_PER_NM3,
+    GasBoilerSpec,
+    baseline_gas_boiler,
+    build_gas_boiler,
+)
+from optimizer.assets.heat_exchanger import HeatExchangerSpec, baseline_heat_exchanger, build_heat_exchanger
+from optimizer.assets.heat_levels import (
+    HeatLevel,
+    HeatLevelsSpec,
+    LevelField,
+    baseline_heat_levels,
+    build_heat_levels,
+    level_bus,
+)
+from optimizer.assets.heat_pump import HeatPumpSpec, baseline_heat_pump, build_heat_pump
 from optimizer.assets.storage import ExclusiveMode, StoreLimits, add_store, idle_store_baseline, tank_limits
 from optimizer.baseline_state import BaselineState
-from optimizer.buses import ELECTRICITY, HEAT
+from optimizer.buses import heat_bus
 from optimizer.types import Efficiency, Fraction, NonNegFloat, NonNegSeries, PositiveFloat
 
-# Roles of flows on (or about) the heat bus.
+__all__ = [
+    "GAS_DISPLACEMENT_KWH_TH_PER_NM3",
+    "GAS_USE",
+    "HEAT_DEMAND",
+    "HEAT_DUMPED",
+    "HEAT_RECOVERED",
+    "KWH_PER_GJ",
+    "NATURAL_GAS_KGCO2_PER_NM3",
+    "NATURAL_GAS_LHV_KWH_PER_NM3",
+    "PURCHASED_HEAT_KGCO2_PER_GJ",
+    "GasBoilerSpec",
+    "HeatDemandSpec",
+    "HeatExchangerSpec",
+    "HeatLevel",
+    "HeatLevelsSpec",
+    "HeatPumpSpec",
+    "HeatTankSpec",
+    "PurchasedHeatSpec",
+    "baseline_gas_boiler",
+    "baseline_heat_exchanger",
+    "baseline_heat_levels",
+    "baseline_heat_pump",
+    "build_gas_boiler",
+    "build_heat_exchanger",
+    "build_heat_levels",
+    "build_heat_pump",
+]
+
+# Roles of flows on (or about) the heat buses.
 HEAT_DEMAND = "heat_demand"
-GAS_USE = "gas_use_nm3_per_h"
-"""Role of a gas consumption flow [Nm3/h]; the KPIs sum it to ``gas_use_nm3``."""
 HEAT_RECOVERED = "heat_recovered"
 """Role of waste heat recovered onto the heat bus [kW_th] (compressors.RECOVERED_HEAT is the same string)."""
 HEAT_DUMPED = "heat_dumped"
 """Role of recovered heat rejected unused, the bypass [kW_th] (compressors.DUMPED_HEAT is the same string)."""
-GAS_DISPLACEMENT_KWH_TH_PER_NM3 = "gas_displacement_kwh_th_per_nm3"
-"""Key in ``BuildContext.scalars``: useful heat per Nm3 of the first gas boiler (efficiency x LHV)."""
-
-NATURAL_GAS_LHV_KWH_PER_NM3 = 9.97
-"""Lower heating value of natural gas, about 35.9 MJ/Nm3 [kWh/Nm3]: a typical value (the issue's default);
-use the supplier's gas quality figure when known."""
-NATURAL_GAS_KGCO2_PER_NM3 = 2.162
-"""Natural gas combustion, 21.62 tCO2 per 10^4 Nm3 (Chinese accounting guidelines, secondary source)."""
 PURCHASED_HEAT_KGCO2_PER_GJ = 110.0
 """Purchased heat or steam, 0.11 tCO2/GJ (Chinese accounting guidelines default, secondary source)."""
 KWH_PER_GJ = 1e9 / 3.6e6
@@ -70,132 +109,26 @@ class HeatDemandSpec(AssetSpec):
 
     kind: Literal["heat_demand"] = "heat_demand"
     heat_kw: NonNegSeries = Field(description="Heat demand per step [kW_th].")
+    level: LevelField = None
 
 
 def build_heat_demand(spec: HeatDemandSpec, ctx: BuildContext) -> None:
-    ctx.add_data(f"{spec.name}.heat_kw", ctx.series(spec.heat_kw), bus=HEAT, sign=-1, role=HEAT_DEMAND)
+    bus = level_bus(spec, ctx)
+    ctx.add_data(f"{spec.name}.heat_kw", ctx.series(spec.heat_kw), bus=bus, sign=-1, role=HEAT_DEMAND)
 
 
 def baseline_heat_demand(spec: HeatDemandSpec, state: BaselineState) -> None:
-    state.add_demand(f"{spec.name}.heat_kw", spec.heat_kw, HEAT)
-
-
-# --- gas boiler ------------------------------------------------------------------------------
-
-
-class GasBoilerSpec(AssetSpec):
-    """A gas-fired boiler (hot water or steam) feeding the heat bus."""
-
-    kind: Literal["gas_boiler"] = "gas_boiler"
-    capacity_kw: PositiveFloat = Field(description="Rated heat output [kW_th].")
-    efficiency: Efficiency = Field(description="Heat out per heat of gas in, on the lower heating value (0, 1].")
-    gas_price_cny_per_nm3: NonNegSeries = Field(description="Gas price per normal cubic metre [CNY/Nm3].")
-    gas_lhv_kwh_per_nm3: PositiveFloat = Field(
-        NATURAL_GAS_LHV_KWH_PER_NM3,
-        description="Gas lower heating value [kWh/Nm3]; default 9.97 (natural gas, about 35.9 MJ/Nm3, typical).",
-    )
-    location_kgco2_per_nm3: NonNegFloat = Field(
-        NATURAL_GAS_KGCO2_PER_NM3, description="Combustion emissions, location-based [kgCO2/Nm3]."
-    )
-    market_kgco2_per_nm3: NonNegFloat = Field(
-        NATURAL_GAS_KGCO2_PER_NM3, description="Combustion emissions, market-based [kgCO2/Nm3]."
-    )
-    min_load_frac: Fraction = Field(
-        0.0, description="Lowest output when on, as a fraction of capacity; above 0 adds an on/off binary per step."
-    )
-
-    @property
-    def heat_kwh_per_nm3(self) -> float:
-        """Useful heat per Nm3 of gas [kWh_th/Nm3]."""
-        return self.efficiency * self.gas_lhv_kwh_per_nm3
-
-
-def build_gas_boiler(spec: GasBoilerSpec, ctx: BuildContext) -> None:
-    n = spec.name
-    block = ctx.block(n)
-    block.heat_kw = pyo.Var(ctx.steps, bounds=(0.0, spec.capacity_kw))
-    block.gas_nm3_per_h = pyo.Var(ctx.steps, bounds=(0.0, None))
-    per_nm3 = spec.heat_kwh_per_nm3
-    block.gas_use = pyo.Constraint(ctx.steps, rule=lambda b, t: b.gas_nm3_per_h[t] * per_nm3 == b.heat_kw[t])
-    if spec.min_load_frac > 0:
-        unit = add_commitment(block, ctx)
-        block.max_when_on = pyo.Constraint(ctx.steps, rule=lambda b, t: b.heat_kw[t] <= spec.capacity_kw * unit.on[t])
-        block.min_when_on = pyo.Constraint(
-            ctx.steps, rule=lambda b, t: b.heat_kw[t] >= spec.min_load_frac * spec.capacity_kw * unit.on[t]
-        )
-        ctx.add_flow(f"{n}.on", unit.on)
-    ctx.add_flow(f"{n}.heat_kw", block.heat_kw, bus=HEAT, sign=+1)
-    if spec.min_load_frac > 0:
-        ctx.add_switched_supply(HEAT, f"{n}.heat_kw", block.on, spec.capacity_kw)
-    ctx.add_flow(f"{n}.gas_nm3_per_h", block.gas_nm3_per_h, role=GAS_USE)
-    ctx.add_linear_cost("gas", f"{n}.gas_nm3_per_h", ctx.series(spec.gas_price_cny_per_nm3))
-    ctx.add_emission("location", "gas", f"{n}.gas_nm3_per_h", np.full(ctx.n_steps, spec.location_kgco2_per_nm3))
-    ctx.add_emission("market", "gas", f"{n}.gas_nm3_per_h", np.full(ctx.n_steps, spec.market_kgco2_per_nm3))
-    ctx.scalars.setdefault(GAS_DISPLACEMENT_KWH_TH_PER_NM3, per_nm3)
-
-
-def baseline_gas_boiler(spec: GasBoilerSpec, state: BaselineState) -> None:
-    """Rule: cover the remaining heat deficit up to capacity; below the minimum load the boiler stays off."""
-    deficit = np.maximum(state.bus(HEAT), 0.0)
-    heat = np.minimum(deficit, spec.capacity_kw)
-    if spec.min_load_frac > 0:
-        heat = np.where(heat >= spec.min_load_frac * spec.capacity_kw - 1e-9, heat, 0.0)
-        state.columns[f"{spec.name}.on"] = (heat > 0).astype(float)
-    state.columns[f"{spec.name}.heat_kw"] = heat
-    state.columns[f"{spec.name}.gas_nm3_per_h"] = heat / spec.heat_kwh_per_nm3
-    state.bus(HEAT)[:] -= heat
-
-
-# --- heat pump -------------------------------------------------------------------------------
-
-
-class HeatPumpSpec(AssetSpec):
-    """An air-source heat pump: electricity in, heat out at a coefficient of performance."""
-
-    kind: Literal["heat_pump"] = "heat_pump"
-    capacity_kw: PositiveFloat = Field(description="Heat output limit [kW_th].")
-    cop: NonNegSeries = Field(description="Heat out per electricity in, a constant or one value per step (> 0).")
-
-    @field_validator("cop")
-    @classmethod
-    def _cop_positive(cls, value: float | list[float]) -> float | list[float]:
-        values = [value] if isinstance(value, (int, float)) else value
-        if any(v <= 0 for v in values):
-            raise ValueError("cop must be above 0 at every step (heat out per electricity in)")
-        return value
-
-
-def build_heat_pump(spec: HeatPumpSpec, ctx: BuildContext) -> None:
-    n = spec.name
-    cop = ctx.series(spec.cop)
-    block = ctx.block(n)
-    block.heat_kw = pyo.Var(ctx.steps, bounds=(0.0, spec.capacity_kw))
-    block.electricity_kw = pyo.Var(ctx.steps, bounds=lambda _, t: (0.0, spec.capacity_kw / float(cop[t])))
-    block.conversion = pyo.Constraint(ctx.steps, rule=lambda b, t: b.electricity_kw[t] * float(cop[t]) == b.heat_kw[t])
-    ctx.add_flow(f"{n}.heat_kw", block.heat_kw, bus=HEAT, sign=+1)
-    ctx.add_flow(f"{n}.electricity_kw", block.electricity_kw, bus=ELECTRICITY, sign=-1, role=ELECTRIC_LOAD)
-    ctx.add_data(f"{n}.cop", cop)
-
-
-def baseline_heat_pump(spec: HeatPumpSpec, state: BaselineState) -> None:
-    """Rule: the heat pump covers the heat deficit first, up to its capacity."""
-    cop = state.series(spec.cop)
-    heat = np.minimum(np.maximum(state.bus(HEAT), 0.0), spec.capacity_kw)
-    electricity = heat / cop
-    state.columns[f"{spec.name}.heat_kw"] = heat
-    state.columns[f"{spec.name}.electricity_kw"] = electricity
-    state.columns[f"{spec.name}.cop"] = cop
-    state.bus(HEAT)[:] -= heat
-    state.net_kw += electricity
+    state.add_demand(f"{spec.name}.heat_kw", spec.heat_kw, heat_bus(spec.level))
 
 
 # --- hot-water tank --------------------------------------------------------------------------
 
 
 class HeatTankSpec(AssetSpec):
-    """A hot-water (or buffer) tank on the heat bus."""
+    """A hot-water (or buffer) tank, or a steam accumulator, on one heat level."""
 
     kind: Literal["heat_tank"] = "heat_tank"
+    level: LevelField = None
     capacity_kwh: PositiveFloat = Field(description="Usable heat content, empty to full [kWh_th].")
     charge_power_kw: NonNegFloat = Field(description="Maximum charging heat flow [kW_th].")
     discharge_power_kw: NonNegFloat = Field(description="Maximum discharging heat flow [kW_th].")
@@ -216,12 +149,13 @@ def _tank_limits(spec: HeatTankSpec) -> StoreLimits:
 
 
 def build_heat_tank(spec: HeatTankSpec, ctx: BuildContext) -> None:
+    bus = level_bus(spec, ctx)
     add_store(
         ctx.block(spec.name),
         ctx,
         _tank_limits(spec),
-        charge_bus=HEAT,
-        discharge_bus=HEAT,
+        charge_bus=bus,
+        discharge_bus=bus,
         exclusive=spec.exclusive_charge_discharge,
     )
 
@@ -239,6 +173,7 @@ class PurchasedHeatSpec(AssetSpec):
 
     kind: Literal["purchased_heat"] = "purchased_heat"
     max_kw: NonNegFloat = Field(description="Largest heat flow the connection can deliver [kW_th].")
+    level: LevelField = None
     price_cny_per_gj: NonNegSeries = Field(description="Heat price per GJ delivered (1 GJ = 277.78 kWh_th) [CNY/GJ].")
     location_kgco2_per_gj: NonNegFloat = Field(
         PURCHASED_HEAT_KGCO2_PER_GJ, description="Emissions, location-based [kgCO2/GJ]; default 0.11 tCO2/GJ."
@@ -253,14 +188,15 @@ def build_purchased_heat(spec: PurchasedHeatSpec, ctx: BuildContext) -> None:
     column = f"{n}.heat_kw"
     block = ctx.block(n)
     block.heat_kw = pyo.Var(ctx.steps, bounds=(0.0, spec.max_kw))
-    ctx.add_flow(column, block.heat_kw, bus=HEAT, sign=+1)
+    ctx.add_flow(column, block.heat_kw, bus=level_bus(spec, ctx), sign=+1)
     ctx.add_linear_cost("heat", column, ctx.series(spec.price_cny_per_gj) / KWH_PER_GJ)
     ctx.add_emission("location", "heat", column, np.full(ctx.n_steps, spec.location_kgco2_per_gj / KWH_PER_GJ))
     ctx.add_emission("market", "heat", column, np.full(ctx.n_steps, spec.market_kgco2_per_gj / KWH_PER_GJ))
 
 
 def baseline_purchased_heat(spec: PurchasedHeatSpec, state: BaselineState) -> None:
-    """Rule: buy what the heat pump and boilers leave uncovered, up to the connection limit."""
-    heat = np.minimum(np.maximum(state.bus(HEAT), 0.0), spec.max_kw)
+    """Rule: buy what the level's heat pumps and boilers leave uncovered, up to the connection limit."""
+    bus = heat_bus(spec.level)
+    heat = np.minimum(np.maximum(state.bus(bus), 0.0), spec.max_kw)
     state.columns[f"{spec.name}.heat_kw"] = heat
-    state.bus(HEAT)[:] -= heat
+    state.bus(bus)[:] -= heat
