@@ -359,9 +359,13 @@ def test_status_labels_from_the_presenter() -> None:
 
 def test_deadline_kill_and_child_failure_in_the_solver_process() -> None:
     site, request = json.dumps(small_site()), DispatchRequest(date=dt.date(2026, 7, 15)).model_dump_json()
-    # the factory day takes longer to solve than to compile: killed after the problem arrived, so a fallback
-    slow_site = json.dumps(site_from_problem(factory_problem()))
-    killed = plan_with_deadline(slow_site, request, SolveOptions(time_limit_s=60, mip_rel_gap=1e-9), deadline_s=3.0)
+    # two factory days to a 1e-9 gap take ~6 s to solve and ~1 s to compile: killed after the problem arrived, so a
+    # fallback
+    slow_site = json.dumps(site_from_problem(factory_problem(days=2)))
+    two_days = {"start": "2026-07-15T00:00:00+08:00", "n_steps": 192}
+    slow_request = DispatchRequest.model_validate({"horizon": two_days}).model_dump_json()
+    options = SolveOptions(time_limit_s=60, mip_rel_gap=1e-9)
+    killed = plan_with_deadline(slow_site, slow_request, options, deadline_s=3.0)
     assert killed.result.schedule_source == "fallback"
     assert killed.result.report.message == "solve killed at its 3 s deadline"
     with pytest.raises(ProblemBuildError, match="no problem could be compiled"):
