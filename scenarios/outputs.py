@@ -203,17 +203,13 @@ def account_table(run: ScenarioRun) -> pd.DataFrame:
     achieved, the difference and whether it did its share (at least, or at most for a cap); rounded at the
     unit's precision. Empty (no rows) when the run has no such item."""
     units = {f.item: f.unit for f in run.period_figures}
-    caps = {f.item for f in run.period_figures if f.kind == "emission_cap"}
     rows = []
     for day in run.account_days:
         unit = units.get(day.item, "")
         precision = FIGURE_UNITS.get(unit, AMOUNT)
         planned, achieved = day.allocated, day.achieved
         difference = None if planned is None or achieved is None else achieved - planned
-        tolerance = 1e-6 if unit == "share" else 1e-3
-        did: bool | None = None
-        if difference is not None:
-            did = difference <= tolerance if day.item in caps else difference >= -tolerance
+        did = day.did_its_share
         rows.append(
             {
                 "date": day.date.isoformat(),

@@ -52,6 +52,8 @@ from scenarios.site import Site
 from scenarios.spec import PeriodPlanSettings
 
 ItemKind = Literal["pv_self_consumption", "green_share", "emission_cap", "contract"]
+SHARE_ITEMS = ("pv_self_consumption", "green_share")
+"""Items whose day measure is a share (0-1); the others are kWh or kgCO2."""
 STEERING_PREMIUM_CNY_PER_KWH = 1.0
 """Added to a contract's mean price to steer a day to its planned volume when the contract sets no shortfall
 price: a kWh not taken today must be taken on a later day, so missing it costs at least the price again."""
@@ -200,6 +202,18 @@ class DayShare(BaseModel):
     allocated: float | None = Field(description="The day's share from the period plan (share 0-1, kWh, kgCO2).")
     achieved: float | None = Field(description="What the day's schedule did, in the same unit.")
     source: Literal["plan", "pacing"] = Field(description="plan: held to the plan's share; pacing: see module doc.")
+    at_most: bool = Field(
+        False, description="The share is a most (an emission cap, a contract with only a maximum), not a least."
+    )
+
+    @property
+    def did_its_share(self) -> bool | None:
+        """Whether the day did at least (at most, for a cap) its planned share; None without a plan."""
+        if self.allocated is None or self.achieved is None:
+            return None
+        tolerance = 1e-6 if self.item in SHARE_ITEMS else 1e-3
+        difference = self.achieved - self.allocated
+        return difference <= tolerance if self.at_most else difference >= -tolerance
 
 
 class PeriodFigure(BaseModel):
@@ -404,8 +418,15 @@ class PeriodAccount:
                     allocated=None if planned is None else planned.value(item),
                     achieved=done.value(item),
                     source="pacing" if planned is None else "plan",
+                    at_most=self._at_most(item),
                 )
             )
+
+    def _at_most(self, item: Item) -> bool:
+        """Whether a day's share of ``item`` is a most: an emission cap, a contract with only a maximum."""
+        if item.kind == "emission_cap":
+            return True
+        return item.kind == "contract" and self.site.asset(item.asset or "").min_energy_kwh <= 0
 
     def _days_in_period(self, item: Item, label: str) -> int:
         """Number of days of the period ``label`` of ``item`` (a period the account has days of)."""
@@ -429,13 +450,13 @@ class PeriodAccount:
         covered, days_rest = len(rows) / days_in, days_in - len(rows)
         maximum, rest = None, None
         if item.kind in ("pv_self_consumption", "green_share"):
-            required, unit, at_least = getattr(self.site.targets, item.kind).min_frac, "share", True
+            required, unit = getattr(self.site.targets, item.kind).min_frac, "share"
             met = achieved >= required - 1e-6
             if days_rest > 0:
                 rest = self._rest_share(item, required, totals, len(rows), days_rest)
         elif item.kind == "emission_cap":
             cap_kgco2 = self.site.targets.emission_cap.max_kgco2  # type: ignore[union-attr]
-            required, unit, at_least = cap_kgco2 * covered, "kgCO2", False
+            required, unit = cap_kgco2 * covered, "kgCO2"
             met = achieved <= required + 1e-6
             if days_rest > 0:
                 left = cap_kgco2 - achieved
@@ -444,8 +465,7 @@ class PeriodAccount:
                 )
         else:
             spec = self.site.asset(item.asset or "")
-            # a contract with only a maximum: a day did its share when it took at most what the plan gave it
-            required, unit, at_least = spec.min_energy_kwh * covered, "kWh", spec.min_energy_kwh > 0
+            required, unit = spec.min_energy_kwh * covered, "kWh"
             maximum = None if spec.max_energy_kwh is None else spec.max_energy_kwh * covered
             met = achieved >= required - 1e-3 and (maximum is None or achieved <= maximum + 1e-3)
             if days_rest > 0:
@@ -454,16 +474,7 @@ class PeriodAccount:
                     f"the other {days_rest} days of {label} must take {left:,.0f} kWh ({left / days_rest:,.0f} a day)"
                 )
         planned = [r for r in rows if r.allocated is not None]
-        tolerance = 1e-6 if unit == "share" else 1e-3
-        above = sum(
-            1
-            for r in planned
-            if (
-                (r.achieved or 0.0) >= r.allocated - tolerance  # type: ignore[operator]
-                if at_least
-                else (r.achieved or 0.0) <= r.allocated + tolerance  # type: ignore[operator]
-            )
-        )
+        above = sum(1 for r in planned if r.did_its_share)
         return PeriodFigure(
             item=item.key,
             kind=item.kind,

@@ -28,8 +28,9 @@ import pandas as pd
 from optimizer import DispatchProblem, DispatchResult, Kpis, Targets, solve
 from optimizer.baseline_state import BaselineShortfall, infeasible_label, merge_shortfalls
 from optimizer.dispatch import ColumnInfo
-from optimizer.errors import Issue, ProblemError
+from optimizer.errors import Issue, ProblemError, SpecError
 from optimizer.kpis import Savings, savings, with_shortfalls
+from optimizer.model import build_model
 from scenarios.assets import input_refs
 from scenarios.compile import State, compile_problem
 from scenarios.errors import ScenarioError
@@ -387,7 +388,7 @@ def run_case(
             if baseline_state is None
             else build_problem(case, period, baseline_state, inputs, updates=updates, targets=targets)
         )
-        result = solve(problem, options, baseline_problem)
+        result = _solved(case, period, problem, options, baseline_problem)
         if k == 0:
             flows = result.columns
             capacities = capacities_of(result)
@@ -431,6 +432,17 @@ def run_case(
     )
 
 
+def _solved(
+    case: Case, period: Period, problem: DispatchProblem, options: Any, baseline_problem: DispatchProblem
+) -> DispatchResult:
+    """:func:`optimizer.solve`, with a rule the model builder checks on the whole problem (e.g. a heat level an
+    asset cannot reach) raised as a :class:`ScenarioError` at the file line."""
+    try:
+        return solve(problem, options, baseline_problem)
+    except SpecError as error:
+        raise ScenarioError([file_issue(case, error.issue(), period)]) from error
+
+
 def _plan_compiler(case: Case, state: State | None, inputs: Inputs) -> Callable[..., DispatchProblem]:
     """The run's compile path for a period plan over several days, from the day's carried ``state``."""
 
@@ -449,13 +461,17 @@ def _plan_compiler(case: Case, state: State | None, inputs: Inputs) -> Callable[
 
 
 def check_case(case: Case) -> int:
-    """Builds (does not solve) the first period's problem and reads every input over the whole run.
+    """Builds (does not solve) the first period's problem and model and reads every input over the whole run.
 
     Returns the number of periods; raises :class:`ScenarioError` for anything that would stop a run.
     """
     periods = case_periods(case)
     inputs = Inputs(case)
-    build_problem(case, periods[0], None, inputs)
+    problem = build_problem(case, periods[0], None, inputs)
+    try:
+        build_model(problem)  # the rules the builders check on the whole problem (heat levels, a tariff's bands)
+    except SpecError as error:
+        raise ScenarioError([file_issue(case, error.issue(), periods[0])]) from error
     full = pd.date_range(
         periods[0].horizon.index[0],
         periods[-1].horizon.end,

@@ -332,3 +332,29 @@ def test_levels_in_a_scenario_file(tmp_path: Path) -> None:
     assert run.schedule["boiler.heat_kw"].to_numpy() == pytest.approx(np.full(24, 50 + 55 / 0.95))
     assert run.kpis.objective_cny == pytest.approx(24 * (8 + (50 + 55 / 0.95) / 3), rel=1e-6)
     assert run.flows["prs.heat_out_kw"].bus == "heat_hot_water"
+
+
+def test_a_level_an_asset_cannot_reach_is_refused_at_its_file_line_before_any_solve(tmp_path: Path) -> None:
+    """The heat-level rules are checked where the model is built; a scenario's check (``dispatch validate
+    --deep``) and run both refuse the file at the heat pump's line, not with a traceback."""
+    from scenarios.errors import ScenarioError
+    from scenarios.loader import load_scenario
+    from scenarios.pipeline import check_case, run_case
+
+    file = tmp_path / "bad.yaml"
+    file.write_text(
+        "name: bad\n"
+        "site:\n"
+        "  name: bad\n"
+        "  assets:\n"
+        "    - {kind: grid, name: grid, import_limit_kw: 1000, import_price_cny_per_kwh: 0.5}\n"
+        "    - {kind: heat_demand, name: steam, heat_kw: 100, level: steam}\n"
+        "    - {kind: heat_pump, name: hp, capacity_kw: 200, cop: 3, level: steam}\n"
+        "horizon: {start: 2026-07-15, days: 1}\n"
+    )
+    case = load_scenario(file).base()
+    for step in (check_case, run_case):
+        with pytest.raises(ScenarioError) as raised:
+            step(case)
+        [issue] = raised.value.issues
+        assert issue.line == 7 and "max_sink_temperature_c" in issue.message

@@ -105,8 +105,18 @@ def test_schema_round_trip(path: Path) -> None:
     assert ScenarioFile.model_validate(yaml.safe_load(dumped)) == scenario
 
 
-def test_four_examples_with_variants_and_sweeps() -> None:
-    assert {p.stem for p in EXAMPLES} >= {"lingyun", "huishan_dairy", "taike", "shenyang_machine_tool"}
+def test_the_seed_examples_with_variants_and_sweeps() -> None:
+    seeds = {
+        "lingyun",
+        "huishan_dairy",
+        "taike",
+        "shenyang_machine_tool",
+        "valeo_shenyang",
+        "huaxing",
+        "dayao",
+        "huatie",
+    }
+    assert {p.stem for p in EXAMPLES} >= seeds
     for path in EXAMPLES:
         scenario = load_scenario(path).scenario
         assert len(scenario.variants) >= 2 and len(scenario.sweeps) >= 1, path.stem

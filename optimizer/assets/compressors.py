@@ -47,8 +47,13 @@ state; a start cost per start). Full-load power is
   is ``storage_m3``. Base-loaded and VSD units run at the system pressure the
   data-sheet specific power is given at.
 - Heat recovery: ``recovered_heat_kw = heat_recovery_frac * power_kw`` supplied
-  to the heat bus; ``0 <= dumped_heat_kw <= recovered_heat_kw`` drawn from it
-  (the bypass), so unneeded heat can be wasted.
+  to the heat bus of ``level`` (default the ``heat`` bus; ``hot_water``,
+  ``low_temp`` or a site level, :mod:`optimizer.assets.heat_levels`);
+  ``0 <= dumped_heat_kw <= recovered_heat_kw`` drawn from the same bus (the
+  bypass), so unneeded heat can be wasted. The oil circuit of a screw unit runs at
+  80-100 degC, so the recovered water reaches at most about
+  :data:`MAX_RECOVERED_HEAT_TEMPERATURE_C` (90 degC): a hotter level (steam) is
+  refused, and compressor heat never serves steam.
 - Groups of identical units (``units=N``): one entry, ``on[t]`` an integer
   0..N, starts and the min up/down times in the aggregated form of
   :mod:`optimizer.assets.commitment`, flows and powers the group's totals and
@@ -75,8 +80,9 @@ Compressed-air demand (kind ``air_demand``): a series in m3/min that must be met
 Baseline rule: units follow the air demand in list order (the first unit is
 loaded first, a group's units one after the other), honouring availability
 and min up/down times; a VSD held on below its minimum flow makes surplus air
-(warned); the receiver is not used; recovered heat serves the heat deficit
-left when the unit's rule runs and the rest is dumped.
+(warned); the receiver is not used; recovered heat serves its level's heat
+deficit left when the unit's rule runs (before the heat supplies' rules) and
+the rest is dumped.
 """
 
 from __future__ import annotations
@@ -89,6 +95,7 @@ from pydantic import Field, model_validator
 
 from optimizer.assets.base import AssetSpec, BuildContext
 from optimizer.assets.commitment import add_commitment, minutes_to_steps, steps_in_state
+from optimizer.assets.heat_levels import HeatLevelName, level_bus, level_of, level_temperature
 from optimizer.assets.power_curve import (
     DEFAULT_VSD_CURVE,
     FLOW_TOLERANCE,
@@ -102,7 +109,7 @@ from optimizer.assets.power_curve import (
     make_cycling_loss_exact,
 )
 from optimizer.baseline_state import BaselineState
-from optimizer.buses import COMPRESSED_AIR, ELECTRICITY, HEAT
+from optimizer.buses import COMPRESSED_AIR, ELECTRICITY, heat_bus
 from optimizer.errors import SpecError
 from optimizer.types import FiniteFloat, Fraction, NonNegFloat, NonNegSeries, PositiveFloat
 
@@ -111,6 +118,10 @@ COMPRESSOR_START = "compressor_start"
 COMPRESSOR_POWER = "compressor_power"
 RECOVERED_HEAT = "heat_recovered"  # the same role strings as optimizer.assets.heat.HEAT_RECOVERED / HEAT_DUMPED
 DUMPED_HEAT = "heat_dumped"
+MAX_RECOVERED_HEAT_TEMPERATURE_C = 90.0
+"""Hottest level recovered compressor heat can supply [degC]: the oil circuit of a lubricated screw runs at
+80-100 degC [2nd], so a heat-recovery kit delivers water at up to about 90 degC (Huatie's kit: water 30-60 degC,
+air 40-80 degC [src]). Hot water (80 degC by default) and colder levels are within reach; steam is not."""
 
 
 class CompressorSpec(AssetSpec):
@@ -177,6 +188,14 @@ class CompressorSpec(AssetSpec):
     )
     heat_recovery_frac: Fraction = Field(
         0.0, description="Recoverable heat as a fraction of electric power (0.7-0.9 with a recovery kit; 0: none)."
+    )
+    level: HeatLevelName | None = Field(
+        None,
+        description=(
+            "The heat level the recovered heat goes to (hot_water, low_temp or one of the site's heat_levels); "
+            "default: the default level heat, the one heat bus of a site without levels. At most about 90 degC "
+            "(the oil circuit runs at 80-100 degC): a hotter level (steam) is refused."
+        ),
     )
     order_identical_units: bool = Field(
         True, description="Order this unit after an earlier identical compressor (symmetry breaking)."
@@ -310,16 +329,33 @@ def build_compressor(spec: CompressorSpec, ctx: BuildContext) -> None:
 
     if spec.heat_recovery_frac > 0:
         frac = spec.heat_recovery_frac
+        bus = recovered_heat_bus(spec, ctx)
         block.recovered_heat_kw = pyo.Var(ctx.steps, bounds=(0.0, frac * full * spec.units))
         block.dumped_heat_kw = pyo.Var(ctx.steps, bounds=(0.0, frac * full * spec.units))
         block.heat_from_power = pyo.Constraint(ctx.steps, rule=lambda b, t: b.recovered_heat_kw[t] == frac * power[t])
         block.dump_within_recovered = pyo.Constraint(
             ctx.steps, rule=lambda b, t: b.dumped_heat_kw[t] <= b.recovered_heat_kw[t]
         )
-        ctx.add_flow(f"{n}.recovered_heat_kw", block.recovered_heat_kw, bus=HEAT, sign=+1, role=RECOVERED_HEAT)
-        ctx.add_flow(f"{n}.dumped_heat_kw", block.dumped_heat_kw, bus=HEAT, sign=-1, role=DUMPED_HEAT)
+        ctx.add_flow(f"{n}.recovered_heat_kw", block.recovered_heat_kw, bus=bus, sign=+1, role=RECOVERED_HEAT)
+        ctx.add_flow(f"{n}.dumped_heat_kw", block.dumped_heat_kw, bus=bus, sign=-1, role=DUMPED_HEAT)
 
     ctx.finalizers.append(lambda c: _order_after_identical_unit(spec, block, c, up, down))
+
+
+def recovered_heat_bus(spec: CompressorSpec, ctx: BuildContext) -> str:
+    """The bus the recovered heat goes to, after checking that the site has the level and that compressor heat
+    reaches it (at most :data:`MAX_RECOVERED_HEAT_TEMPERATURE_C`); raises :class:`SpecError` on ``level``."""
+    temperature = level_temperature(spec, ctx)
+    if temperature is not None and temperature > MAX_RECOVERED_HEAT_TEMPERATURE_C:
+        raise SpecError(
+            f"{level_of(spec)!r} at {temperature:g} degC is above what recovered compressor heat reaches "
+            f"({MAX_RECOVERED_HEAT_TEMPERATURE_C:g} degC: the oil circuit runs at 80-100 degC); give hot_water, "
+            "low_temp or a level of the site at most that hot",
+            asset=spec.name,
+            field="level",
+            related=("heat_recovery_frac",),
+        )
+    return level_bus(spec, ctx)
 
 
 def _add_load_unload(spec: CompressorSpec, block: pyo.Block, ctx: BuildContext) -> None:
@@ -345,7 +381,7 @@ def _add_load_unload(spec: CompressorSpec, block: pyo.Block, ctx: BuildContext) 
         ctx.steps,
         rule=lambda b, t: power[t] == full * (u * on[t] + (1.0 - u) * (b.loaded_frac[t] + b.cycling_loss[t])),
     )
-    ctx.add_flow(f"{n}.cycling_loss", block.cycling_loss)
+    ctx.add_flow(f"{n}.cycling_loss_frac", block.cycling_loss)  # extra loaded share lost to cycling
 
     def finalize(c: BuildContext) -> None:
         mode = spec.exact_power_curve
@@ -405,7 +441,7 @@ def baseline_compressor(spec: CompressorSpec, state: BaselineState) -> None:
         )
     if spec.heat_recovery_frac > 0:
         recovered = spec.heat_recovery_frac * power
-        heat = state.bus(HEAT)
+        heat = state.bus(heat_bus(spec.level))
         dumped = np.clip(recovered - heat, 0.0, recovered)
         heat -= recovered - dumped
         state.columns[f"{n}.recovered_heat_kw"] = recovered
