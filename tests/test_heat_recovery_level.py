@@ -22,6 +22,7 @@ from optimizer.assets.heat import HeatDemandSpec
 from optimizer.assets.heat_exchanger import HeatExchangerSpec
 from optimizer.assets.heat_levels import HeatLevel, HeatLevelsSpec
 from optimizer.errors import SpecError
+from scenarios.errors import ScenarioError
 from scenarios.loader import load_scenario
 from scenarios.pipeline import run_case
 
@@ -158,7 +159,8 @@ horizon: {start: 2026-01-15, days: 1, step_minutes: 60}
 
 
 def test_a_level_in_a_scenario_file(tmp_path: Path) -> None:
-    # Hot water: each hour as the first test, 60 + 33.333 CNY; 24 hours. Steam is refused when the day is built.
+    # Hot water: each hour as the first test, 60 + 33.333 CNY; 24 hours. Steam is refused when the day is built, at
+    # the compressor's line of the file.
     path = tmp_path / "recovery.yaml"
     path.write_text(textwrap.dedent(SITE).replace("LEVEL", "hot_water"), encoding="utf-8")
     run = run_case(load_scenario(path).base())
@@ -166,6 +168,7 @@ def test_a_level_in_a_scenario_file(tmp_path: Path) -> None:
     assert run.flows["c1.recovered_heat_kw"].bus == "heat_hot_water"
     assert run.schedule["boiler.heat_kw"].to_numpy() == pytest.approx(np.full(24, 100.0))
     path.write_text(textwrap.dedent(SITE).replace("LEVEL", "steam"), encoding="utf-8")
-    with pytest.raises(SpecError, match="above what recovered compressor heat reaches") as error:
+    with pytest.raises(ScenarioError, match="above what recovered compressor heat reaches") as error:
         run_case(load_scenario(path).base())
-    assert (error.value.asset, error.value.field) == ("c1", "level")
+    [issue] = error.value.issues
+    assert issue.line == 10 and issue.field.endswith(".level")
