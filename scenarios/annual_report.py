@@ -176,25 +176,8 @@ def _sum_rows(label: str, rows: pd.DataFrame) -> dict[str, Any]:
     return out | _shares(out)
 
 
-MONTH_COLUMNS = (
-    "month",
-    "days",
-    "energy_cost_cny",
-    "baseline_energy_cost_cny",
-    "saving_cny",
-    "saving_label",
-    "import_kwh",
-    "export_kwh",
-    "pv_available_kwh",
-    "pv_output_kwh",
-    "pv_self_used_kwh",
-    "green_contract_kwh",
-    "consumption_kwh",
-    "pv_self_consumption_frac",
-    "green_share_frac",
-    "peak_import_kw",
-    *LEDGER_COLUMNS,
-)
+MONTH_COLUMNS = ("month", *(c for c in _COLUMNS if c not in ("date", "month", "status", "schedule_source")))
+"""The daily table's columns that a month (or the year) sums or recomputes."""
 
 
 def monthly_rows(daily: pd.DataFrame) -> pd.DataFrame:

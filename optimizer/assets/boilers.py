@@ -36,10 +36,9 @@ from optimizer.assets.commitment import (
     RampRate,
     StartCost,
     add_ramp_limits,
-    add_switched_output,
+    add_unit_output,
     minutes_to_steps,
     require_min_load,
-    steps_in_state,
 )
 from optimizer.assets.heat_levels import LevelField, level_bus
 from optimizer.baseline_state import BaselineState
@@ -147,19 +146,7 @@ def build_gas_boiler(spec: GasBoilerSpec, ctx: BuildContext) -> None:
     per_nm3 = spec.heat_kwh_per_nm3
     unit: Commitment | None = None
     if spec.needs_on_off(step_minutes):
-        unit = add_switched_output(
-            block,
-            ctx,
-            block.heat_kw,
-            name=n,
-            capacity_kw=spec.capacity_kw,
-            min_load_frac=spec.min_load_frac,
-            min_up_steps=minutes_to_steps(spec.min_up_minutes, step_minutes),
-            min_down_steps=minutes_to_steps(spec.min_down_minutes, step_minutes),
-            initial_on=spec.initial_on,
-            initial_steps_in_state=steps_in_state(spec.initial_minutes_in_state, step_minutes),
-            start_cost_cny=spec.start_cost_cny,
-        )
+        unit = add_unit_output(spec, block, ctx, block.heat_kw)
     if unit is not None and spec.start_gas_nm3 > 0:
         start_gas_per_h = spec.start_gas_nm3 / ctx.dt_h  # one start's gas spread over its step [Nm3/h]
         starts = unit.start

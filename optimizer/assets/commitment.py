@@ -184,6 +184,26 @@ def require_min_load(spec: Any, fields: tuple[str, ...]) -> None:
         )
 
 
+def add_unit_output(spec: Any, block: pyo.Block, ctx: BuildContext, output: Any) -> Commitment:
+    """:func:`add_switched_output` with the on/off fields of a switched unit's ``spec`` (``name``,
+    ``capacity_kw``, ``min_load_frac``, ``min_up_minutes``, ``min_down_minutes``, ``initial_on``,
+    ``initial_minutes_in_state``, ``start_cost_cny``; boilers and heat pumps have them all)."""
+    step_minutes = ctx.horizon.step_minutes
+    return add_switched_output(
+        block,
+        ctx,
+        output,
+        name=spec.name,
+        capacity_kw=spec.capacity_kw,
+        min_load_frac=spec.min_load_frac,
+        min_up_steps=minutes_to_steps(spec.min_up_minutes, step_minutes),
+        min_down_steps=minutes_to_steps(spec.min_down_minutes, step_minutes),
+        initial_on=spec.initial_on,
+        initial_steps_in_state=steps_in_state(spec.initial_minutes_in_state, step_minutes),
+        start_cost_cny=spec.start_cost_cny,
+    )
+
+
 def add_switched_output(
     block: pyo.Block,
     ctx: BuildContext,

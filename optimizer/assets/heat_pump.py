@@ -16,7 +16,7 @@ A heat pump reaches at most ``max_sink_temperature_c`` (default 90 degC, a high-
 level above it (steam) is refused, so steam comes from boilers (or purchased steam) only, and a heat pump's heat
 never serves a steam demand.
 
-Unit commitment (:func:`optimizer.assets.commitment.add_switched_output`), when a minimum load is given, with a
+Unit commitment (:func:`optimizer.assets.commitment.add_unit_output`), when a minimum load is given, with a
 start cost and minimum up/down times if given (they need the minimum load: a unit on at zero output would never
 pay a start): ``on[t]``, ``starts[t]`` costed at ``start_cost_cny``, minimum up/down times carried across midnight
 (:class:`optimizer.state.CommitmentState`).
@@ -38,10 +38,9 @@ from optimizer.assets.commitment import (
     InitialMinutes,
     MinTime,
     StartCost,
-    add_switched_output,
+    add_unit_output,
     minutes_to_steps,
     require_min_load,
-    steps_in_state,
 )
 from optimizer.assets.heat_levels import LevelField, level_bus, level_of, level_temperature
 from optimizer.assets.load import ELECTRIC_LOAD
@@ -210,19 +209,7 @@ def build_heat_pump(spec: HeatPumpSpec, ctx: BuildContext) -> None:
     block.conversion = pyo.Constraint(ctx.steps, rule=lambda b, t: b.electricity_kw[t] * float(cop[t]) == b.heat_kw[t])
     unit = None
     if spec.needs_on_off(step_minutes):
-        unit = add_switched_output(
-            block,
-            ctx,
-            block.heat_kw,
-            name=n,
-            capacity_kw=spec.capacity_kw,
-            min_load_frac=spec.min_load_frac,
-            min_up_steps=minutes_to_steps(spec.min_up_minutes, step_minutes),
-            min_down_steps=minutes_to_steps(spec.min_down_minutes, step_minutes),
-            initial_on=spec.initial_on,
-            initial_steps_in_state=steps_in_state(spec.initial_minutes_in_state, step_minutes),
-            start_cost_cny=spec.start_cost_cny,
-        )
+        unit = add_unit_output(spec, block, ctx, block.heat_kw)
     ctx.add_flow(f"{n}.heat_kw", block.heat_kw, bus=bus, sign=+1)
     if unit is not None:
         ctx.add_switched_supply(bus, f"{n}.heat_kw", unit.on, spec.capacity_kw)
