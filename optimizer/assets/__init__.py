@@ -62,7 +62,8 @@ class AssetType:
 
 
 _STORE = LevelState("level_kwh", "capacity_kwh", "initial_level_frac", "end_level_frac")
-_UNITS = CommitmentState()
+_HEAT_UNIT = CommitmentState(output="heat_kw", initial_output="initial_heat_kw")
+"""A boiler or heat pump: on/off, the minutes in it and the last heat output (the ramp limits' start)."""
 GRID_FACTORS = {
     "grid_location_kgco2_per_kwh": ("location_kgco2_per_kwh",),
     "grid_market_kgco2_per_kwh": ("market_kgco2_per_kwh",),
@@ -108,7 +109,11 @@ REGISTRY: dict[str, AssetType] = {
     "air_demand": AssetType(air.AirDemandSpec, air.build_air_demand, air.baseline_air_demand),
     "cooling_demand": AssetType(cold.CoolingDemandSpec, cold.build_cooling_demand, cold.baseline_cooling_demand),
     "chiller": AssetType(
-        cold.ChillerSpec, cold.build_chiller, cold.baseline_chiller, baseline_order=1, state=(_UNITS,)
+        cold.ChillerSpec,
+        cold.build_chiller,
+        cold.baseline_chiller,
+        baseline_order=1,
+        state=(CommitmentState(output="cooling_kw", initial_output="initial_cooling_kw"),),
     ),
     "cold_tank": AssetType(
         cold.ColdTankSpec, cold.build_cold_tank, cold.baseline_cold_tank, baseline_order=1, state=(_STORE,)
@@ -126,7 +131,7 @@ REGISTRY: dict[str, AssetType] = {
         heat.baseline_heat_pump,
         baseline_order=1.5,
         baseline_rank=heat_supply_rank(0.0),
-        state=(_UNITS,),
+        state=(_HEAT_UNIT,),
     ),
     "heat_tank": AssetType(
         heat.HeatTankSpec, heat.build_heat_tank, heat.baseline_heat_tank, baseline_order=1, state=(_STORE,)
@@ -137,7 +142,7 @@ REGISTRY: dict[str, AssetType] = {
         heat.baseline_gas_boiler,
         baseline_order=2,
         baseline_rank=heat_supply_rank(0.25),
-        state=(CommitmentState(output="heat_kw", initial_output="initial_heat_kw"),),
+        state=(_HEAT_UNIT,),
         emission_defaults=GAS_FACTORS,
     ),
     "purchased_heat": AssetType(

@@ -39,11 +39,11 @@ from optimizer.assets.commitment import (
     add_unit_output,
     minutes_to_steps,
     require_min_load,
+    require_output_within,
 )
 from optimizer.assets.heat_levels import LevelField, level_bus
 from optimizer.baseline_state import BaselineState
 from optimizer.buses import heat_bus
-from optimizer.errors import SpecError
 from optimizer.types import Efficiency, Fraction, NonNegFloat, NonNegSeries, PositiveFloat
 
 GAS_USE = "gas_use_nm3_per_h"
@@ -58,8 +58,6 @@ NATURAL_GAS_KGCO2_PER_NM3 = 2.162
 """Natural gas combustion, 21.62 tCO2 per 10^4 Nm3 (Chinese accounting guidelines, secondary source)."""
 MAX_START_GAS_NM3 = 1e4
 """Largest gas burnt by one start accepted [Nm3]."""
-OUTPUT_TOLERANCE_KW = 1e-6
-"""A carried output above capacity by less than this [kW_th] is solver round-off."""
 
 
 class GasBoilerSpec(AssetSpec):
@@ -112,12 +110,7 @@ class GasBoilerSpec(AssetSpec):
 
     @model_validator(mode="after")
     def _initial_output_fits(self) -> GasBoilerSpec:
-        if self.initial_heat_kw is not None and self.initial_heat_kw > self.capacity_kw + OUTPUT_TOLERANCE_KW:
-            raise SpecError(
-                f"{self.initial_heat_kw:g} kW_th is above capacity_kw {self.capacity_kw:g}",
-                field="initial_heat_kw",
-                related=("capacity_kw",),
-            )
+        require_output_within(self, "initial_heat_kw", "capacity_kw")
         return self
 
     @property

@@ -57,7 +57,10 @@ count ``starts[t]`` is a schedule column costed at ``start_cost_cny`` each
 (component ``"start_up"``), with the role
 :data:`~optimizer.assets.commitment.UNIT_START` (starts per unit in the KPIs); the
 on/off state carries from one day to the next in rolling runs
-(:class:`optimizer.state.CommitmentState`). Without a minimum load, ``on`` may read 1 at zero
+(:class:`optimizer.state.CommitmentState`). Ramp limits (``ramp_up_kw_per_h``, ``ramp_down_kw_per_h``) on the
+chilled-water output ``cooling_kw`` as a gas boiler's (a start may reach the minimum load in its first step), from
+``initial_cooling_kw``, the last output carried across midnight; the plan then also ramps down ahead of an outage
+or a banned band. Without a minimum load, ``on`` may read 1 at zero
 output where nothing (a start cost, min up/down times) tells the two apart.
 
 Operating rule ``off_in_bands`` (Huishan dairy: "charge cold at valley price,
@@ -94,7 +97,16 @@ import pyomo.environ as pyo
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from optimizer.assets.base import AssetSpec, BuildContext
-from optimizer.assets.commitment import UNIT_START, add_commitment, minutes_to_steps, steps_in_state
+from optimizer.assets.commitment import (
+    UNIT_START,
+    Commitment,
+    RampRate,
+    add_commitment,
+    add_ramp_limits,
+    minutes_to_steps,
+    require_output_within,
+    steps_in_state,
+)
 from optimizer.assets.grid import GridSpec
 from optimizer.assets.storage import StoreLimits, add_store, idle_store_baseline, tank_limits
 from optimizer.baseline_state import BaselineState
@@ -189,6 +201,17 @@ class ChillerSpec(AssetSpec):
     initial_minutes_in_state: NonNegFloat | None = Field(
         None, description="How long the chiller has been in its initial state [min]; default: long enough."
     )
+    ramp_up_kw_per_h: RampRate | None = Field(
+        None, description="Largest rise of chilled-water output per hour while running [kW_th/h]; none: no limit."
+    )
+    ramp_down_kw_per_h: RampRate | None = Field(
+        None, description="Largest fall of chilled-water output per hour while running [kW_th/h]; none: no limit."
+    )
+    initial_cooling_kw: NonNegFloat | None = Field(
+        None,
+        description="Chilled-water output just before the horizon starts [kW_th], for the ramp limits; "
+        "default: unknown.",
+    )
     availability_frac: NonNegSeries | None = Field(
         None, description="Share of the capacity available per step (0 = out of service, 1 = all); default: 1."
     )
@@ -235,6 +258,11 @@ class ChillerSpec(AssetSpec):
         if any(v > 1.0 for v in values):
             raise ValueError(f"availability_frac is a share of the capacity and must be at most 1, got {max(values)}")
         return value
+
+    @model_validator(mode="after")
+    def _initial_output_fits(self) -> ChillerSpec:
+        require_output_within(self, "initial_cooling_kw", "cooling_capacity_kw")
+        return self
 
     @model_validator(mode="after")
     def _ice_mode_consistent(self) -> ChillerSpec:
@@ -360,8 +388,26 @@ def build_chiller(spec: ChillerSpec, ctx: BuildContext) -> None:
     block.power_balance = pyo.Constraint(steps, rule=lambda b, t: b.power_kw[t] == electricity[t])
     ctx.add_flow(f"{n}.power_kw", block.power_kw, bus=ELECTRICITY, sign=-1, role=COOLING_ELECTRICITY)
 
-    if not spec.needs_on_off(ctx.horizon.step_minutes):
-        return
+    unit = add_chiller_commitment(spec, block, ctx, allowed) if spec.needs_on_off(ctx.horizon.step_minutes) else None
+    add_ramp_limits(
+        block,
+        ctx,
+        block.cooling_kw,
+        capacity_kw=cap,
+        up_kw_per_h=spec.ramp_up_kw_per_h,
+        down_kw_per_h=spec.ramp_down_kw_per_h,
+        initial_kw=spec.initial_cooling_kw,
+        unit=unit,
+        initial_on=spec.initial_on,
+        min_kw=spec.min_load_frac * cap,
+    )
+
+
+def add_chiller_commitment(spec: ChillerSpec, block: pyo.Block, ctx: BuildContext, allowed: np.ndarray) -> Commitment:
+    """The chiller's on/off (and ice mode): start cost, minimum load and times, availability, banned bands."""
+    n = spec.name
+    steps = ctx.steps
+    cap = spec.cooling_capacity_kw
     unit = add_commitment(
         block,
         ctx,
@@ -407,6 +453,7 @@ def build_chiller(spec: ChillerSpec, ctx: BuildContext) -> None:
         block.cooling_min = pyo.Constraint(
             steps, rule=lambda b, t: b.cooling_kw[t] >= low * cap * chilled_water_mode(b, t)
         )
+    return unit
 
 
 def baseline_chiller(spec: ChillerSpec, state: BaselineState) -> None:

@@ -184,6 +184,20 @@ def require_min_load(spec: Any, fields: tuple[str, ...]) -> None:
         )
 
 
+OUTPUT_TOLERANCE_KW = 1e-6
+"""A carried output above capacity by less than this [kW] is solver round-off."""
+
+
+def require_output_within(spec: Any, field: str, capacity_field: str, unit: str = "kW_th") -> None:
+    """Raises :class:`SpecError` when the initial output ``spec.<field>`` (the ramp limits' start) is above
+    ``spec.<capacity_field>`` by more than solver round-off."""
+    value, capacity = getattr(spec, field), getattr(spec, capacity_field)
+    if value is not None and value > capacity + OUTPUT_TOLERANCE_KW:
+        raise SpecError(
+            f"{value:g} {unit} is above {capacity_field} {capacity:g}", field=field, related=(capacity_field,)
+        )
+
+
 def add_unit_output(spec: Any, block: pyo.Block, ctx: BuildContext, output: Any) -> Commitment:
     """:func:`add_switched_output` with the on/off fields of a switched unit's ``spec`` (``name``,
     ``capacity_kw``, ``min_load_frac``, ``min_up_minutes``, ``min_down_minutes``, ``initial_on``,

@@ -19,10 +19,12 @@ never serves a steam demand.
 Unit commitment (:func:`optimizer.assets.commitment.add_unit_output`), when a minimum load is given, with a
 start cost and minimum up/down times if given (they need the minimum load: a unit on at zero output would never
 pay a start): ``on[t]``, ``starts[t]`` costed at ``start_cost_cny``, minimum up/down times carried across midnight
-(:class:`optimizer.state.CommitmentState`).
+(:class:`optimizer.state.CommitmentState`). Ramp limits (``ramp_up_kw_per_h``, ``ramp_down_kw_per_h``) as a gas
+boiler's (:func:`optimizer.assets.commitment.add_ramp_limits`: a start may reach the minimum load in its first
+step), from ``initial_heat_kw``, the last output carried across midnight.
 
 Baseline: the heat pump covers its level's heat deficit first (up to capacity; below its minimum load it stays
-off); its starts are counted.
+off); its starts are counted; ramp limits are not applied by the rule.
 """
 
 from __future__ import annotations
@@ -35,19 +37,23 @@ from pydantic import Field, field_validator, model_validator
 
 from optimizer.assets.base import AssetSpec, BuildContext
 from optimizer.assets.commitment import (
+    Commitment,
     InitialMinutes,
     MinTime,
+    RampRate,
     StartCost,
+    add_ramp_limits,
     add_unit_output,
     minutes_to_steps,
     require_min_load,
+    require_output_within,
 )
 from optimizer.assets.heat_levels import LevelField, level_bus, level_of, level_temperature
 from optimizer.assets.load import ELECTRIC_LOAD
 from optimizer.baseline_state import BaselineState
 from optimizer.buses import ELECTRICITY, heat_bus
 from optimizer.errors import SpecError
-from optimizer.types import FiniteFloat, Fraction, NonNegSeries, PositiveFloat, Series
+from optimizer.types import FiniteFloat, Fraction, NonNegFloat, NonNegSeries, PositiveFloat, Series
 
 KELVIN = 273.15
 MIN_LIFT_K = 5.0
@@ -107,6 +113,15 @@ class HeatPumpSpec(AssetSpec):
     initial_minutes_in_state: InitialMinutes | None = Field(
         None, description="How long the heat pump has been in its initial on/off state [min]; default: long enough."
     )
+    ramp_up_kw_per_h: RampRate | None = Field(
+        None, description="Largest rise of output per hour while running [kW_th/h]; none: no limit."
+    )
+    ramp_down_kw_per_h: RampRate | None = Field(
+        None, description="Largest fall of output per hour while running [kW_th/h]; none: no limit."
+    )
+    initial_heat_kw: NonNegFloat | None = Field(
+        None, description="Output just before the horizon starts [kW_th], for the ramp limits; default: unknown."
+    )
 
     @field_validator("cop")
     @classmethod
@@ -132,6 +147,11 @@ class HeatPumpSpec(AssetSpec):
     @model_validator(mode="after")
     def _starts_need_a_min_load(self) -> HeatPumpSpec:
         require_min_load(self, ("start_cost_cny", "min_up_minutes", "min_down_minutes"))
+        return self
+
+    @model_validator(mode="after")
+    def _initial_output_fits(self) -> HeatPumpSpec:
+        require_output_within(self, "initial_heat_kw", "capacity_kw")
         return self
 
     @model_validator(mode="after")
@@ -207,9 +227,21 @@ def build_heat_pump(spec: HeatPumpSpec, ctx: BuildContext) -> None:
     block.heat_kw = pyo.Var(ctx.steps, bounds=(0.0, spec.capacity_kw))
     block.electricity_kw = pyo.Var(ctx.steps, bounds=lambda _, t: (0.0, spec.capacity_kw / float(cop[t])))
     block.conversion = pyo.Constraint(ctx.steps, rule=lambda b, t: b.electricity_kw[t] * float(cop[t]) == b.heat_kw[t])
-    unit = None
+    unit: Commitment | None = None
     if spec.needs_on_off(step_minutes):
         unit = add_unit_output(spec, block, ctx, block.heat_kw)
+    add_ramp_limits(
+        block,
+        ctx,
+        block.heat_kw,
+        capacity_kw=spec.capacity_kw,
+        up_kw_per_h=spec.ramp_up_kw_per_h,
+        down_kw_per_h=spec.ramp_down_kw_per_h,
+        initial_kw=spec.initial_heat_kw,
+        unit=unit,
+        initial_on=spec.initial_on,
+        min_kw=spec.min_load_frac * spec.capacity_kw,
+    )
     ctx.add_flow(f"{n}.heat_kw", block.heat_kw, bus=bus, sign=+1)
     if unit is not None:
         ctx.add_switched_supply(bus, f"{n}.heat_kw", unit.on, spec.capacity_kw)
