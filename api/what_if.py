@@ -165,22 +165,10 @@ def run_scenario_text(text: str, variants: list[str] | None) -> dict[str, Any]:
                 field = "body.scenario.site.carbon.factors"
                 return {"issues": [{"field": field, "message": str(error), "type": "scenario", "input": None}]}
             carbon = None  # no account asked for one: the run stands without its ledger
-        payload = run_payload(run)
-        payload.setdefault("period_figures", [_period_figure(run, f) for f in run.period_figures])
-        payload.setdefault("period_notes", list(run.account_notes))
+        payload = run_payload(run)  # with period_figures and period_notes
         payload["carbon"] = carbon
         payloads.append(finite_json(payload))
     return {"name": document.scenario.name, "ok": payloads}
-
-
-def _period_figure(run: Any, figure: Any) -> dict[str, Any]:
-    """A :class:`~scenarios.period_account.PeriodFigure` with how many of its days were held to the plan's share
-    (``days_planned``) or paced (``days_paced``)."""
-    days = [d for d in run.account_days if d.item == figure.item and d.period == figure.period]
-    record: dict[str, Any] = figure.model_dump(mode="json")
-    record["days_planned"] = sum(d.source == "plan" for d in days)
-    record["days_paced"] = sum(d.source == "pacing" for d in days)
-    return record
 
 
 def finite_json(value: Any) -> Any:

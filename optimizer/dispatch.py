@@ -7,6 +7,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+import pyomo.environ as pyo
 
 from optimizer.assets import REGISTRY
 from optimizer.assets.base import BuildContext
@@ -152,6 +153,20 @@ def solve(
         )
     diagnosis = diagnose_infeasibility(problem, options) if report.status == "infeasible" else []
     return _fallback_result(built, report, baseline_schedule, baseline_kpis, warnings, diagnosis)
+
+
+def solve_relaxed(
+    problem: DispatchProblem, options: SolveOptions | None = None
+) -> tuple[SolverReport, pd.DataFrame | None, BuildContext]:
+    """The LP relaxation of ``problem`` (integer decisions continuous, no implied cuts): the solver report, the
+    schedule (None without a solution) and the build context its columns are described by. For plans that need
+    the shape of a long horizon, not its on/off decisions (a period plan over a month or a year)."""
+    built = build_model(problem, implied_cuts=False)
+    pyo.TransformationFactory("core.relax_integer_vars").apply_to(built.model)
+    report = solve_model(built.model, options or SolveOptions())
+    report.build_seconds = built.build_seconds
+    schedule = extract_schedule(built.ctx) if report.status in ("optimal", "feasible") else None
+    return report, schedule, built.ctx
 
 
 def fallback(problem: DispatchProblem, reason: str) -> DispatchResult:

@@ -55,29 +55,6 @@ from scenarios.site import Site
 ANNUAL_HTML = "annual.html"
 ANNUAL_XLSX = "annual.xlsx"
 
-ADDITIVE = (
-    "energy_cost_cny",
-    "baseline_energy_cost_cny",
-    "saving_cny",
-    "import_kwh",
-    "export_kwh",
-    "pv_available_kwh",
-    "pv_output_kwh",
-    "pv_self_used_kwh",
-    "green_contract_kwh",
-    "consumption_kwh",
-    "scope1_kgco2",
-    "scope2_location_kgco2",
-    "scope2_market_kgco2",
-    "certificates_mwh",
-    "certificates_kgco2",
-    "scope2_market_after_certificates_kgco2",
-    "offsets_tco2",
-    "net_kgco2",
-)
-"""Columns of the daily and monthly tables that add up over days and months [CNY, kWh, kgCO2, MWh, tCO2]; the
-shares are recomputed from the summed energies, the peak is the largest."""
-
 LEDGER_COLUMNS = (
     "scope1_kgco2",
     "scope2_location_kgco2",
@@ -89,6 +66,22 @@ LEDGER_COLUMNS = (
     "net_kgco2",
 )
 """The ledger's figures in the daily table (``scope2_market_kgco2``: before certificates)."""
+
+ADDITIVE = (
+    "energy_cost_cny",
+    "baseline_energy_cost_cny",
+    "saving_cny",
+    "import_kwh",
+    "export_kwh",
+    "pv_available_kwh",
+    "pv_output_kwh",
+    "pv_self_used_kwh",
+    "green_contract_kwh",
+    "consumption_kwh",
+    *LEDGER_COLUMNS,
+)
+"""Columns of the daily and monthly tables that add up over days and months [CNY, kWh, kgCO2, MWh, tCO2]; the
+shares are recomputed from the summed energies, the peak is the largest."""
 
 
 def _shares(row: dict[str, Any]) -> dict[str, float | None]:

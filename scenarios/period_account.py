@@ -35,18 +35,16 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-import pyomo.environ as pyo
 from pydantic import BaseModel, Field
 
 from optimizer import DispatchProblem, DispatchResult, Horizon, TargetProgress, Targets
 from optimizer.assets.base import BuildContext
 from optimizer.assets.green_contract import GreenContractSpec
-from optimizer.dispatch import extract_schedule
+from optimizer.dispatch import solve_relaxed
 from optimizer.errors import ProblemError
 from optimizer.kpis import emissions_kgco2, energy_totals
-from optimizer.model import build_model
 from optimizer.periods import Over, period_bounds, period_groups, progress_since
-from optimizer.solve import SolveOptions, solve_model
+from optimizer.solve import SolveOptions
 from scenarios.rolling import Period
 from scenarios.site import Site
 from scenarios.spec import PeriodPlanSettings
@@ -313,14 +311,11 @@ class PeriodAccount:
         except (ProblemError, ValueError) as error:
             self._pacing(span, f"the period plan from {today} could not be built ({error}); the days pace")
             return
-        built = build_model(problem, implied_cuts=False)
-        pyo.TransformationFactory("core.relax_integer_vars").apply_to(built.model)
-        report = solve_model(built.model, SolveOptions(time_limit_s=self.settings.time_limit_s))
-        if report.status not in ("optimal", "feasible"):
+        report, schedule, ctx = solve_relaxed(problem, SolveOptions(time_limit_s=self.settings.time_limit_s))
+        if schedule is None:
             self._pacing(span, f"the period plan from {today} is {report.status}; the days pace")
             return
-        schedule = extract_schedule(built.ctx)
-        self.allocation = measures_by_day(schedule, built.ctx, self.contracts)
+        self.allocation = measures_by_day(schedule, ctx, self.contracts)
         self.binding_max = {name: self._max_binds(name, problem, schedule) for name in self.contracts}
 
     def _max_binds(self, name: str, problem: DispatchProblem, schedule: pd.DataFrame) -> bool:

@@ -102,7 +102,7 @@ from optimizer.assets.commitment import (
     Commitment,
     RampRate,
     add_commitment,
-    add_ramp_limits,
+    add_unit_ramp_limits,
     minutes_to_steps,
     require_output_within,
     steps_in_state,
@@ -389,18 +389,7 @@ def build_chiller(spec: ChillerSpec, ctx: BuildContext) -> None:
     ctx.add_flow(f"{n}.power_kw", block.power_kw, bus=ELECTRICITY, sign=-1, role=COOLING_ELECTRICITY)
 
     unit = add_chiller_commitment(spec, block, ctx, allowed) if spec.needs_on_off(ctx.horizon.step_minutes) else None
-    add_ramp_limits(
-        block,
-        ctx,
-        block.cooling_kw,
-        capacity_kw=cap,
-        up_kw_per_h=spec.ramp_up_kw_per_h,
-        down_kw_per_h=spec.ramp_down_kw_per_h,
-        initial_kw=spec.initial_cooling_kw,
-        unit=unit,
-        initial_on=spec.initial_on,
-        min_kw=spec.min_load_frac * cap,
-    )
+    add_unit_ramp_limits(spec, block, ctx, block.cooling_kw, unit, spec.initial_cooling_kw, capacity_kw=cap)
 
 
 def add_chiller_commitment(spec: ChillerSpec, block: pyo.Block, ctx: BuildContext, allowed: np.ndarray) -> Commitment:

@@ -259,6 +259,34 @@ def add_switched_output(
     return unit
 
 
+def add_unit_ramp_limits(
+    spec: Any,
+    block: pyo.Block,
+    ctx: BuildContext,
+    output: Any,
+    unit: Commitment | None,
+    initial_kw: float | None,
+    capacity_kw: float | None = None,
+) -> None:
+    """:func:`add_ramp_limits` with the ramp fields of a switched unit's ``spec`` (``ramp_up_kw_per_h``,
+    ``ramp_down_kw_per_h``, ``initial_on``, ``min_load_frac`` and ``capacity_kw`` unless given; boilers, heat
+    pumps and chillers have them all); ``initial_kw``: its output before the horizon (the spec's
+    ``initial_heat_kw``, ``initial_cooling_kw``...)."""
+    capacity = spec.capacity_kw if capacity_kw is None else capacity_kw
+    add_ramp_limits(
+        block,
+        ctx,
+        output,
+        capacity_kw=capacity,
+        up_kw_per_h=spec.ramp_up_kw_per_h,
+        down_kw_per_h=spec.ramp_down_kw_per_h,
+        initial_kw=initial_kw,
+        unit=unit,
+        initial_on=spec.initial_on,
+        min_kw=spec.min_load_frac * capacity,
+    )
+
+
 def add_ramp_limits(
     block: pyo.Block,
     ctx: BuildContext,

@@ -42,8 +42,8 @@ from optimizer.assets.commitment import (
     MinTime,
     RampRate,
     StartCost,
-    add_ramp_limits,
     add_unit_output,
+    add_unit_ramp_limits,
     minutes_to_steps,
     require_min_load,
     require_output_within,
@@ -230,18 +230,7 @@ def build_heat_pump(spec: HeatPumpSpec, ctx: BuildContext) -> None:
     unit: Commitment | None = None
     if spec.needs_on_off(step_minutes):
         unit = add_unit_output(spec, block, ctx, block.heat_kw)
-    add_ramp_limits(
-        block,
-        ctx,
-        block.heat_kw,
-        capacity_kw=spec.capacity_kw,
-        up_kw_per_h=spec.ramp_up_kw_per_h,
-        down_kw_per_h=spec.ramp_down_kw_per_h,
-        initial_kw=spec.initial_heat_kw,
-        unit=unit,
-        initial_on=spec.initial_on,
-        min_kw=spec.min_load_frac * spec.capacity_kw,
-    )
+    add_unit_ramp_limits(spec, block, ctx, block.heat_kw, unit, spec.initial_heat_kw)
     ctx.add_flow(f"{n}.heat_kw", block.heat_kw, bus=bus, sign=+1)
     if unit is not None:
         ctx.add_switched_supply(bus, f"{n}.heat_kw", unit.on, spec.capacity_kw)
