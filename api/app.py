@@ -11,19 +11,24 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.params import Depends as DependsParam
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.auth import require_api_key
+from api.auth import request_limits, require_api_key
 from api.db import init_db, make_engine, session_factory
 from api.errors import install_error_handlers
-from api.routes import carbon, dispatch, examples, health, plans, readings, scenarios, schedules, sites, weather
-from api.schemas import error_responses
+from api.key_store import sync_configured_keys
+from api.limits import BodyReadTimeout, BodySizeLimit
+from api.media_types import require_supported_media_type
+from api.routes import admin, carbon, dispatch, examples, health, plans, readings, scenarios, schedules, sites, weather
+from api.schemas import error_responses, problem_media_types
+from api.security import HardenedFastAPI, nonced_page
 from api.settings import Settings, get_settings
 from api.solver_process import SolveSlots, use_plugins, warm_up
+from api.static import add_static
 from api.weather import fetch_every_morning
 
 log = logging.getLogger("api")
@@ -34,56 +39,6 @@ DOCS_ASSETS_DIR = Path(str(files("fastapi_offline") / "static"))
 SWAGGER_UI_PARAMETERS: dict[str, Any] = {"validatorUrl": None}  # never ask the public online validator
 
 
-class BodySizeLimit:
-    """Answers 413 to bodies larger than ``max_bytes`` (declared or streamed)."""
-
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await _send_413(send, self.max_bytes)
-            return
-        seen = 0
-        rejected = False
-
-        async def counting_receive() -> Message:
-            # A streamed (chunked) body over the limit: answer 413 at once and tell the app the client left,
-            # so that whatever the app does next (FastAPI turns a failed body read into a 400) is not sent.
-            nonlocal seen, rejected
-            if rejected:
-                return {"type": "http.disconnect"}
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    rejected = True
-                    await _send_413(send, self.max_bytes)
-                    return {"type": "http.disconnect"}
-            return message
-
-        async def guarded_send(message: Message) -> None:
-            if not rejected:
-                await send(message)
-
-        try:
-            await self.app(scope, counting_receive, guarded_send)
-        except Exception:
-            if not rejected:
-                raise
-
-
-async def _send_413(send: Send, max_bytes: int) -> None:
-    body = f'{{"detail": "request body larger than {max_bytes} bytes"}}'.encode()
-    await send({"type": "http.response.start", "status": 413, "headers": [(b"content-type", b"application/json")]})
-    await send({"type": "http.response.body", "body": body})
-
-
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     use_plugins(settings.plugins)  # before the routes validate sites and before the forkserver starts
@@ -92,8 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         init_db(engine)
-        if not settings.api_keys:
-            log.warning("no API keys configured (DISPATCH_API_KEYS): every /v1 request will be refused")
+        await asyncio.to_thread(_store_configured_keys, app, settings)
         await asyncio.to_thread(warm_up)
         morning = None
         if settings.weather_url and settings.weather_fetch_utc is not None:
@@ -105,7 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine.dispose()
 
     docs_dependencies = [Depends(require_api_key)] if settings.protect_docs else []
-    app = FastAPI(
+    app = HardenedFastAPI(  # security headers on every answer (api/security.py)
         title="Factory microgrid dispatch",
         version="1",
         description="Day-ahead dispatch schedules for factory microgrids: always a plan, clearly labelled.",
@@ -113,11 +67,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,  # /docs and /redoc: _add_docs (assets served here, not from a CDN)
         redoc_url=None,
         openapi_url=None if settings.protect_docs else "/openapi.json",
-        dependencies=[],
+        dependencies=[Depends(require_supported_media_type)],  # 415 for a body the operation does not read
+        redirect_slashes=False,  # no redirect (its Location would be built from the Host header): a 404
     )
     app.state.settings = settings
     app.state.sessions = session_factory(engine)
-    app.state.slots = SolveSlots(settings.max_concurrent_solves)
+    app.state.slots = SolveSlots(
+        settings.max_concurrent_solves, settings.max_queue, settings.queue_wait_s, settings.retry_after_s
+    )
+    app.state.limits = request_limits(settings)  # in memory, per process
     install_error_handlers(app)
     app.include_router(health.router)
     for router in (
@@ -130,13 +88,43 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         carbon.router,
         scenarios.router,
         examples.router,
+        admin.router,
     ):
-        app.include_router(router, responses=error_responses(401))  # every /v1 route needs X-API-Key
+        app.include_router(router, responses=error_responses(401, 429))  # every /v1 route needs X-API-Key
     if settings.protect_docs:
         _add_protected_openapi(app, docs_dependencies)
     _add_docs(app, docs_dependencies)
+    add_static(app)
+    _document_problems(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyReadTimeout, timeout_s=settings.body_read_timeout_s)
+    if settings.cors_origins:  # off unless configured: then only these origins, no cookies
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PUT", "DELETE"],
+            allow_headers=["X-API-Key", "Content-Type", "Idempotency-Key", "Accept"],
+            expose_headers=["Retry-After", "Idempotent-Replayed", "Link", "Location"],
+        )
     return app
+
+
+def _document_problems(app: FastAPI) -> None:
+    """The OpenAPI document with every error answer as ``application/problem+json`` (:func:`problem_media_types`)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        return problem_media_types(build())
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _store_configured_keys(app: FastAPI, settings: Settings) -> None:
+    """The keys of ``DISPATCH_API_KEYS`` stored (hashed) as the tenant ``default``'s, those no longer listed revoked."""
+    with app.state.sessions() as session:
+        sync_configured_keys(session, settings.api_keys)
+    if not settings.api_keys and not settings.admin_keys:
+        log.warning("no DISPATCH_API_KEYS nor DISPATCH_ADMIN_KEYS: only keys made by `dispatch keys` are accepted")
 
 
 def _add_protected_openapi(app: FastAPI, dependencies: list[DependsParam]) -> None:
@@ -167,7 +155,7 @@ def _add_docs(app: FastAPI, dependencies: list[DependsParam]) -> None:
     @app.get("/docs", include_in_schema=False, dependencies=dependencies)
     def swagger_ui(request: Request) -> HTMLResponse:
         root, static = assets(request)
-        return get_swagger_ui_html(
+        page = get_swagger_ui_html(
             openapi_url=f"{root}/openapi.json",
             title=f"{app.title} - API docs",
             swagger_js_url=f"{static}/swagger-ui-bundle.js",
@@ -175,17 +163,19 @@ def _add_docs(app: FastAPI, dependencies: list[DependsParam]) -> None:
             swagger_favicon_url=f"{static}/favicon.png",
             swagger_ui_parameters=SWAGGER_UI_PARAMETERS,
         )
+        return nonced_page(page)  # its start-up script by nonce, under the docs' CSP
 
     @app.get("/redoc", include_in_schema=False, dependencies=dependencies)
     def redoc(request: Request) -> HTMLResponse:
         root, static = assets(request)
-        return get_redoc_html(
+        page = get_redoc_html(
             openapi_url=f"{root}/openapi.json",
             title=f"{app.title} - ReDoc",
             redoc_js_url=f"{static}/redoc.standalone.js",
             redoc_favicon_url=f"{static}/favicon.png",
             with_google_fonts=False,  # the fonts would come from the internet; the system's fonts are used
         )
+        return nonced_page(page)
 
 
 def __getattr__(name: str) -> FastAPI:

@@ -28,8 +28,9 @@ def get_slots(request: Request) -> SolveSlots:
     return request.app.state.slots
 
 
-MAX_ID = 2**63 - 1
-"""Largest id a database integer column holds; larger ids are refused with 422, not passed to the driver."""
+MAX_ID = 2**31 - 1
+"""Largest id an ``Integer`` column holds on both databases (PostgreSQL's is 4 bytes, SQLite's 8): larger ids are
+refused with 422, not passed to the driver (PostgreSQL would fail the query: "integer out of range", a 500)."""
 
 EARLIEST_TIME = dt.datetime(1900, 1, 2, tzinfo=dt.UTC)
 LATEST_TIME = dt.datetime(2199, 12, 31, tzinfo=dt.UTC)

@@ -65,10 +65,11 @@ def request_hash(site_id: int, body: DispatchBody) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def replay(session: Session, key: str, request_hash: str) -> ScheduleOut | None:
-    """The schedule stored under an idempotency key (None for a new key; 422 when the key came with another body)."""
+def replay(session: Session, tenant_id: int, key: str, request_hash: str) -> ScheduleOut | None:
+    """The schedule stored under the tenant's idempotency key (None for a new key; 422 when the key came with
+    another body)."""
     try:
-        stored = repository.stored_response(session, key, request_hash)
+        stored = repository.stored_response(session, tenant_id, key, request_hash)
     except repository.IdempotencyConflictError as error:
         detail = {
             "field": "header.Idempotency-Key",
@@ -109,14 +110,16 @@ def fill(
 
 
 async def plan(site_spec: dict[str, Any], body: DispatchBody, settings: Settings, slots: SolveSlots) -> Plan:
-    """Compiles and solves in a child process; 503 when every solver slot is busy, 422 naming the fields at fault."""
+    """Compiles and solves in a child process (with the server's deadline and memory limit); 503 when no solver slot
+    came free within the queue's wait, 422 naming the fields at fault."""
     options = solve_options(body, settings)
     try:
         deadline_s = options.time_limit_s + settings.deadline_margin_s
         request_json = body.model_dump_json(exclude={"solver"})
-        return await plan_off_loop(json.dumps(site_spec), request_json, options, deadline_s, slots)
+        site_json = json.dumps(site_spec)
+        return await plan_off_loop(site_json, request_json, options, deadline_s, slots, settings.solver_memory_mb)
     except SolverBusyError as error:
-        raise solver_busy(settings.retry_after_s) from error
+        raise solver_busy(error.retry_after_s) from error
     except PlanInputError as error:
         # validating the stored site may import forecasting (pv_arrays): not on the event loop
         raise ProblemInputError(await run_in_threadpool(_details, site_spec, body, error)) from error
@@ -151,13 +154,15 @@ def store(
     session: Session,
     site_id: int,
     planned: Plan,
+    tenant_id: int,
     key: str | None,
     request_hash: str,
     plan_kind: str,
     sources: dict[str, Source],
 ) -> ScheduleOut:
     """Stores the plan: the schedule, its rows, its provenance (with the problem itself and where each input came
-    from) and the idempotency key in one transaction. It is in force from its start until a newer plan starts."""
+    from) and the tenant's idempotency key in one transaction. It is in force from its start until a newer plan
+    starts."""
     problem, result = planned.problem, planned.result
     status_label = api_status(result)
     columns, rows = schedule_records(result)
@@ -211,7 +216,9 @@ def store(
         )
         return json.loads(out.model_dump_json())
 
-    return ScheduleOut.model_validate(repository.add_schedule(session, record, rows, respond, key, request_hash))
+    return ScheduleOut.model_validate(
+        repository.add_schedule(session, record, rows, respond, tenant_id, key, request_hash)
+    )
 
 
 _FIGURES = (

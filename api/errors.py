@@ -1,4 +1,5 @@
-"""Errors in the caller's words: 422 names the field, never a 500 for user error."""
+"""Errors in the caller's words: 422 names the field, never a 500 for user error; every error answer is a problem
+(RFC 9457, ``application/problem+json``, :mod:`api.problems`): :func:`problem_response` is the one way to write one."""
 
 from __future__ import annotations
 
@@ -9,12 +10,15 @@ from typing import Any
 from fastapi import FastAPI, HTTPException, Request, status
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.problems import plain_value, problem_response, validation_problem
 from api.repository import NotFoundError
 from optimizer.errors import SpecError
+
+__all__ = ["ProblemInputError", "install_error_handlers", "problem_response", "solver_busy", "validation_details"]
 
 log = logging.getLogger("api")
 
@@ -26,21 +30,13 @@ COLLAPSE_AFTER = 3
 """More errors than this on the items of one list (same message) are reported once, with their indexes."""
 
 
+def _path(loc: tuple[Any, ...] | list[Any]) -> list[str | int]:
+    """The error's location without pydantic's union member labels."""
+    return [part for part in loc if not (isinstance(part, str) and _UNION_MEMBER.match(part))]
+
+
 def _field(loc: tuple[Any, ...] | list[Any]) -> str:
-    return ".".join(str(part) for part in loc if not (isinstance(part, str) and _UNION_MEMBER.match(part)))
-
-
-def _plain(value: Any) -> Any:
-    """JSON-safe copy of an error's input (NaN and Infinity become strings)."""
-    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
-        return str(value)
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value[:20]]
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in list(value.items())[:20]}
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    return str(value)
+    return ".".join(str(part) for part in _path(loc))
 
 
 def _union_split(error: dict[str, Any]) -> tuple[str, bool] | None:
@@ -78,16 +74,21 @@ def _spec_message(error: dict[str, Any]) -> str:
 
 
 def validation_details(errors: list[dict[str, Any]], prefix: tuple[str, ...] = ()) -> list[dict[str, Any]]:
-    details = [
-        {
-            "field": _field((*prefix, *e.get("loc", ()), *_spec_field(e))),
-            "message": _spec_message(e),
-            "type": e.get("type", ""),
-            "input": _plain(e.get("input")),
-        }
-        for e in _drop_other_union_members(list(errors))
-    ]
+    """The API's details of pydantic's errors: ``field`` (dotted) and ``loc`` (the path), ``message``, ``type`` and
+    the refused ``input``, with a list's items that fail alike collapsed into one detail."""
+    details = [_detail(e, prefix) for e in _drop_other_union_members(list(errors))]
     return _collapse_items(details)
+
+
+def _detail(error: dict[str, Any], prefix: tuple[str, ...]) -> dict[str, Any]:
+    loc = (*prefix, *error.get("loc", ()), *_spec_field(error))
+    return {
+        "field": _field(loc),
+        "loc": _path(loc),
+        "message": _spec_message(error),
+        "type": error.get("type", ""),
+        "input": plain_value(error.get("input")),
+    }
 
 
 def _collapse_items(details: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -108,7 +109,8 @@ def _collapse_items(details: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 indexes = groups[key]
                 shown = ", ".join(str(i) for i in indexes[:10]) + (", ..." if len(indexes) > 10 else "")
                 message = f"{detail['message']} (at {len(indexes)} indexes: {shown})"
-                collapsed.append({**detail, "field": head, "message": message})
+                loc = detail.get("loc")
+                collapsed.append({**detail, "field": head, "message": message} | ({"loc": loc[:-1]} if loc else {}))
             continue
         collapsed.append(detail)
     return collapsed
@@ -141,31 +143,64 @@ def solver_busy(retry_after_s: int) -> HTTPException:
     )
 
 
+def _json_error(error: RequestValidationError) -> str | None:
+    """The message of a body that is not JSON (FastAPI reports it as ``body.<offset>``): what and where."""
+    found = next((e for e in error.errors() if e.get("type") == "json_invalid"), None)
+    if found is None:
+        return None
+    reason = (found.get("ctx") or {}).get("error") or "not JSON"
+    loc = tuple(found.get("loc", ()))
+    document = error.body if isinstance(error.body, str) else None
+    if document is None or len(loc) < 2 or not isinstance(loc[1], int):
+        return f"request body is not valid JSON: {reason}"
+    position = loc[1]
+    line = document.count("\n", 0, position) + 1
+    column = position - document.rfind("\n", 0, position)
+    return f"request body is not valid JSON: {reason} at line {line} column {column}"
+
+
+def _unreadable_body(cause: BaseException | None) -> tuple[str, str]:
+    """(message, type) of a body FastAPI could not decode (its 400 "There was an error parsing the body")."""
+    if isinstance(cause, RecursionError):
+        return "request body is nested too deeply to read as JSON", "json_too_deep"
+    if isinstance(cause, UnicodeDecodeError):
+        return "request body is not UTF-8 JSON", "json_invalid"
+    return "request body could not be read as JSON", "json_invalid"
+
+
+def _body_problem(request: Request, message: str, kind: str) -> Response:
+    return validation_problem([{"field": "body", "message": message, "type": kind}], request.url.path)
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    """Every error as a problem: validation (422), HTTP errors (401, 404 for unknown routes, 405, 503 ...), typed
+    input problems (422), missing rows (404) and anything unexpected (500)."""
+
     @app.exception_handler(RequestValidationError)
-    async def _request_validation(_: Request, error: RequestValidationError) -> JSONResponse:
-        return JSONResponse(
-            status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
-            content={"detail": validation_details(list(error.errors()))},
-        )
+    async def _request_validation(request: Request, error: RequestValidationError) -> Response:
+        message = _json_error(error)
+        if message is not None:
+            return _body_problem(request, message, "json_invalid")
+        return validation_problem(validation_details(list(error.errors())), request.url.path)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, error: StarletteHTTPException) -> Response:
         if error.status_code == status.HTTP_400_BAD_REQUEST and error.detail == FASTAPI_BODY_PARSE_ERROR:
-            # FastAPI's answer to a body it cannot decode (e.g. not UTF-8): bad input, so a 422 on the body.
-            detail = {"field": "body", "message": "the body is not UTF-8 JSON", "type": "json_invalid", "input": None}
-            return JSONResponse(status_code=status.HTTP_422_UNPROCESSABLE_CONTENT, content={"detail": [detail]})
-        return await http_exception_handler(request, error)
+            # FastAPI's answer to a body it cannot decode (not UTF-8, nested too deeply): bad input, a 422 on the body.
+            return _body_problem(request, *_unreadable_body(error.__cause__))
+        if error.status_code < status.HTTP_400_BAD_REQUEST:
+            return await http_exception_handler(request, error)
+        return problem_response(error.status_code, str(error.detail), headers=error.headers, instance=request.url.path)
 
     @app.exception_handler(ProblemInputError)
-    async def _problem_input(_: Request, error: ProblemInputError) -> JSONResponse:
-        return JSONResponse(status_code=status.HTTP_422_UNPROCESSABLE_CONTENT, content={"detail": error.details})
+    async def _problem_input(request: Request, error: ProblemInputError) -> Response:
+        return validation_problem(error.details, request.url.path)
 
     @app.exception_handler(NotFoundError)
-    async def _not_found(_: Request, error: NotFoundError) -> JSONResponse:
-        return JSONResponse(status_code=status.HTTP_404_NOT_FOUND, content={"detail": str(error)})
+    async def _not_found(request: Request, error: NotFoundError) -> Response:
+        return problem_response(status.HTTP_404_NOT_FOUND, str(error), instance=request.url.path)
 
     @app.exception_handler(Exception)
-    async def _unexpected(request: Request, error: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, error: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return JSONResponse(status_code=500, content={"detail": "internal error; the request was not processed"})
+        return problem_response(500, "internal error; the request was not processed", instance=request.url.path)

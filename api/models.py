@@ -1,5 +1,8 @@
-"""Tables: sites, schedules with their rows and provenance, idempotency keys, meter series and readings with the
-record of their uploads, weather forecasts, and the daily account of targets over longer periods."""
+"""Tables: tenants and their API keys (stored hashed), sites (each a tenant's), schedules with their rows and
+provenance, idempotency keys (per tenant), meter series and readings with the record of their uploads, weather
+forecasts, and the daily account of targets over longer periods.
+
+Everything below a site (schedules, readings, weather, account days) is the site's tenant's through the site."""
 
 from __future__ import annotations
 
@@ -49,10 +52,42 @@ class UtcDateTime(TypeDecorator[dt.datetime]):
         return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
+class TenantRecord(Base):
+    """A customer of the service: its sites, their data and its idempotency keys are invisible to other tenants."""
+
+    __tablename__ = "tenants"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=_now)
+
+
+class ApiKeyRecord(Base):
+    """An API key of a tenant. Only the SHA-256 of the key is stored (keys are long random tokens, so a fast hash
+    is enough), with a short prefix to recognise it by; a revoked key is kept, with the time it was revoked."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    prefix: Mapped[str] = mapped_column(String(16), doc="The key's first characters, shown in lists.")
+    key_sha256: Mapped[str] = mapped_column(String(64), unique=True, doc="SHA-256 of the whole key, hex.")
+    label: Mapped[str] = mapped_column(String(200), default="")
+    origin: Mapped[str] = mapped_column(
+        String(20), doc="settings (DISPATCH_API_KEYS: revoked when no longer configured) | api | cli"
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=_now)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(
+        UtcDateTime(), nullable=True, doc="Last accepted request, to the minute (not written on every request)."
+    )
+
+
 class SiteRow(Base):
     __tablename__ = "sites"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     spec: Mapped[dict] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=_now)
@@ -204,8 +239,12 @@ class WeatherForecastRecord(Base):
 
 
 class IdempotencyRecord(Base):
+    """An Idempotency-Key of a tenant and the schedule its first request stored: the same key string sent by
+    another tenant is another key."""
+
     __tablename__ = "idempotency_keys"
 
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True)
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     request_hash: Mapped[str] = mapped_column(String(64))
     schedule_id: Mapped[int] = mapped_column(ForeignKey("schedules.id", ondelete="CASCADE"))
@@ -214,6 +253,7 @@ class IdempotencyRecord(Base):
 
 __all__ = [
     "AccountDayRecord",
+    "ApiKeyRecord",
     "IdempotencyRecord",
     "MeterSeriesRecord",
     "ReadingRecord",
@@ -221,6 +261,7 @@ __all__ = [
     "ScheduleRecord",
     "ScheduleRowRecord",
     "SiteRow",
+    "TenantRecord",
     "Text",
     "WeatherForecastRecord",
 ]

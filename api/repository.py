@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import and_, func, or_, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -48,42 +48,61 @@ def ping(session: Session) -> None:
 
 
 def get_site(session: Session, site_id: int) -> SiteRow:
+    """Any tenant's site: for the services behind a route that checked the caller's tenant (:func:`tenant_site`,
+    :mod:`api.tenancy`), and for jobs of the service itself."""
     row = session.get(SiteRow, site_id)
     if row is None:
         raise NotFoundError("site", site_id)
     return row
 
 
-def list_sites(session: Session) -> list[SiteRow]:
-    return list(session.scalars(select(SiteRow).order_by(SiteRow.id)))
+def tenant_site(session: Session, tenant_id: int, site_id: int) -> SiteRow:
+    """The tenant's site; :class:`NotFoundError` when there is none or it is another tenant's (the same answer)."""
+    row = session.get(SiteRow, site_id)
+    if row is None or row.tenant_id != tenant_id:
+        raise NotFoundError("site", site_id)
+    return row
 
 
-def add_site(session: Session, name: str, spec: dict[str, Any]) -> SiteRow:
-    row = SiteRow(name=name, spec=spec)
+def list_sites(session: Session, tenant_id: int, after_id: int, limit: int) -> list[SiteRow]:
+    """The tenant's sites by id, from the first id above ``after_id``, at most ``limit``."""
+    query = (
+        select(SiteRow).where(SiteRow.tenant_id == tenant_id, SiteRow.id > after_id).order_by(SiteRow.id).limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def all_site_ids(session: Session) -> list[int]:
+    """Every tenant's site ids: for jobs of the service itself (the morning weather fetch)."""
+    return list(session.scalars(select(SiteRow.id).order_by(SiteRow.id)))
+
+
+def add_site(session: Session, tenant_id: int, name: str, spec: dict[str, Any]) -> SiteRow:
+    row = SiteRow(tenant_id=tenant_id, name=name, spec=spec)
     session.add(row)
     session.commit()
     return row
 
 
-def replace_site(session: Session, site_id: int, name: str, spec: dict[str, Any]) -> SiteRow:
-    row = get_site(session, site_id)
+def replace_site(session: Session, tenant_id: int, site_id: int, name: str, spec: dict[str, Any]) -> SiteRow:
+    row = tenant_site(session, tenant_id, site_id)
     row.name, row.spec = name, spec
     session.commit()
     return row
 
 
-def delete_site(session: Session, site_id: int) -> None:
-    session.delete(get_site(session, site_id))
+def delete_site(session: Session, tenant_id: int, site_id: int) -> None:
+    session.delete(tenant_site(session, tenant_id, site_id))
     session.commit()
 
 
 # --- schedules ---------------------------------------------------------------------------------------------------
 
 
-def stored_response(session: Session, key: str, request_hash: str) -> dict[str, Any] | None:
-    """The response stored under an idempotency key, None for a new key; :class:`IdempotencyConflictError` when the
-    key came with another request."""
-    record = session.get(IdempotencyRecord, key)
+def stored_response(session: Session, tenant_id: int, key: str, request_hash: str) -> dict[str, Any] | None:
+    """The response stored under the tenant's idempotency key, None for a new key; :class:`IdempotencyConflictError`
+    when the key came with another request."""
+    record = session.get(IdempotencyRecord, (tenant_id, key))
     if record is None:
         return None
     if record.request_hash != request_hash:
@@ -98,11 +117,12 @@ def add_schedule(
     record: ScheduleRecord,
     rows: list[dict[str, Any]],
     respond: Callable[[ScheduleRecord], dict[str, Any]],
+    tenant_id: int,
     key: str | None,
     request_hash: str,
 ) -> dict[str, Any]:
-    """Stores a schedule, all its rows, its response (``respond(record)``, once it has its id) and the idempotency
-    key in one transaction; returns the response."""
+    """Stores a schedule, all its rows, its response (``respond(record)``, once it has its id) and the tenant's
+    idempotency key in one transaction; returns the response."""
     session.add(record)
     session.flush()
     session.add_all(
@@ -111,7 +131,7 @@ def add_schedule(
     )
     record.response = respond(record)
     if key is not None:
-        session.add(IdempotencyRecord(key=key, request_hash=request_hash, schedule_id=record.id))
+        session.add(IdempotencyRecord(tenant_id=tenant_id, key=key, request_hash=request_hash, schedule_id=record.id))
     session.commit()
     return record.response
 
@@ -132,16 +152,33 @@ def plans_in_force(session: Session, site_id: int, start: dt.datetime, end: dt.d
     return list(session.scalars(query))
 
 
-def get_schedule(session: Session, schedule_id: int) -> ScheduleRecord:
-    record = session.get(ScheduleRecord, schedule_id)
+def get_schedule(session: Session, tenant_id: int, schedule_id: int) -> ScheduleRecord:
+    """A schedule of one of the tenant's sites; :class:`NotFoundError` for none and for another tenant's."""
+    query = (
+        select(ScheduleRecord)
+        .join(SiteRow, SiteRow.id == ScheduleRecord.site_id)
+        .where(ScheduleRecord.id == schedule_id, SiteRow.tenant_id == tenant_id)
+    )
+    record = session.scalars(query).first()
     if record is None:
         raise NotFoundError("schedule", schedule_id)
     return record
 
 
-def list_schedules(session: Session, site_id: int | None, date: dt.date | None, limit: int) -> list[ScheduleRecord]:
-    """Newest first, optionally one site's and one local day's."""
-    query = select(ScheduleRecord).order_by(ScheduleRecord.id.desc()).limit(limit)
+def list_schedules(
+    session: Session, tenant_id: int, site_id: int | None, date: dt.date | None, before_id: int | None, limit: int
+) -> list[ScheduleRecord]:
+    """The tenant's schedules, newest first (ids below ``before_id`` when given), optionally one site's and one
+    local day's."""
+    query = (
+        select(ScheduleRecord)
+        .join(SiteRow, SiteRow.id == ScheduleRecord.site_id)
+        .where(SiteRow.tenant_id == tenant_id)
+        .order_by(ScheduleRecord.id.desc())
+        .limit(limit)
+    )
+    if before_id is not None:
+        query = query.where(ScheduleRecord.id < before_id)
     if site_id is not None:
         query = query.where(ScheduleRecord.site_id == site_id)
     if date is not None:
@@ -295,13 +332,25 @@ def latest_weather(
     return session.scalars(query).first()
 
 
-def list_weather(session: Session, site_id: int, limit: int) -> list[WeatherForecastRecord]:
+def list_weather(session: Session, site_id: int, after_id: int | None, limit: int) -> list[WeatherForecastRecord]:
+    """The site's forecasts, newest issue first; with ``after_id`` (a forecast of the site), those after it in that
+    order."""
     query = (
         select(WeatherForecastRecord)
         .where(WeatherForecastRecord.site_id == site_id)
         .order_by(WeatherForecastRecord.issued_at.desc(), WeatherForecastRecord.id.desc())
         .limit(limit)
     )
+    if after_id is not None:
+        seen = session.get(WeatherForecastRecord, after_id)
+        if seen is None or seen.site_id != site_id:
+            return []
+        query = query.where(
+            or_(
+                WeatherForecastRecord.issued_at < seen.issued_at,
+                and_(WeatherForecastRecord.issued_at == seen.issued_at, WeatherForecastRecord.id < seen.id),
+            )
+        )
     return list(session.scalars(query))
 
 

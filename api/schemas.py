@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from optimizer.baseline_state import BaselineShortfall
 from optimizer.kpis import BaselineKpis, Kpis, Savings, savings
+from optimizer.limits import EARLIEST_DATE, LATEST_DATE
 from scenarios.ems import DispatchRequest, HorizonRequest
 from scenarios.ems_data import Origin
 from scenarios.kpis import written_savings, written_shortfall
@@ -18,9 +19,9 @@ from scenarios.zero_carbon import ZeroCarbonStatus
 
 ApiStatus = Literal["optimal", "feasible", "relaxed", "fallback"]
 
-EARLIEST_DAY = dt.date(1900, 1, 1)
-LATEST_DAY = dt.date(2199, 12, 31)
-"""Days a dispatch may plan (the time axis and the database hold these safely in every time zone)."""
+EARLIEST_DAY = EARLIEST_DATE
+LATEST_DAY = LATEST_DATE
+"""Days a dispatch may plan: those a horizon may cover (:mod:`optimizer.limits`)."""
 
 
 class SiteCreate(Site):
@@ -331,29 +332,45 @@ class RunCarbonOut(BaseModel):
 
 
 class ErrorOut(BaseModel):
-    """An error in one sentence: 401, 404, 406, 409, 413, 500, 502, 503 and 504 answers."""
+    """A problem (RFC 9457, ``application/problem+json``): every error answer of the API; routes may add members
+    (e.g. ``errors`` of a 422)."""
 
+    model_config = ConfigDict(extra="allow")
+
+    type: str = Field("about:blank", description="The kind of problem; about:blank: the status says it all.")
+    title: str = Field(description="The status's reason phrase (e.g. Not Found).")
+    status: int = Field(description="The HTTP status code.")
     detail: str = Field(description="What went wrong and, where the caller can act, what to do.")
+    instance: str | None = Field(None, description="The request path the problem occurred on.")
 
 
 class ErrorDetail(BaseModel):
     """One problem of a 422: the field it concerns, in the caller's words."""
 
-    field: str = Field(
-        description="Where: the request field as a dotted path (body.assets.2.capacity_kwh, query.end, "
-        "header.Idempotency-Key, path.site_id; line N.value for a CSV row), or the stored site's field (site.…)."
+    model_config = ConfigDict(extra="allow")
+
+    loc: list[str | int] = Field(
+        description="Where, as a path: the request part (body, query, header, path), then field names and list "
+        "indexes; or site and the stored site's field; line N for a CSV row."
     )
-    message: str = Field(description="What is wrong with it.")
+    field: str = Field(
+        description="The same path as the caller reads it: body.assets[2].capacity_kwh, query.end, "
+        "header.Idempotency-Key, path.site_id, line N.value, site.…"
+    )
+    msg: str = Field(description="What is wrong with it.")
     type: str = Field(description="A machine-readable kind (pydantic's error type, or e.g. series_length, csv).")
-    input: Any = Field(None, description="The value that was refused, when there is one to show.")
+    input: Any = Field(
+        None, description="The value that was refused, when there is one to show (an excerpt: at most 200 characters)."
+    )
     row: int | None = Field(None, description="Readings: the index of the bad reading in the batch (from 0).")
     step: int | None = Field(None, description="Dispatch: the step of the horizon the problem is at.")
 
 
-class ValidationErrorOut(BaseModel):
-    """422: every problem found in the request at once (nothing was stored or solved)."""
+class ValidationErrorOut(ErrorOut):
+    """422: every problem found in the request at once (nothing was stored or solved), in ``errors``; ``detail``
+    names the first."""
 
-    detail: list[ErrorDetail]
+    errors: list[ErrorDetail]
 
 
 class ProbeOut(BaseModel):
@@ -372,13 +389,25 @@ ERROR_RESPONSES: dict[int, dict[str, Any]] = {
         "description": "The X-API-Key header is missing or not a known key.",
         "headers": _API_KEY_HEADER,
     },
-    404: {"model": ErrorOut, "description": "No site or schedule with this id."},
+    403: {"model": ErrorOut, "description": "A tenant's key on an admin route: only an admin key may do this."},
+    404: {"model": ErrorOut, "description": "No site or schedule with this id (another tenant's is none either)."},
     406: {"model": ErrorOut, "description": "text/html asked for but the HTML renderer is not installed."},
     409: {"model": ErrorOut, "description": "No weather URL is configured on the server (DISPATCH_WEATHER_URL)."},
+    408: {
+        "model": ErrorOut,
+        "description": "The request body did not arrive within the server's limit (body_read_timeout_s).",
+    },
     413: {"model": ErrorOut, "description": "The request body is larger than the server accepts (max_body_bytes)."},
+    415: {"model": ErrorOut, "description": "The Content-Type is not one the operation reads (application/json)."},
     422: {
         "model": ValidationErrorOut,
         "description": "The request is not valid: every problem, each at the field it concerns.",
+    },
+    429: {
+        "model": ErrorOut,
+        "description": "Too many requests: too many wrong API keys from this address, or too many dispatch and "
+        "scenario-run requests with this key in the last minute; retry after Retry-After seconds.",
+        "headers": _RETRY_AFTER,
     },
     500: {"model": ErrorOut, "description": "The run failed on the server."},
     502: {"model": ErrorOut, "description": "The configured weather URL did not answer with a readable forecast."},
@@ -390,6 +419,34 @@ ERROR_RESPONSES: dict[int, dict[str, Any]] = {
     504: {"model": ErrorOut, "description": "The run did not finish within the server's limit (max_scenario_seconds)."},
 }
 """How every error status of the API is documented (FastAPI ``responses=``)."""
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+_PROBLEM_SCHEMAS = {f"#/components/schemas/{model.__name__}" for model in (ErrorOut, ValidationErrorOut)}
+BODY_ERRORS = (408, 415)
+"""Answers any operation with a request body may give (api/limits.py, api/media_types.py): documented on each."""
+
+
+def problem_media_types(document: dict[str, Any]) -> dict[str, Any]:
+    """The OpenAPI document with every error answer under ``application/problem+json`` (FastAPI writes each
+    ``responses=`` model under ``application/json``) and 408/415 on every operation with a request body; in place
+    and idempotent."""
+    for item in document.get("paths", {}).values():
+        for operation in item.values():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            responses = operation["responses"]
+            for code in BODY_ERRORS if "requestBody" in operation else ():
+                if str(code) not in responses:
+                    entry = ERROR_RESPONSES[code]
+                    schema = {"$ref": f"#/components/schemas/{entry['model'].__name__}"}
+                    content = {PROBLEM_MEDIA_TYPE: {"schema": schema}}
+                    responses[str(code)] = {"description": entry["description"], "content": content}
+            for code, response in responses.items():
+                content = response.get("content") or {}
+                schema = (content.get("application/json") or {}).get("schema") or {}
+                if code[:1] in "45" and schema.get("$ref") in _PROBLEM_SCHEMAS:
+                    content[PROBLEM_MEDIA_TYPE] = content.pop("application/json")
+    return document
 
 
 def error_responses(*codes: int, descriptions: dict[int, str] | None = None) -> dict[int | str, dict[str, Any]]:

@@ -1,16 +1,24 @@
-"""Solves off the event loop, in a child process with a hard deadline, under a concurrency limit.
+"""Solves off the event loop, in a child process with a hard deadline and a memory limit, under a concurrency
+limit with a short queue.
 
 Each solve runs in a fresh process forked from a forkserver that has the
-optimiser pre-imported, so a hung or crashed solve can be killed without
-harming the service; the caller then answers with the rule-based fallback.
+optimiser pre-imported, so a hung, crashed or bloated solve can be killed without
+harming the service; the caller then answers with the rule-based fallback. The child's address space is capped
+(``RLIMIT_AS``), so a run that needs more memory than the server gives it fails with a ``MemoryError`` in the child
+(reported as ``ChildOutcome("memory")``), never in the service. When every slot is busy a request waits in a short
+queue (:class:`SolveSlots`), without blocking the event loop, before it is refused with a Retry-After computed from
+the queue and the recent solve times.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import multiprocessing as mp
+import resource
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -48,7 +56,14 @@ def warm_up() -> None:
 
 
 class SolverBusyError(Exception):
-    """Raised when the concurrency limit is reached."""
+    """Raised when no solver slot is free: the queue is full, or the wait for a slot ran out.
+
+    ``retry_after_s``: when a slot is likely free again [s], from the queue and the recent solve times."""
+
+    def __init__(self, retry_after_s: int, reason: str = "all solver slots are busy") -> None:
+        super().__init__(reason)
+        self.retry_after_s = retry_after_s
+        self.reason = reason
 
 
 class ProblemBuildError(Exception):
@@ -62,47 +77,153 @@ def _fallback(problem: DispatchProblem, reason: str) -> DispatchResult:
         raise ProblemBuildError(f"{error} ({reason})") from error
 
 
-class SolveSlots:
-    """A non-queueing concurrency limit: acquire fails at once when all slots are taken."""
+@dataclass(eq=False)
+class _Waiter:
+    """A request queued for a slot: woken on its own event loop when a released slot is handed to it."""
 
-    def __init__(self, limit: int) -> None:
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future[None]
+    granted: bool = False
+
+
+def _wake(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
+RECENT_SOLVES = 20
+"""Solve times the Retry-After estimate averages over."""
+
+
+class SolveSlots:
+    """At most ``limit`` solves at once; when all are busy, up to ``max_queue`` requests wait in order, each up to
+    ``wait_s`` [s], for a slot (:meth:`wait`, without blocking the event loop); the others are refused at once.
+
+    A refusal carries a Retry-After [s]: the requests ahead of a new one (queued, plus the one it would wait for)
+    times the mean of the last :data:`RECENT_SOLVES` slot holding times (``typical_solve_s`` before any), shared
+    by the ``limit`` slots, at least 1 s. A released slot passes straight to the first waiter, so a newcomer never
+    overtakes the queue."""
+
+    def __init__(self, limit: int, max_queue: int = 0, wait_s: float = 0.0, typical_solve_s: float = 5.0) -> None:
         self.limit = limit
+        self.max_queue = max_queue
+        self.wait_s = wait_s
+        self.typical_solve_s = typical_solve_s
         self._active = 0
+        self._waiters: deque[_Waiter] = deque()
+        self._held_s: deque[float] = deque(maxlen=RECENT_SOLVES)
         self._lock = threading.Lock()
 
-    def acquire(self) -> None:
+    @property
+    def queued(self) -> int:
+        """Requests waiting for a slot now."""
+        return len(self._waiters)
+
+    def retry_after_s(self) -> int:
+        """Seconds until a slot is likely free for a request that came now (at least 1)."""
         with self._lock:
-            if self._active >= self.limit:
-                raise SolverBusyError
+            return self._retry_after_locked()
+
+    def _retry_after_locked(self) -> int:
+        mean_s = sum(self._held_s) / len(self._held_s) if self._held_s else self.typical_solve_s
+        return max(1, math.ceil((len(self._waiters) + 1) * mean_s / self.limit))
+
+    def acquire(self) -> None:
+        """Takes a slot now, or raises :class:`SolverBusyError` (no waiting: for callers outside an event loop)."""
+        with self._lock:
+            if self._active >= self.limit or self._waiters:
+                raise SolverBusyError(self._retry_after_locked())
             self._active += 1
 
-    def release(self) -> None:
+    async def wait(self) -> None:
+        """Takes a slot, waiting up to ``wait_s`` in the queue; :class:`SolverBusyError` when the queue is full or
+        the wait runs out."""
+        loop = asyncio.get_running_loop()
         with self._lock:
-            self._active -= 1
+            if self._active < self.limit and not self._waiters:
+                self._active += 1
+                return
+            if len(self._waiters) >= self.max_queue or self.wait_s <= 0:
+                raise SolverBusyError(self._retry_after_locked(), f"all solver slots are busy, {self.queued} queued")
+            waiter = _Waiter(loop, loop.create_future())
+            self._waiters.append(waiter)
+        try:
+            await asyncio.wait_for(waiter.future, self.wait_s)
+        except TimeoutError:
+            with self._lock:
+                if waiter.granted:  # handed a slot as the wait ran out: it is this request's
+                    return
+                self._waiters.remove(waiter)
+                retry_after = self._retry_after_locked()
+            raise SolverBusyError(retry_after, f"no solver slot was free within {self.wait_s:g} s") from None
+        except BaseException:  # cancelled (the client left): give the slot on, or leave the queue
+            with self._lock:
+                if waiter.granted:
+                    self._release_locked()
+                else:
+                    self._waiters.remove(waiter)
+            raise
+
+    def release(self, held_s: float | None = None) -> None:
+        """Frees a slot (to the first waiter, if any); ``held_s``: how long it was held [s], for Retry-After."""
+        with self._lock:
+            if held_s is not None:
+                self._held_s.append(held_s)
+            self._release_locked()
+
+    def _release_locked(self) -> None:
+        if self._waiters:
+            waiter = self._waiters.popleft()
+            waiter.granted = True
+            waiter.loop.call_soon_threadsafe(_wake, waiter.future)
+            return
+        self._active -= 1
 
 
 @dataclass
 class ChildOutcome:
     """How a child process ended: ``ok`` (payload: its return value), ``error`` (payload: the message),
-    ``timeout`` (killed at the deadline) or ``died`` (exited without an answer, e.g. a segfault)."""
+    ``memory`` (a ``MemoryError`` at the child's memory limit; payload: the message), ``timeout`` (killed at the
+    deadline) or ``died`` (exited without an answer, e.g. a segfault)."""
 
-    kind: Literal["ok", "error", "timeout", "died"]
+    kind: Literal["ok", "error", "memory", "timeout", "died"]
     payload: Any = None
     exitcode: int | None = None
 
 
+def _limit_memory(memory_mb: int | None) -> None:
+    """Caps this process's address space at ``memory_mb`` [MB] (the soft limit: lifted again to report a
+    ``MemoryError``)."""
+    if memory_mb is None:
+        return
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    soft = memory_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (soft if hard == resource.RLIM_INFINITY else min(soft, hard), hard))
+
+
 def _child_main(
-    target: Callable[..., Any], args: tuple[Any, ...], conn: Connection, stream: bool, plugins: tuple[str, ...]
+    target: Callable[..., Any],
+    args: tuple[Any, ...],
+    conn: Connection,
+    stream: bool,
+    plugins: tuple[str, ...],
+    memory_mb: int | None,
 ) -> None:
-    """Runs ``target`` in the child (after the service's asset plug-ins): a streaming target sends its own messages
-    through ``emit``; any other one's return value is sent as ``("ok", value)``. Whatever the child hits is reported
-    as ``("error", text)``."""
+    """Runs ``target`` in the child (after the service's asset plug-ins) within ``memory_mb`` [MB] of address space:
+    a streaming target sends its own messages through ``emit``; any other one's return value is sent as
+    ``("ok", value)``. A ``MemoryError`` is reported as ``("memory", text)``, whatever else the child hits as
+    ``("error", text)``."""
     try:
+        _limit_memory(memory_mb)
         load_asset_plugins(plugins)
         if stream:
             target(*args, conn.send)
         else:
             conn.send(("ok", target(*args)))
+    except MemoryError as error:
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        resource.setrlimit(resource.RLIMIT_AS, (hard, hard))  # room to say so
+        conn.send(("memory", f"MemoryError: {error or 'out of memory'} (memory limit {memory_mb} MB)"))
     except BaseException as error:  # noqa: BLE001 - anything the child hits is reported to the parent
         conn.send(("error", f"{type(error).__name__}: {error}"))
     finally:
@@ -112,9 +233,17 @@ def _child_main(
 class _Child:
     """A fresh process from the forkserver running ``target``, killed on leaving the ``with`` block."""
 
-    def __init__(self, target: Callable[..., Any], args: tuple[Any, ...], deadline_s: float, stream: bool) -> None:
+    def __init__(
+        self,
+        target: Callable[..., Any],
+        args: tuple[Any, ...],
+        deadline_s: float,
+        stream: bool,
+        memory_mb: int | None = None,
+    ) -> None:
         self._receiver, sender = _CONTEXT.Pipe(duplex=False)
-        self._process = _CONTEXT.Process(target=_child_main, args=(target, args, sender, stream, _PLUGINS))
+        child_args = (target, args, sender, stream, _PLUGINS, memory_mb)
+        self._process = _CONTEXT.Process(target=_child_main, args=child_args)
         self._sender = sender
         self._deadline = time.monotonic() + deadline_s
         self.timed_out = False
@@ -146,16 +275,19 @@ class _Child:
         self._receiver.close()
 
 
-def run_in_child(target: Callable[..., Any], args: tuple[Any, ...], deadline_s: float) -> ChildOutcome:
-    """``target(*args)`` in a fresh process from the forkserver, killed if it has not answered by ``deadline_s``.
+def run_in_child(
+    target: Callable[..., Any], args: tuple[Any, ...], deadline_s: float, memory_mb: int | None = None
+) -> ChildOutcome:
+    """``target(*args)`` in a fresh process from the forkserver within ``memory_mb`` [MB] of address space (None:
+    no limit), killed if it has not answered by ``deadline_s``.
 
     ``target`` must be a module-level function; its arguments and result cross a pipe (pickled)."""
-    with _Child(target, args, deadline_s, stream=False) as child:
+    with _Child(target, args, deadline_s, stream=False, memory_mb=memory_mb) as child:
         message = child.receive()
     if message is None:
         return ChildOutcome("timeout" if child.timed_out else "died", exitcode=child.exitcode)
     kind, payload = message
-    return ChildOutcome("ok" if kind == "ok" else "error", payload, child.exitcode)
+    return ChildOutcome(kind if kind in ("ok", "memory") else "error", payload, child.exitcode)
 
 
 class PlanInputError(Exception):
@@ -196,14 +328,17 @@ def _plan_child(site_json: str, request_json: str, options_json: str, emit: Call
     emit(("ok", result))
 
 
-def plan_with_deadline(site_json: str, request_json: str, options: SolveOptions, deadline_s: float) -> Plan:
-    """Compile and solve in a child process with a deadline; the rule-based fallback when the solve fails, dies or
-    runs past it. Raises :class:`PlanInputError` for issues of the input, :class:`ProblemBuildError` when not even
-    a problem could be compiled in time."""
+def plan_with_deadline(
+    site_json: str, request_json: str, options: SolveOptions, deadline_s: float, memory_mb: int | None = None
+) -> Plan:
+    """Compile and solve in a child process with a deadline and ``memory_mb`` [MB] of address space (None: no
+    limit); the rule-based fallback when the solve fails, dies, runs out of memory or runs past the deadline.
+    Raises :class:`PlanInputError` for issues of the input, :class:`ProblemBuildError` when not even a problem could
+    be compiled in time."""
     problem: DispatchProblem | None = None
     reason = f"solve killed at its {deadline_s:g} s deadline"
     args = (site_json, request_json, options.model_dump_json())
-    with _Child(_plan_child, args, deadline_s, stream=True) as child:
+    with _Child(_plan_child, args, deadline_s, stream=True, memory_mb=memory_mb) as child:
         while (message := child.receive()) is not None:
             kind, payload = message
             if kind == "problem":
@@ -213,6 +348,9 @@ def plan_with_deadline(site_json: str, request_json: str, options: SolveOptions,
                 return Plan(problem, payload)
             elif kind == "issues":
                 raise PlanInputError(payload)
+            elif kind == "memory":
+                reason = f"solver process ran out of memory (its limit is {memory_mb} MB)"
+                break
             else:
                 reason = f"solver process failed: {payload}"
                 break
@@ -224,16 +362,23 @@ def plan_with_deadline(site_json: str, request_json: str, options: SolveOptions,
 
 
 async def plan_off_loop(
-    site_json: str, request_json: str, options: SolveOptions, deadline_s: float, slots: SolveSlots
+    site_json: str,
+    request_json: str,
+    options: SolveOptions,
+    deadline_s: float,
+    slots: SolveSlots,
+    memory_mb: int | None = None,
 ) -> Plan:
-    """:func:`plan_with_deadline` in a worker thread under a solver slot (:class:`SolverBusyError` if none)."""
-    return await call_off_loop(slots, plan_with_deadline, site_json, request_json, options, deadline_s)
+    """:func:`plan_with_deadline` in a worker thread under a solver slot (:class:`SolverBusyError` if none comes)."""
+    return await call_off_loop(slots, plan_with_deadline, site_json, request_json, options, deadline_s, memory_mb)
 
 
 async def call_off_loop(slots: SolveSlots, function: Callable[..., T], *args: Any) -> T:
-    """``function(*args)`` in a worker thread while holding a solver slot (:class:`SolverBusyError` if none)."""
-    slots.acquire()
+    """``function(*args)`` in a worker thread while holding a solver slot, waiting in the slots' queue for one
+    without blocking the event loop (:class:`SolverBusyError` if none comes)."""
+    await slots.wait()
+    started = time.monotonic()
     try:
         return await asyncio.to_thread(function, *args)
     finally:
-        slots.release()
+        slots.release(time.monotonic() - started)

@@ -74,9 +74,15 @@ def forecast_record(
         issued_at=issued_at,
         valid_from=pd.Timestamp(weather.start).to_pydatetime(),
         valid_until=pd.Timestamp(weather.end).to_pydatetime(),
-        source=source,
+        source=_fits(source, WeatherForecastRecord.__table__.c.source.type.length),
         payload=payload,
     )
+
+
+def _fits(text: str, length: int | None) -> str:
+    """``text`` cut to a column's length (a long configured URL as the forecast's source: PostgreSQL refuses a longer
+    value, SQLite would keep it whole)."""
+    return text if length is None or len(text) <= length else text[: length - 1] + "…"
 
 
 def store_upload(
@@ -139,7 +145,7 @@ def fetch_all(sessions: sessionmaker[Session], template: str) -> dict[int, str]:
     """Fetches every site with a location; ``{site id: "ok" or the error}``."""
     outcome: dict[int, str] = {}
     with sessions() as session:
-        site_ids = [row.id for row in repository.list_sites(session)]
+        site_ids = repository.all_site_ids(session)
     for site_id in site_ids:
         with sessions() as session:
             try:

@@ -3,9 +3,10 @@
 The API only checks and bounds: the scenario is validated by :mod:`scenarios.loader`
 (errors become 422s naming ``body.scenario.<path>``), inputs must be inline (``values``/``sum``) or files
 shipped with the package (``bundled:<file>``: a request never makes the server read another file), and the run
-size and solver limits must fit the server's settings. The run itself
-(:func:`run_scenario_text`) is :func:`scenarios.pipeline.run_case` per variant,
-executed in a child process with a deadline, like a dispatch solve.
+size and solver limits must fit the server's settings. The check and the run
+(:func:`check_and_run`: the YAML parse, the validation, then :func:`scenarios.pipeline.run_case` per variant)
+execute in a solver child process with a deadline and a memory limit, like a dispatch solve: nothing a caller
+sends is parsed in the service's own process.
 """
 
 from __future__ import annotations
@@ -33,12 +34,14 @@ def _reads_outside_package(source: object) -> bool:
     return not paths or any(not p.startswith(BUNDLED) for p in paths)
 
 
-@dataclass
-class CheckedScenario:
-    name: str
-    variants: list[str]
-    steps: int
-    periods: int
+@dataclass(frozen=True)
+class ScenarioLimits:
+    """The server's bounds on a scenario run (from its settings), sent to the child process."""
+
+    max_steps: int
+    max_time_limit_s: float
+    min_mip_rel_gap: float
+    with_lines: bool = True
 
 
 class ScenarioRequestError(Exception):
@@ -84,24 +87,20 @@ def _issue_field(field: str, line: int | None) -> str:
     return "body.scenario" + (f".{field}" if field else "")
 
 
-def check_scenario(
-    text: str,
-    variants: list[str] | None,
-    *,
-    with_lines: bool,
-    max_steps: int,
-    max_time_limit_s: float,
-    min_mip_rel_gap: float,
-) -> CheckedScenario:
-    """Validates and bounds a scenario; raises :class:`ScenarioRequestError`."""
+def _estimated_steps(case: Any) -> int:
+    """Steps of a case's run from its horizon alone (a day of 1440 / step_minutes; DST days are a few steps off),
+    so that a run far too long is refused before its periods are made."""
+    horizon = case.scenario.horizon
+    if horizon.is_explicit:
+        return int(horizon.n_steps or 0)
+    return len(horizon.dates()) * (1440 // horizon.step_minutes)
+
+
+def _check(cases: list[Any], limits: ScenarioLimits) -> None:
+    """Bounds a loaded scenario's cases by the server's limits; raises :class:`ScenarioRequestError`."""
     from scenarios.pipeline import case_periods
 
-    try:
-        document, cases = _load(text, variants)
-    except ScenarioError as error:
-        raise ScenarioRequestError(_issues(error, with_lines)) from error
     found: dict[tuple[str, str], str] = {}  # (field within the scenario, message) -> where it was found first
-    steps = periods = 0
     for case in cases:
         where = "body.scenario" if case.variant is None else f"body.scenario.variants.{case.variant}"
         problems: list[tuple[str, str]] = []
@@ -112,46 +111,56 @@ def check_scenario(
                 )
                 problems.append((f"inputs.{name}", message))
         solver = case.scenario.solver
-        if solver.time_limit_s > max_time_limit_s:
-            problems.append(("solver.time_limit_s", f"must be at most {max_time_limit_s} s on this server"))
-        if solver.mip_rel_gap < min_mip_rel_gap:
-            problems.append(("solver.mip_rel_gap", f"must be at least {min_mip_rel_gap} on this server"))
+        if solver.time_limit_s > limits.max_time_limit_s:
+            problems.append(("solver.time_limit_s", f"must be at most {limits.max_time_limit_s} s on this server"))
+        if solver.mip_rel_gap < limits.min_mip_rel_gap:
+            problems.append(("solver.mip_rel_gap", f"must be at least {limits.min_mip_rel_gap} on this server"))
         if solver.threads is not None and solver.threads > (os.cpu_count() or 1):
             problems.append(("solver.threads", f"must be at most {os.cpu_count() or 1} (this server's cores)"))
         for problem in problems:  # a base problem that every variant inherits is reported once
             found.setdefault(problem, f"{where}.{problem[0]}")
-        case_steps = case_periods(case)
-        periods += len(case_steps)
-        steps += sum(p.horizon.n_steps for p in case_steps)
     details = [{"field": field, "message": message, "type": "value_error"} for (_, message), field in found.items()]
-    if steps > max_steps:
+    steps = sum(_estimated_steps(case) for case in cases)
+    if steps <= limits.max_steps:  # near the limit: the exact count, DST days included
+        steps = sum(p.horizon.n_steps for case in cases for p in case_periods(case))
+    if steps > limits.max_steps:
         message = (
-            f"{len(cases)} run(s) of {steps} steps in all; this server runs at most {max_steps} steps per request "
-            "(fewer days or variants)"
+            f"{len(cases)} run(s) of {steps} steps in all; this server runs at most {limits.max_steps} steps per "
+            "request (fewer days or variants)"
         )
         details.append({"field": "body.scenario.horizon", "message": message, "type": "value_error"})
     if details:
         raise ScenarioRequestError([{**d, "input": None} for d in details])
-    labels = [case.label for case in cases]
-    return CheckedScenario(document.scenario.name, labels, steps, periods)
 
 
-def run_scenario_text(text: str, variants: list[str] | None) -> dict[str, Any]:
-    """Runs the scenario's variants (in the child process): ``{"ok": [payload per variant]}`` or
-    ``{"issues": [...]}`` when the pipeline finds a problem with the scenario only while running it (a carbon
-    account whose factor choice fits no year of the run: ``body.scenario.site.carbon.factors``; a site without an
-    account in such a year runs with ``carbon`` null).
+def check_and_run(text: str, variants: list[str] | None, limits: ScenarioLimits) -> dict[str, Any]:
+    """Checks the scenario against the server's limits, then runs its variants (in the child process):
+    ``{"issues": [...]}`` (details in the API's 422 shape) for a scenario the server will not run or one the
+    pipeline finds a problem with only while running it (a carbon account whose factor choice fits no year of the
+    run: ``body.scenario.site.carbon.factors``; a site without an account in such a year runs with ``carbon``
+    null), else ``{"name": ..., "ok": [payload per variant]}``.
 
     Each payload is the run's ``kpis.json`` record (:func:`scenarios.outputs.run_payload`: savings split, baseline
     feasibility) with ``period_figures``/``period_notes`` (targets and contract volumes over their periods) and
     ``carbon``: the run's carbon ledger (:func:`api.carbon.run_carbon`, over the case's site after the variant's
     changes), its totals and each year's zero-carbon status."""
+    try:
+        document, cases = _load(text, variants)
+        _check(cases, limits)
+    except ScenarioError as error:
+        return {"issues": _issues(error, limits.with_lines)}
+    except ScenarioRequestError as error:
+        return {"issues": error.details}
+    return _run(document, cases)
+
+
+def _run(document: Any, cases: list[Any]) -> dict[str, Any]:
+    """Runs loaded cases (:func:`check_and_run`)."""
     from api.carbon import run_carbon
     from scenarios.outputs import run_payload
     from scenarios.pipeline import run_case
 
     try:
-        document, cases = _load(text, variants)
         runs = [run_case(case) for case in cases]
     except ScenarioError as error:
         return {"issues": _issues(error, with_lines=True)}

@@ -29,7 +29,8 @@ from benchmarks.core import ReferenceInputs
 Row = dict[str, Any]
 
 CHILD_TIMEOUT_S = 1800
-TIMED = ("build_s", "solve_s", "highs_s", "end_to_end_s")
+TIMED = ("build_s", "solve_s", "highs_s", "end_to_end_s", "handover_s", "extract_s")
+"""Figures taken as medians (cold and warm); ``handover_s`` and ``extract_s`` only ours reports (None elsewhere)."""
 
 
 # --------------------------------------------------------------------------------------------- child processes
@@ -155,8 +156,8 @@ def measure(job: dict[str, Any], processes: int, repeats: int) -> Row:
     warm = outs[0]["runs"][1:] or cold
     memory_from = outs[1:] or outs  # processes that ran once: their peak is one build and solve
     row: Row = {key: value for key, value in cold[0].items() if key not in TIMED and key != "overhead_ratio"}
-    row.update({key: median(r[key] for r in cold) for key in TIMED})
-    row.update({f"warm_{key}": median(r[key] for r in warm) for key in TIMED})
+    row.update({key: median(r.get(key) for r in cold) for key in TIMED})
+    row.update({f"warm_{key}": median(r.get(key) for r in warm) for key in TIMED})
     row["overhead_ratio"] = median(safe_ratio(r["end_to_end_s"], r["highs_s"]) for r in cold)
     row["warm_overhead_ratio"] = median(safe_ratio(r["end_to_end_s"], r["highs_s"]) for r in warm)
     row["import_s"] = median(o["import_s"] for o in outs)

@@ -25,12 +25,19 @@ out). PyPSA's ``e_cyclic`` is not used: it leaves the initial level free, while
 ours fixes it at 50 %. Store levels are at snapshot ends, like ours.
 
 Measured per run: build (from arrays to a model ready to solve), solve (wall
-time of the solve call: hand-over to HiGHS, HiGHS, reading the solution back),
-HiGHS's own run time (``Highs.getRunTime()``; for ours the Pyomo interface's
-``highs_time``), the objective and the model size. Both peers hand the model to
-HiGHS through highspy directly (``io_api="direct"``, their fastest path) with
-HiGHS's console log off; ours logs into a captured stream. HiGHS runs with its
-defaults in all three.
+time of the solve call: hand-over to HiGHS, HiGHS, reading the solution back;
+for ours also the schedule's extraction into a DataFrame, as linopy's includes
+its solution arrays), HiGHS's own run time (``Highs.getRunTime()``), the
+objective and the model size; for ours also where the solve call's time goes:
+the hand-over (compiling the Pyomo model to arrays and passing them,
+``optimizer.linear_form``), HiGHS, and the extraction (the solution into the
+Pyomo variables, then the schedule). All three hand the model to HiGHS through
+highspy as arrays (the peers with ``io_api="direct"``, their fastest path) with
+HiGHS's console log off. HiGHS runs with its defaults in all three.
+
+``ours-persistent`` is ours through Pyomo's persistent HiGHS interface (row by
+row, the former path; ``optimizer.solve``'s ``interface="persistent"``), for an
+A/B comparison (``python -m benchmarks.run --group peers --ab``).
 """
 
 from __future__ import annotations
@@ -55,12 +62,15 @@ from benchmarks.core import (
 
 TOOLS = ("ours", "linopy", "pypsa")
 PEERS = ("linopy", "pypsa")
+AB_TOOLS = ("ours-persistent",)
+"""Ours through another interface to HiGHS, measured with ``--ab`` only (not by the gate)."""
 Result = dict[str, Any]
 
 
 def missing(tool: str) -> str | None:
     """Why ``tool`` cannot run here (a missing package), or None when it can."""
     needed = {"ours": ["pyomo", "highspy"], "linopy": ["linopy", "highspy"], "pypsa": ["pypsa", "linopy", "highspy"]}
+    needed["ours-persistent"] = needed["ours"]
     absent = [p for p in needed[tool] if importlib.util.find_spec(p) is None]
     if absent:
         return f"{', '.join(absent)} not installed (pip install -e '.[bench]')"
@@ -70,7 +80,7 @@ def missing(tool: str) -> str | None:
 def import_tool(tool: str) -> float:
     """Imports what ``tool`` needs; the seconds it took (the first call in a process is the real import cost)."""
     started = time.perf_counter()
-    if tool == "ours":
+    if tool.startswith("ours"):
         import optimizer.model
         import optimizer.solve  # noqa: F401
     elif tool == "linopy":
@@ -81,10 +91,12 @@ def import_tool(tool: str) -> float:
     return time.perf_counter() - started
 
 
-def run_ours(inputs: ReferenceInputs) -> Result:
-    """Our model: DispatchProblem (validated) -> Pyomo model -> HiGHS through pyomo.contrib.solver."""
+def run_ours(inputs: ReferenceInputs, interface: str = "direct") -> Result:
+    """Our model: DispatchProblem (validated) -> Pyomo model -> HiGHS (``interface``: ``optimizer.solve``'s) ->
+    the schedule (a DataFrame of every flow)."""
     import scenarios.compile  # noqa: F401 - imports are reported apart (import_s), not in the cold run
     from optimizer import SolveOptions
+    from optimizer.dispatch import extract_schedule
     from optimizer.model import build_model
     from optimizer.solve import solve_model
 
@@ -92,16 +104,20 @@ def run_ours(inputs: ReferenceInputs) -> Result:
     problem = reference_problem_from(inputs)
     built = build_model(problem)
     built_at = time.perf_counter()
-    report = solve_model(built.model, SolveOptions(time_limit_s=600))
+    report = solve_model(built.model, SolveOptions(time_limit_s=600), interface=interface)  # type: ignore[arg-type]
+    reported_at = time.perf_counter()
+    schedule = extract_schedule(built.ctx)
     solved_at = time.perf_counter()
     assert report.size is not None
-    soc = built.ctx.flows["battery.soc_kwh"].component
     return {
         "status": report.status,
-        "end_soc_kwh": soc[inputs.n_steps - 1].value,
+        "interface": report.interface,
+        "end_soc_kwh": float(schedule["battery.soc_kwh"].iloc[-1]),
         "build_s": built_at - started,
         "solve_s": solved_at - built_at,
+        "handover_s": report.handover_seconds,
         "highs_s": report.highs_seconds,
+        "extract_s": (report.load_seconds or 0.0) + (solved_at - reported_at),
         "objective_cny": report.objective,
         "variables": report.size.variables,
         "binaries": report.size.binaries,
@@ -225,7 +241,12 @@ def run_pypsa(inputs: ReferenceInputs) -> Result:
     }
 
 
-RUNNERS: dict[str, Callable[[ReferenceInputs], Result]] = {"ours": run_ours, "linopy": run_linopy, "pypsa": run_pypsa}
+RUNNERS: dict[str, Callable[[ReferenceInputs], Result]] = {
+    "ours": run_ours,
+    "ours-persistent": lambda inputs: run_ours(inputs, interface="persistent"),
+    "linopy": run_linopy,
+    "pypsa": run_pypsa,
+}
 
 
 def run_tool(tool: str, inputs: ReferenceInputs) -> Result:

@@ -2,6 +2,7 @@
 
     python -m benchmarks.run --group peers            # ours vs linopy vs PyPSA: 96, 672, 8,760 h, 35,040 steps
     python -m benchmarks.run --group peers --quick    # 96 and 672 steps
+    python -m benchmarks.run --group peers --ab       # and ours through Pyomo's persistent interface (A/B)
     python -m benchmarks.run --group all              # core, factory, rolling, peers, forecast
 
 Groups:
@@ -13,7 +14,9 @@ Groups:
 - ``rolling``: a year of day-ahead runs: the reference LP (365 x 96 steps, rebuilt per day, and a
   prototype that re-uses one model with mutable parameters and a persistent solver), and the shipped
   factory scenario (cost and emissions against the rule-based baseline);
-- ``forecast``: ``python -m benchmarks.forecast_validation`` when that module exists.
+- ``forecast``: ``python -m benchmarks.forecast_validation`` when that module exists;
+- ``scaleout``: a sweep of 16 points x 30 days (``--days``) serial, on a 2-worker Dask LocalCluster and on 2 local
+  processes; whole-process start-up of ``dispatch`` and of ours and linopy on the 96-step LP.
 
 Every case that is timed cold runs in fresh processes (``python -m benchmarks.run --one JOB``): the
 first build and solve in a new interpreter, after the tool's imports (reported apart as ``import_s``);
@@ -44,11 +47,19 @@ from benchmarks.group_forecast import group_forecast
 from benchmarks.group_peers import group_peers
 from benchmarks.group_peers import measure_peers as measure_peers  # re-exported: benchmarks.gate imports it here
 from benchmarks.group_rolling import group_rolling
+from benchmarks.group_scaleout import group_scaleout
 from benchmarks.measure import child_main, quiet, root
 from benchmarks.tables import machine_markdown, write_results
 
-GROUPS = ("core", "peers", "factory", "rolling", "forecast")
-ALL_ORDER = ("core", "factory", "rolling", "peers", "forecast")  # peers last but one: its goals read rolling
+GROUPS = ("core", "peers", "factory", "rolling", "forecast", "scaleout")
+ALL_ORDER = (
+    "core",
+    "factory",
+    "rolling",
+    "peers",
+    "forecast",
+    "scaleout",
+)  # peers last but one: its goals read rolling
 
 _quiet = quiet  # the name benchmarks.gate imports
 
@@ -58,6 +69,7 @@ RUNNERS: dict[str, Callable[[argparse.Namespace], tuple[dict[str, Any], str]]] =
     "factory": group_factory,
     "rolling": group_rolling,
     "forecast": group_forecast,
+    "scaleout": group_scaleout,
 }
 
 
@@ -81,10 +93,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="small sizes only (96 and 672 steps, a factory day)")
     parser.add_argument("--cases", nargs="+", choices=list(CASES), help="peers: these sizes only")
     parser.add_argument("--processes", type=int, help="fresh processes per case (cold median); default per case")
-    parser.add_argument("--repeats", type=int, help="warm repeats in one process; default per case")
-    parser.add_argument("--days", type=int, help="rolling: days of the reference LP (default 365, quick 7)")
+    parser.add_argument(
+        "--repeats", type=int, help="warm repeats in one process; default per case; scaleout: start-up runs"
+    )
+    parser.add_argument(
+        "--days", type=int, help="rolling: days of the reference LP (default 365, quick 7); scaleout: of the sweep"
+    )
     parser.add_argument("--factory-days", type=int, help="rolling: days of the factory scenario (default: --days)")
     parser.add_argument("--all-tools", action="store_true", help="rolling: PyPSA too (slow)")
+    parser.add_argument(
+        "--ab", action="store_true", help="peers: ours through Pyomo's persistent interface too (the former path)"
+    )
     parser.add_argument("--one", help=argparse.SUPPRESS)  # internal: a JSON job for a fresh process
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

@@ -13,78 +13,64 @@ Public API::
 ``horizon`` is a tz-aware ``DatetimeIndex`` of interval starts or anything with
 such an ``.index`` (``optimizer.Horizon``). See ``docs/forecasting.md`` for the
 time-semantics rule and the validation numbers.
+
+Names load on first use (``from forecasting import forecast_pv`` imports ``forecasting.pv``, and pvlib with
+it), so importing one module of the package (``forecasting.metrics``) does not load pvlib.
 """
 
-from forecasting.defaults import shenyang_default_site, shenyang_typical_weather
-from forecasting.errors import ForecastInputError, ForecastWarning, LoadHistoryError, WeatherDataError
-from forecasting.holidays import HolidayCalendar, calendar_from_dates, china_calendar, weekends_only
-from forecasting.load import (
-    LoadQuantileSettings,
-    ProfileSettings,
-    forecast_load,
-    load_quantiles,
-    profile_forecast,
-    seasonal_naive,
-)
-from forecasting.pv import PvModelOptions, forecast_pv
-from forecasting.pv_checks import CheckResult
-from forecasting.pv_correction import PvCorrection
-from forecasting.pv_fit import PvFitSummary, PvPlantFit, fit_pv_plant
-from forecasting.quantiles import (
-    PvErrorModel,
-    PvQuantileModel,
-    Recalibration,
-    fit_pv_quantiles,
-    forecast_pv_quantiles,
-)
-from forecasting.specs import BifacialSpec, FixedMount, PvArraySpec, PvSiteSpec, SingleAxisTrackerMount
-from forecasting.weather import (
-    Weather,
-    read_epw,
-    read_open_meteo_json,
-    read_weather_csv,
-    typical_year_for,
-    weather_from_frame,
-)
+from __future__ import annotations
 
-__all__ = [
-    "BifacialSpec",
-    "CheckResult",
-    "FixedMount",
-    "ForecastInputError",
-    "ForecastWarning",
-    "HolidayCalendar",
-    "LoadHistoryError",
-    "LoadQuantileSettings",
-    "ProfileSettings",
-    "PvArraySpec",
-    "PvCorrection",
-    "PvErrorModel",
-    "PvFitSummary",
-    "PvModelOptions",
-    "PvPlantFit",
-    "PvQuantileModel",
-    "PvSiteSpec",
-    "Recalibration",
-    "SingleAxisTrackerMount",
-    "Weather",
-    "WeatherDataError",
-    "calendar_from_dates",
-    "china_calendar",
-    "fit_pv_plant",
-    "fit_pv_quantiles",
-    "forecast_load",
-    "forecast_pv",
-    "forecast_pv_quantiles",
-    "load_quantiles",
-    "profile_forecast",
-    "read_epw",
-    "read_open_meteo_json",
-    "read_weather_csv",
-    "seasonal_naive",
-    "shenyang_default_site",
-    "shenyang_typical_weather",
-    "typical_year_for",
-    "weather_from_frame",
-    "weekends_only",
-]
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "shenyang_default_site": "forecasting.defaults",
+    "shenyang_typical_weather": "forecasting.defaults",
+    "ForecastInputError": "forecasting.errors",
+    "ForecastWarning": "forecasting.errors",
+    "LoadHistoryError": "forecasting.errors",
+    "WeatherDataError": "forecasting.errors",
+    "HolidayCalendar": "forecasting.holidays",
+    "calendar_from_dates": "forecasting.holidays",
+    "china_calendar": "forecasting.holidays",
+    "weekends_only": "forecasting.holidays",
+    "LoadQuantileSettings": "forecasting.load",
+    "ProfileSettings": "forecasting.load",
+    "forecast_load": "forecasting.load",
+    "load_quantiles": "forecasting.load",
+    "profile_forecast": "forecasting.load",
+    "seasonal_naive": "forecasting.load",
+    "PvModelOptions": "forecasting.pv",
+    "forecast_pv": "forecasting.pv",
+    "CheckResult": "forecasting.pv_checks",
+    "PvCorrection": "forecasting.pv_correction",
+    "PvFitSummary": "forecasting.pv_fit",
+    "PvPlantFit": "forecasting.pv_fit",
+    "fit_pv_plant": "forecasting.pv_fit",
+    "PvErrorModel": "forecasting.quantiles",
+    "PvQuantileModel": "forecasting.quantiles",
+    "Recalibration": "forecasting.quantiles",
+    "fit_pv_quantiles": "forecasting.quantiles",
+    "forecast_pv_quantiles": "forecasting.quantiles",
+    "BifacialSpec": "forecasting.specs",
+    "FixedMount": "forecasting.specs",
+    "PvArraySpec": "forecasting.specs",
+    "PvSiteSpec": "forecasting.specs",
+    "SingleAxisTrackerMount": "forecasting.specs",
+    "Weather": "forecasting.weather",
+    "read_epw": "forecasting.weather",
+    "read_open_meteo_json": "forecasting.weather",
+    "read_weather_csv": "forecasting.weather",
+    "typical_year_for": "forecasting.weather",
+    "weather_from_frame": "forecasting.weather",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        globals()[name] = value  # once
+        return value
+    raise AttributeError(f"module 'forecasting' has no attribute {name!r}")

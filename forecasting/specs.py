@@ -7,10 +7,12 @@ Angles follow pvlib: tilt from horizontal, azimuth clockwise from north
 from __future__ import annotations
 
 import zoneinfo
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
-import pvlib
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+if TYPE_CHECKING:
+    import pvlib
 
 #: Pmax temperature coefficient of TOPCon modules [%/C] (DOMAIN-FACTS.md, [2nd]); PERC -0.35, older mono -0.45.
 TOPCON_TEMP_COEFF_PCT_PER_C = -0.30
@@ -146,4 +148,6 @@ class PvSiteSpec(_Spec):
 
     def location(self) -> pvlib.location.Location:
         """The site as a :class:`pvlib.location.Location`."""
+        import pvlib  # here: a site spec (the API's, a scenario's) is read without loading pvlib
+
         return pvlib.location.Location(self.latitude_deg, self.longitude_deg, self.tz, self.altitude_m, self.name)

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from optimizer.assets.base import BuildContext
 

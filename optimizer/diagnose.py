@@ -59,7 +59,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 from pydantic import BaseModel, Field
 from pyomo.repn import generate_standard_repn
 

@@ -7,7 +7,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from optimizer.assets import REGISTRY
 from optimizer.assets.base import BuildContext
@@ -162,6 +162,8 @@ def solve_relaxed(
     schedule (None without a solution) and the build context its columns are described by. For plans that need
     the shape of a long horizon, not its on/off decisions (a period plan over a month or a year)."""
     built = build_model(problem, implied_cuts=False)
+    import pyomo.core.plugins.transform.discrete_vars  # noqa: F401 - registers core.relax_integer_vars
+
     pyo.TransformationFactory("core.relax_integer_vars").apply_to(built.model)
     report = solve_model(built.model, options or SolveOptions())
     report.build_seconds = built.build_seconds

@@ -13,7 +13,10 @@ from functools import cached_property
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-MAX_STEPS = 366 * 24 * 4 + 4 * 24  # a leap year of quarter-hours plus slack
+from optimizer.limits import date_range_text, in_date_range
+
+MAX_STEPS = 366 * 24 * 4 + 4 * 24
+"""A leap year of quarter-hours plus a day of slack: the longest horizon one model holds."""
 
 
 class Horizon(BaseModel):
@@ -34,6 +37,8 @@ class Horizon(BaseModel):
     def _start_is_tz_aware(cls, value: dt.datetime) -> dt.datetime:
         if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
             raise ValueError("start must be tz-aware, e.g. 2026-07-15T00:00:00+08:00")
+        if not in_date_range(value.date()):
+            raise ValueError(f"{value.date()} is outside the dates a horizon may cover ({date_range_text()})")
         return value
 
     @classmethod

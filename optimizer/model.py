@@ -10,7 +10,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
+from pyomo.common.gc_manager import PauseGC
 
 from optimizer.assets import REGISTRY
 from optimizer.assets.base import ACCOUNTINGS, BuildContext, CostTerm
@@ -36,7 +37,16 @@ def build_model(problem: DispatchProblem, *, implied_cuts: bool = True) -> Built
     ``implied_cuts`` adds rows that every integral solution satisfies anyway but the LP
     relaxation does not (``BuildContext.implied_cuts``): they change no optimum, only
     the solve time.
+
+    Python's cyclic garbage collector is paused while the model is built: the build makes hundreds of
+    thousands of objects that all stay alive, and each full collection would walk them all (it halves the
+    build of a 35,040-step model).
     """
+    with PauseGC():
+        return _build_model(problem, implied_cuts=implied_cuts)
+
+
+def _build_model(problem: DispatchProblem, *, implied_cuts: bool) -> BuiltModel:
     started = time.perf_counter()
     model = pyo.ConcreteModel(name=problem.name)
     model.T = pyo.Set(initialize=range(problem.horizon.n_steps), ordered=True)

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from optimizer.assets import AnyAsset
 from optimizer.errors import SpecError
 from optimizer.horizon import Horizon
+from optimizer.limits import unit_limit_error
 from optimizer.periods import Over
 from optimizer.types import Fraction, NonNegFloat, series_length
 
@@ -125,6 +126,10 @@ class DispatchProblem(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> DispatchProblem:
+        for part, prefix in ((self.targets, "targets."), (self.objective, "objective.")):  # assets check themselves
+            breach = unit_limit_error(part, prefix)
+            if breach is not None:
+                raise SpecError(breach.message, field=breach.path, code="out_of_range")
         names = [a.name for a in self.assets]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:

@@ -1,4 +1,16 @@
-"""Solving with HiGHS through ``pyomo.contrib.solver`` (the only module that knows the solver).
+"""Solving with HiGHS (with :mod:`optimizer.highs_direct`, the only modules that know the solver).
+
+Two ways to hand a Pyomo model to HiGHS (:data:`Interface`):
+
+- ``"direct"`` (the default): :func:`optimizer.linear_form.compile_linear` reads the model into numpy arrays,
+  :mod:`optimizer.highs_direct` passes them to highspy in one call and reads the solution back as an array,
+  which goes into the Pyomo variables in one loop. A model the compiler cannot read (a nonlinear term, a
+  component type it does not know) goes the persistent way, with the reason in ``SolverReport.interface_note``.
+- ``"persistent"``: ``pyomo.contrib.solver``'s HiGHS interface, which builds HiGHS's model row by row (the
+  former path, several times slower on long horizons; kept for comparison in tests and benchmarks).
+
+``solve_model(..., interface=...)`` chooses; without it, the environment variable ``DISPATCH_HIGHS_INTERFACE``
+(``persistent`` for the former path; anything else: direct). Both fill the same :class:`SolverReport`.
 
 Never raises on a time limit or an infeasible model: the report says what
 happened and whether a solution was loaded.
@@ -7,17 +19,25 @@ happened and whether a solution was loaded.
 from __future__ import annotations
 
 import math
+import os
 import time
 from typing import Literal
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 from pydantic import BaseModel, ConfigDict, Field
 from pyomo.contrib.solver.common.factory import SolverFactory
 from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
 
+from optimizer import highs_direct
+from optimizer.linear_form import LinearArrays, NotLinearError, compile_linear, load_values
+from optimizer.model_guard import check_linear_arrays
+
 SOLVER_NAME = "highs"
+INTERFACE_ENV = "DISPATCH_HIGHS_INTERFACE"
+"""Environment variable choosing the default :data:`Interface` (``persistent``; anything else: ``direct``)."""
 
 SolveStatus = Literal["optimal", "feasible", "infeasible", "error"]
+Interface = Literal["direct", "persistent"]
 
 
 class SolveOptions(BaseModel):
@@ -52,6 +72,14 @@ class SolverReport(BaseModel):
     build_seconds: float = 0.0
     solve_seconds: float = Field(0.0, description="Wall time of the solve call, translation to HiGHS included.")
     highs_seconds: float | None = Field(None, description="HiGHS's own run time.")
+    handover_seconds: float | None = Field(
+        None,
+        description="From the Pyomo model to HiGHS: compiling to arrays and passing them (direct); the solve call "
+        "less HiGHS's own time (persistent).",
+    )
+    load_seconds: float | None = Field(None, description="Putting the solution into the Pyomo variables.")
+    interface: Interface = Field("direct", description="How the model reached HiGHS (see optimizer.solve).")
+    interface_note: str = Field("", description="Why the direct interface was not used when it was asked for.")
     size: ModelSize | None = None
     solver: str = SOLVER_NAME
     solver_version: str = ""
@@ -78,10 +106,109 @@ def _relative_gap(objective: float | None, bound: float | None) -> float | None:
     return abs(objective - bound) / max(abs(objective), 1e-9)
 
 
-def solve_model(model: pyo.ConcreteModel, options: SolveOptions) -> SolverReport:
-    """Solves ``model`` in place; variable values are loaded when a solution exists."""
-    solver = SolverFactory(SOLVER_NAME)
+def default_interface() -> Interface:
+    """The interface :func:`solve_model` uses when none is given: ``DISPATCH_HIGHS_INTERFACE``, default direct."""
+    return "persistent" if os.environ.get(INTERFACE_ENV, "").strip().lower() == "persistent" else "direct"
+
+
+def solve_model(model: pyo.ConcreteModel, options: SolveOptions, *, interface: Interface | None = None) -> SolverReport:
+    """Solves ``model`` in place; variable values are loaded when a solution exists.
+
+    ``interface``: how the model reaches HiGHS (module docstring); default :func:`default_interface`.
+    Raises :class:`optimizer.model_guard.ModelNumberError` when the compiled model holds a finite number HiGHS
+    would misread (at or above 1e15 in magnitude).
+    """
     size = model_size(model)
+    if (interface or default_interface()) == "persistent":
+        return _solve_persistent(model, options, size)
+    started = time.perf_counter()
+    try:
+        arrays = compile_linear(model)
+    except NotLinearError as reason:
+        return _fall_back(model, options, size, str(reason))
+    except Exception as error:  # noqa: BLE001 - whatever the compiler trips on, the former path may solve
+        return _fall_back(model, options, size, f"{type(error).__name__}: {error}")
+    check_linear_arrays(arrays)  # no number HiGHS would misread as infinite (ModelNumberError)
+    return _solve_direct(arrays, options, size, started)
+
+
+def _fall_back(model: pyo.ConcreteModel, options: SolveOptions, size: ModelSize, reason: str) -> SolverReport:
+    """The persistent interface for a model the compiler could not read, the reason in the report."""
+    report = _solve_persistent(model, options, size)
+    report.interface_note = f"direct interface not used: {reason}"
+    return report
+
+
+def _solve_direct(
+    arrays: LinearArrays, options: SolveOptions, size: ModelSize, started: float
+) -> SolverReport:
+    """The compiled model through highspy; the solution back into the model's variables."""
+    compile_seconds = time.perf_counter() - started
+    version = highs_direct.version()
+    try:
+        outcome = highs_direct.run_highs(
+            arrays,
+            time_limit_s=options.time_limit_s,
+            mip_rel_gap=options.mip_rel_gap,
+            threads=options.threads,
+            random_seed=options.random_seed,
+        )
+    except Exception as error:  # noqa: BLE001 - a solver crash must become a report, not a 500
+        return SolverReport(
+            status="error",
+            termination="exception",
+            message=f"{type(error).__name__}: {error}",
+            solve_seconds=time.perf_counter() - started,
+            size=size,
+            solver_version=version,
+        )
+    load_seconds = None
+    if outcome.values is not None:
+        loading = time.perf_counter()
+        load_values(arrays.columns, outcome.values)
+        load_seconds = time.perf_counter() - loading
+    report = _report(outcome.termination, outcome.values is not None, outcome.objective, outcome.bound)
+    report.solve_seconds = time.perf_counter() - started
+    report.highs_seconds = outcome.highs_seconds
+    report.handover_seconds = compile_seconds + outcome.pass_seconds
+    report.load_seconds = load_seconds
+    report.size = size
+    report.solver_version = version
+    return report
+
+
+def _report(
+    termination: TerminationCondition, has_solution: bool, objective: float | None, bound: float | None
+) -> SolverReport:
+    """Status, termination, message, objective, bound and gap, the same for both interfaces."""
+    status: SolveStatus
+    message = ""
+    if termination == TerminationCondition.convergenceCriteriaSatisfied:
+        status = "optimal"
+    elif termination in (TerminationCondition.provenInfeasible, TerminationCondition.infeasibleOrUnbounded):
+        status = "infeasible"
+    elif has_solution:
+        status = "feasible"
+        message = f"stopped by {termination.name} with a feasible solution"
+    else:
+        status = "error"
+        message = f"no solution: {termination.name}"
+    objective = objective if has_solution else None
+    return SolverReport(
+        status=status,
+        termination=termination.name,
+        message=message,
+        objective=objective,
+        best_bound=bound,
+        mip_gap=_relative_gap(objective, bound),
+    )
+
+
+def _solve_persistent(model: pyo.ConcreteModel, options: SolveOptions, size: ModelSize) -> SolverReport:
+    """``model`` through ``pyomo.contrib.solver``'s HiGHS interface (row by row)."""
+    import pyomo.environ  # noqa: F401 - registers the contrib HiGHS with SolverFactory (not loaded at import)
+
+    solver = SolverFactory(SOLVER_NAME)
     version = ".".join(str(v) for v in solver.version())
     started = time.perf_counter()
     try:
@@ -102,35 +229,21 @@ def solve_model(model: pyo.ConcreteModel, options: SolveOptions) -> SolverReport
             solve_seconds=time.perf_counter() - started,
             size=size,
             solver_version=version,
+            interface="persistent",
         )
-    solve_seconds = time.perf_counter() - started
-    termination = results.termination_condition
+    solved = time.perf_counter()
     has_solution = results.solution_status in (SolutionStatus.optimal, SolutionStatus.feasible)
+    load_seconds = None
     if has_solution:
         results.solution_loader.load_vars()
-    status: SolveStatus
-    message = ""
-    if termination == TerminationCondition.convergenceCriteriaSatisfied:
-        status = "optimal"
-    elif termination in (TerminationCondition.provenInfeasible, TerminationCondition.infeasibleOrUnbounded):
-        status = "infeasible"
-    elif has_solution:
-        status = "feasible"
-        message = f"stopped by {termination.name} with a feasible solution"
-    else:
-        status = "error"
-        message = f"no solution: {termination.name}"
-    objective = results.incumbent_objective if has_solution else None
-    bound = results.objective_bound
-    return SolverReport(
-        status=status,
-        termination=termination.name,
-        message=message,
-        objective=objective,
-        best_bound=bound,
-        mip_gap=_relative_gap(objective, bound),
-        solve_seconds=solve_seconds,
-        highs_seconds=getattr(results.timing_info, "highs_time", None),
-        size=size,
-        solver_version=version,
-    )
+        load_seconds = time.perf_counter() - solved
+    highs_seconds = getattr(results.timing_info, "highs_time", None)
+    report = _report(results.termination_condition, has_solution, results.incumbent_objective, results.objective_bound)
+    report.solve_seconds = time.perf_counter() - started
+    report.highs_seconds = highs_seconds
+    report.handover_seconds = None if highs_seconds is None else solved - started - highs_seconds
+    report.load_seconds = load_seconds
+    report.size = size
+    report.solver_version = version
+    report.interface = "persistent"
+    return report

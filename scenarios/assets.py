@@ -155,7 +155,7 @@ def _file_model(kind: str, spec_type: type[AssetSpec]) -> type[BaseModel]:
 
     model = create_model(
         model_name,
-        __config__=ConfigDict(extra="forbid", title=model_name),
+        __config__=ConfigDict(extra="forbid", title=model_name, defer_build=True),  # built for the kinds used
         __doc__=(spec_type.__doc__ or kind).strip() + " (scenario file: series may be $inputs references)",
         __validators__={"whole_spec_checks": model_validator(mode="after")(whole_spec_checks)},
         **fields,

@@ -12,11 +12,13 @@
   in one pass (exit 1 with ``file:line: field: message`` lines);
 - ``dispatch replay SCENARIO.yaml``: the EMS loop offline over a date range;
 - ``dispatch schema``: the JSON Schema of scenario files;
-- ``dispatch serve``: the HTTP API (uvicorn).
+- ``dispatch serve``: the HTTP API (uvicorn);
+- ``dispatch keys create|list|revoke``: tenants' API keys on the service's database (:mod:`api.keys_cli`).
 
 Exit codes: 0 done; 1 the scenario file (or an input it names) is wrong; 2 a
 period fell back to the rule-based schedule (infeasible or no solution), or
-``serve`` cannot start. Outputs are written in every case but 1.
+``serve`` cannot start, or the Dask scheduler of ``--cluster`` cannot be reached. Outputs are written in every
+case but 1 and an unreachable scheduler.
 
 Tables are sized to the terminal (80 columns when the output is piped or redirected; ``COLUMNS`` overrides).
 """
@@ -38,11 +40,11 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from optimizer import SolveOptions, solve
-from scenarios.factory import DEFAULT_DATE, factory_problem
-from scenarios.report import print_result
+from api import keys_cli
+from scenarios.factory import DEFAULT_DATE  # light: the optimizer, pandas and the compile path load per command
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Day-ahead dispatch for factory microgrids.")
+app.add_typer(keys_cli.app, name="keys")  # dispatch keys create|list|revoke: tenants' API keys
 PIPE_WIDTH = 80
 """Width of tables and wrapped text when the output is not a terminal (a pipe, a file) and COLUMNS is not set."""
 
@@ -73,7 +75,22 @@ DaysOpt = Annotated[
 FormatOpt = Annotated[str, typer.Option("--format", help="Schedule files: csv or parquet.")]
 JobsOpt = Annotated[
     int | None,
-    typer.Option("--jobs", "-j", min=1, help="Number of parallel solver processes; default: one per CPU core."),
+    typer.Option(
+        "--jobs",
+        "-j",
+        min=1,
+        help="Number of parallel solver processes (with --cluster local: Dask workers); default: one per CPU core. "
+        "A small job runs in this process whatever the number (it says so).",
+    ),
+]
+ClusterOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--cluster",
+        help="Run the cases (and independent months) on Dask: a scheduler address (tcp://host:8786) or 'local' "
+        "(a LocalCluster of --jobs workers); default: $DISPATCH_DASK_SCHEDULER unless --jobs is given, else local "
+        "processes.",
+    ),
 ]
 DetailOpt = Annotated[
     int,
@@ -159,10 +176,12 @@ def demo(
 ) -> None:
     """Optimise the embedded Shenyang factory day; print KPIs and the saving over the rule-based baseline, write the
     schedule, KPIs and an HTML report."""
-    from scenarios.factory import factory_scenario_path
+    from optimizer import SolveOptions, solve
+    from scenarios.factory import factory_problem, factory_scenario_path
     from scenarios.loader import load_scenario
     from scenarios.outputs import run_payload, write_json, write_run
     from scenarios.pipeline import run_from_result
+    from scenarios.report import print_result
     from scenarios.report_tables import RunCarbon
 
     try:
@@ -289,17 +308,28 @@ def _dated(cases: list, start: str | None, end: str | None, days: int | None) ->
     return [with_dates(c, first, last, days) for c in cases]
 
 
-def _run_all(cases: list, jobs: int | None, progress: bool, split_months: bool) -> list:
+def _run_all(cases: list, jobs: int | None, progress: bool, split_months: bool, cluster: str | None = None) -> list:
+    """Checks every case, then runs them (:func:`scenarios.parallel.run_cases`); how the work was cut and where
+    it ran goes to stderr."""
     from scenarios.errors import ScenarioError
+    from scenarios.executors import ClusterError
     from scenarios.parallel import run_cases
     from scenarios.pipeline import check_case
+
+    def note(text: str) -> None:
+        err.print(escape(text), highlight=False, soft_wrap=True)
 
     try:
         for case in cases:
             check_case(case)
-        return run_cases(cases, jobs=jobs, show_progress=progress, split_months=split_months)
+        return run_cases(
+            cases, jobs=jobs, cluster=cluster, show_progress=progress, split_months=split_months, notes=note
+        )
     except ScenarioError as error:
         raise _fail(error) from error
+    except ClusterError as error:
+        err.print(f"[red]error[/red] {escape(str(error))}", highlight=False, soft_wrap=True)
+        raise typer.Exit(code=2) from error
 
 
 def _report_fallbacks(runs: list) -> None:
@@ -355,16 +385,16 @@ def _run_and_write(
     detail_days: int,
     annual: bool,
     title: str = "",
+    cluster: str | None = None,
 ) -> None:
     """Runs one case and writes its files (and, with ``annual``, the annual report) into ``folder``: what ``run``
     and ``annual`` share. Prints the summary, the targets and carbon lines, the time taken and the files."""
-    from scenarios.annual_report import write_annual_report
     from scenarios.compare import print_comparison
     from scenarios.outputs import write_run
     from scenarios.report_tables import RunCarbon
 
     started = time.perf_counter()
-    (result,) = _run_all([case], jobs, progress, split_months)
+    (result,) = _run_all([case], jobs, progress, split_months, cluster)
     wall = time.perf_counter() - started
     print_comparison([result], out_console, base=result.label, title=_title(result, title or result.label))
     site = case.scenario.site
@@ -372,6 +402,8 @@ def _run_and_write(
     print_targets_and_carbon([result], [carbon])
     files = write_run(result, folder, fmt=table_format, detail_days=detail_days, carbon=carbon)
     if annual:
+        from scenarios.annual_report import write_annual_report  # openpyxl: only for the annual report
+
         files |= write_annual_report(result, site, folder, carbon=carbon)
     out_console.print(
         f"{len(result.days)} period(s) in {wall:.1f} s ({result.seconds:.1f} s summed over solver processes); "
@@ -400,6 +432,7 @@ def run(
     detail_days: DetailOpt = 7,
     progress: ProgressOpt = True,
     annual: AnnualOpt = False,
+    cluster: ClusterOpt = None,
 ) -> None:
     """Run a scenario (or one variant) over its days; write schedules, KPIs, the carbon ledger and the HTML report
     (with --annual also the annual report)."""
@@ -423,6 +456,7 @@ def run(
         split_months=split_months,
         detail_days=detail_days,
         annual=annual,
+        cluster=cluster,
     )
 
 
@@ -462,6 +496,7 @@ def annual(
     jobs: JobsOpt = None,
     detail_days: DetailOpt = 7,
     progress: ProgressOpt = True,
+    cluster: ClusterOpt = None,
 ) -> None:
     """Run a scenario (or one variant) over a calendar year, day-ahead day after day; write the run's files and the
     annual report: annual.html (zero-carbon status and the cost of the purchase that closes it, money against the
@@ -494,6 +529,7 @@ def annual(
         detail_days=detail_days,
         annual=True,
         title=f"{case.label}, year {chosen}",
+        cluster=cluster,
     )
 
 
@@ -512,6 +548,7 @@ def compare(
     split_months: SplitOpt = False,
     detail_days: DetailOpt = 7,
     progress: ProgressOpt = True,
+    cluster: ClusterOpt = None,
 ) -> None:
     """Run the base and its variants side by side: KPI table with changes against the base (the file as written),
     per-variant reports, comparison.html."""
@@ -528,7 +565,7 @@ def compare(
         cases = document.variants(names)
     except ScenarioError as error:
         raise _fail(error) from error
-    runs = _run_all(_dated(cases, start, end, days), jobs, progress, split_months)
+    runs = _run_all(_dated(cases, start, end, days), jobs, progress, split_months, cluster)
     title = _title(runs[0]) + "; changes vs base, the file as written"
     print_comparison(runs, out_console, base=BASE, title=title)
     carbons = [RunCarbon.of(r, c.scenario.site) for r, c in zip(runs, cases, strict=True)]
@@ -584,6 +621,7 @@ def sweep(
     fmt: FormatOpt = "csv",
     jobs: JobsOpt = None,
     progress: ProgressOpt = True,
+    cluster: ClusterOpt = None,
 ) -> None:
     """Run a parameter sweep; write sweep.csv/json/html: KPIs per point, labelled by its values, with changes
     against the base (the file as written, run once too and written as the first row)."""
@@ -602,7 +640,7 @@ def sweep(
     except ScenarioError as error:
         raise _fail(error) from error
     cases = [document.base(), *[case for chosen in points.values() for case in chosen]]
-    runs = _run_all(_dated(cases, start, end, days), jobs, progress, False)
+    runs = _run_all(_dated(cases, start, end, days), jobs, progress, False, cluster)
     base_run, rest = runs[0], runs[1:]
     for sweep_name, chosen in points.items():
         sweep_runs, rest = rest[: len(chosen)], rest[len(chosen) :]
@@ -788,7 +826,7 @@ def serve(
     port: Annotated[int, typer.Option(help="TCP port to listen on (1-65535).")] = 8000,
     reload: Annotated[bool, typer.Option(help="Reload on code changes (development).")] = False,
 ) -> None:
-    """Start the HTTP API (api.app:app) with uvicorn."""
+    """Start the HTTP API (api.app:app) with uvicorn, with its connection limits (api.limits.UVICORN_LIMITS)."""
     try:
         import uvicorn
     except ImportError as error:
@@ -797,7 +835,9 @@ def serve(
     if importlib.util.find_spec("api") is None or importlib.util.find_spec("api.app") is None:
         err.print("[red]the HTTP API (api/app.py) is not part of this installation yet[/red]")
         raise typer.Exit(code=2)
-    uvicorn.run("api.app:app", host=host, port=port, reload=reload)
+    from api.limits import UVICORN_LIMITS
+
+    uvicorn.run("api.app:app", host=host, port=port, reload=reload, **UVICORN_LIMITS)
 
 
 if __name__ == "__main__":

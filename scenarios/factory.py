@@ -14,13 +14,11 @@ import datetime as dt
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from optimizer import DispatchProblem
-from scenarios.compile import compile_problem
-from scenarios.inputs import Inputs
-from scenarios.loader import Case, load_scenario
-from scenarios.rolling import make_periods
-from scenarios.spec import HorizonSpec
+if TYPE_CHECKING:  # the optimizer and the compile path load on first use: ``dispatch --help`` reads DEFAULT_DATE
+    from optimizer import DispatchProblem
+    from scenarios.loader import Case
 
 DEFAULT_DATE = dt.date(2026, 7, 15)
 GREEN_CERTIFICATES = "green_certificates"
@@ -34,11 +32,18 @@ def factory_scenario_path() -> Path:
 
 @cache
 def _base_case() -> Case:
+    from scenarios.loader import load_scenario
+
     return load_scenario(factory_scenario_path()).base()
 
 
 def factory_problem(date: dt.date = DEFAULT_DATE, days: int = 1) -> DispatchProblem:
     """The full factory over ``days`` local days starting at ``date`` as one horizon (15-minute steps)."""
+    from scenarios.compile import compile_problem
+    from scenarios.inputs import Inputs
+    from scenarios.rolling import make_periods
+    from scenarios.spec import HorizonSpec
+
     case = _base_case()
     site = case.scenario.site
     horizon = HorizonSpec(start=date, days=days, step_minutes=15, rolling=False)

@@ -5,6 +5,11 @@
 runnable :class:`Case` objects (the base, each variant, each sweep point),
 each validated on its own, so a variant that sets an impossible value is
 reported at the line of that override.
+
+Every scenario document, from the CLI or the API, is read here: at most
+:data:`MAX_YAML_BYTES`, and at most :data:`MAX_YAML_NODES` nodes once its aliases
+are expanded (:class:`YamlLimitError` otherwise), so that a few hundred bytes of
+nested aliases cannot make gigabytes of the walks that follow.
 """
 
 from __future__ import annotations
@@ -35,9 +40,64 @@ from scenarios.spec import ScenarioFile
 
 BASE = "base"
 
+MAX_YAML_BYTES = 4_000_000
+"""Largest scenario document read [bytes]: twice the API's default body limit; PyYAML reads about 0.3 MB/s."""
+MAX_YAML_NODES = 1_000_000
+"""Most nodes (mappings, lists, scalars) a document may hold once its aliases are expanded: a year of quarter-hours
+inline for 28 series. Aliases (``*name``) share one node in PyYAML, but everything that walks the data (line maps,
+validation, JSON) expands them: ten nested aliases of ten items each in 272 bytes are 10^9 nodes."""
+
+
+class YamlLimitError(ScenarioError):
+    """A document refused before it is built: larger than :data:`MAX_YAML_BYTES`, or aliases that expand it past
+    :data:`MAX_YAML_NODES` (or that refer to themselves)."""
+
+
+class _LimitReachedError(Exception):
+    """Raised while composing; becomes a :class:`YamlLimitError` naming the file."""
+
+    def __init__(self, message: str, line: int | None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
 
 class _Loader(yaml.SafeLoader):
-    """YAML 1.2-style scalars: ``20:00`` stays a string (no base-60 ints) and ``1e-3`` is a float."""
+    """YAML 1.2-style scalars: ``20:00`` stays a string (no base-60 ints) and ``1e-3`` is a float.
+
+    Composing counts each node's size with its aliases expanded and refuses a document past
+    :data:`MAX_YAML_NODES` (and a recursive alias) as soon as a node closes: a billion laughs stops after a few
+    hundred bytes of work, before anything walks it."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._expanded: dict[int, int] = {}  # id(node) -> nodes it holds with aliases expanded (itself included)
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            target = self.anchors.get(event.anchor)
+            if target is not None and id(target) not in self._expanded:
+                raise _LimitReachedError(
+                    f"alias *{event.anchor} refers to the node it is in", event.start_mark.line + 1
+                )
+            return super().compose_node(parent, index)
+        node = super().compose_node(parent, index)
+        if isinstance(node, yaml.MappingNode):
+            children = [child for pair in node.value for child in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            children = node.value
+        else:
+            children = []
+        size = 1 + sum(self._expanded[id(child)] for child in children)
+        if size > MAX_YAML_NODES:
+            raise _LimitReachedError(
+                f"the document expands to more than {MAX_YAML_NODES:,} nodes through its aliases (*name); at most "
+                f"{MAX_YAML_NODES:,} are read",
+                node.start_mark.line + 1,
+            )
+        self._expanded[id(node)] = size
+        return node
 
 
 _Loader.yaml_implicit_resolvers = {
@@ -57,8 +117,19 @@ _Loader.add_implicit_resolver(
 )
 
 
+def _too_large(file: str, size: int) -> YamlLimitError:
+    message = f"the document is {size:,} bytes; at most {MAX_YAML_BYTES:,} are read"
+    return YamlLimitError([Issue(file, None, "", message)])
+
+
 def parse_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
-    """Parses YAML text; returns the data and the line of every key and item."""
+    """Parses YAML text; returns the data and the line of every key and item.
+
+    Raises :class:`YamlLimitError` for a document larger than :data:`MAX_YAML_BYTES` or one whose aliases expand
+    past :data:`MAX_YAML_NODES`, :class:`ScenarioError` for anything else that is not valid YAML."""
+    size = len(text.encode("utf-8", errors="replace"))
+    if size > MAX_YAML_BYTES:
+        raise _too_large(file, size)
     loader: _Loader | None = None
     try:
         loader = _Loader(text)
@@ -66,6 +137,8 @@ def parse_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
         if node is None:
             raise ScenarioError([Issue(file, 1, "", "the file is empty")])
         data = loader.construct_document(node)
+    except _LimitReachedError as error:
+        raise YamlLimitError([Issue(file, error.line, "", error.message)]) from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = None if mark is None else mark.line + 1
@@ -360,6 +433,8 @@ def load_scenario(path: str | Path) -> ScenarioDocument:
     path = Path(path)
     file = relative_name(path)
     try:
+        if path.stat().st_size > MAX_YAML_BYTES:  # refused before it is read
+            raise _too_large(file, path.stat().st_size)
         text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise ScenarioError([Issue(file, None, "", f"cannot read the file: {error.strerror or error}")]) from error

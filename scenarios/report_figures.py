@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -29,7 +30,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from plotly.subplots import make_subplots
 
 from optimizer import Kpis
@@ -71,6 +72,7 @@ PALETTE = (
     "#dbdb8d",
 )
 FIGURE_CONFIG = {"displaylogo": False, "responsive": True}
+_SCRIPT_TAG = re.compile(r"<script(?=[\s>])")
 
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -166,11 +168,17 @@ def _lean_template() -> go.layout.Template:
     )
 
 
-def figure_html(fig: go.Figure) -> Markup:
-    """The figure as an HTML fragment (a div and its script, without plotly.js), safe to insert unescaped."""
+def figure_html(fig: go.Figure, nonce: str = "") -> Markup:
+    """The figure as an HTML fragment (a div and its script, without plotly.js), safe to insert unescaped; with
+    ``nonce``, its scripts carry it (a page served under a Content-Security-Policy that names the nonce).
+
+    plotly writes the figure's data with ``<`` escaped, so the only ``<script`` tags in the fragment are its own."""
     shown = go.Figure(fig)
     shown.update_layout(template=_lean_template())
-    return Markup(shown.to_html(full_html=False, include_plotlyjs=False, config=FIGURE_CONFIG))
+    html = shown.to_html(full_html=False, include_plotlyjs=False, config=FIGURE_CONFIG)
+    if nonce:
+        html = _SCRIPT_TAG.sub(f'<script nonce="{escape(nonce)}"', html)
+    return Markup(html)
 
 
 # --- schedule figures --------------------------------------------------------------------------

@@ -157,15 +157,16 @@ def _script(plotly_js: str) -> dict[str, Any]:
     return {"plotly_inline": None, "plotly_src": PLOTLY_JS_FILE if plotly_js == "file" else plotly_js}
 
 
-def _render(template: str, title: str, plotly_js: str = INLINE, **context: Any) -> str:
+def _render(template: str, title: str, plotly_js: str = INLINE, nonce: str = "", **context: Any) -> str:
     """A page: ``template`` (extending ``base.html.j2``) with plotly.js (see ``plotly_js`` in the module's
-    notes) and the time it was generated."""
+    notes) and the time it was generated; with ``nonce``, the page's own ``<script>`` and ``<style>`` carry it."""
     return (
         environment()
         .get_template(template)
         .render(
             title=title,
             generated=f"{dt.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}",
+            nonce=nonce,
             **_script(plotly_js),
             **context,
         )
@@ -209,7 +210,7 @@ def _as_run(source: ScenarioRun | DispatchResult | Any, problem: DispatchProblem
 
 
 def _schedule_context(
-    run: ScenarioRun, detail_days: int, detail_start: dt.date | None, carbon: RunCarbon | None = None
+    run: ScenarioRun, detail_days: int, detail_start: dt.date | None, carbon: RunCarbon | None = None, nonce: str = ""
 ) -> dict[str, Any]:
     """The values of ``schedule.html.j2`` (and of ``stored_schedule.html.j2``, which extends it)."""
     window = detail_window(run, detail_days, detail_start)
@@ -231,7 +232,7 @@ def _schedule_context(
         "fallback": [str(p) for p in run.fallback_days],
         "kpis": kpi_table(run.kpis, run.baseline_kpis, run.currency, run.baseline_feasible),
         "window": shown,
-        "figures": [figure_html(f) for f in schedule_figures(run, window)],
+        "figures": [figure_html(f, nonce) for f in schedule_figures(run, window)],
         "days": days_table(run),
         "periods_table": period_table(run),
         "carbon": None if carbon is None else carbon_table(carbon, run.currency),
@@ -264,7 +265,7 @@ def render_schedule_html(
 
 
 def render_stored_schedule_html(
-    payload: dict[str, Any], actual: dict[str, Any] | None = None, *, plotly_js: str = INLINE
+    payload: dict[str, Any], actual: dict[str, Any] | None = None, *, plotly_js: str = INLINE, nonce: str = ""
 ) -> str:
     """The report of a stored schedule (the API's ``ScheduleOut`` as JSON), and beside the plan what the meters
     measured when ``actual`` (:func:`scenarios.performance.compare` of the schedule) is given.
@@ -273,6 +274,7 @@ def render_stored_schedule_html(
     column on its bus; without it, only electricity flows recognisable by name are stacked and
     the TOU bands are read off the import price's levels (the page says so). Violations are listed
     above the KPIs. The page is self-contained (plotly.js inline) unless ``plotly_js`` says where to load it from.
+    ``nonce``: the Content-Security-Policy nonce its inline scripts and styles carry (the API makes one per answer).
     """
     stored = stored_schedule(payload)
     shortfalls = _stored_shortfalls(payload)
@@ -283,11 +285,12 @@ def render_stored_schedule_html(
         "stored_schedule.html.j2",
         stored.title,
         plotly_js,
+        nonce,
         violations=stored.violations,
         guessed=stored.guessed,
         actual=actual,
         sources=payload.get("sources") or {},
-        **_schedule_context(stored.run, 7, None),
+        **_schedule_context(stored.run, 7, None, nonce=nonce),
     )
 
 

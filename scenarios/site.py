@@ -199,6 +199,14 @@ class Site(_Strict):
     def _known_zone(cls, value: str) -> str:
         return check_tz(value)
 
+    @field_validator("name")
+    @classmethod
+    def _no_control_characters(cls, value: str) -> str:
+        """A report shows none, and PostgreSQL's text columns refuse NUL (the API stores the name in one)."""
+        if any(ord(c) < 32 or ord(c) == 127 for c in value):
+            raise ValueError("must not contain control characters (tabs, line breaks, NUL)")
+        return value
+
     @model_validator(mode="after")
     def _consistent(self) -> Site:
         names = [a.name for a in self.assets]

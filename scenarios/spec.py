@@ -16,6 +16,8 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
 from optimizer import SolveOptions
+from optimizer.horizon import MAX_STEPS
+from optimizer.limits import date_range_text, in_date_range
 from optimizer.types import FiniteFloat
 from scenarios.assets import FileAsset
 from scenarios.site import Site
@@ -182,7 +184,7 @@ class HorizonSpec(_Strict):
     start: dt.datetime | dt.date = Field(description="First day (a date) or start of one horizon (a tz-aware time).")
     end: dt.date | None = Field(None, description="Last day, inclusive (with a date start).")
     days: int | None = Field(None, ge=1, le=3660, description="Number of days (with a date start); default 1.")
-    n_steps: int | None = Field(None, ge=1, description="Number of steps (with a time start).")
+    n_steps: int | None = Field(None, ge=1, le=MAX_STEPS, description="Number of steps (with a time start).")
     step_minutes: int = Field(15, ge=1, le=1440, description="Step length [min]; 15 fits Liaoning's half-hour bands.")
     rolling: bool = Field(True, description="Day-ahead, day after day (true) or one horizon over all days (false).")
 
@@ -191,6 +193,14 @@ class HorizonSpec(_Strict):
     def _date_text_is_a_date(cls, value: Any) -> Any:
         if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
             return dt.date.fromisoformat(value.strip())
+        return value
+
+    @field_validator("start", "end")
+    @classmethod
+    def _in_date_range(cls, value: dt.date | None) -> dt.date | None:
+        day = value.date() if isinstance(value, dt.datetime) else value
+        if day is not None and not in_date_range(day):
+            raise ValueError(f"{day} is outside the dates a horizon may cover ({date_range_text()})")
         return value
 
     @model_validator(mode="after")
@@ -209,7 +219,25 @@ class HorizonSpec(_Strict):
                 raise ValueError(f"end {self.end} is before start {self.start}")
         if 1440 % self.step_minutes and isinstance(self.start, dt.date) and not isinstance(self.start, dt.datetime):
             raise ValueError(f"step_minutes {self.step_minutes} does not divide a day (1440 min)")
+        self._check_size()
         return self
+
+    def _check_size(self) -> None:
+        """The last day within the date range; one horizon (``rolling: false``) at most ``MAX_STEPS`` steps."""
+        if self.is_explicit:
+            return
+        assert isinstance(self.start, dt.date)
+        days = (self.end - self.start).days + 1 if self.end is not None else self.days or 1
+        last = self.start + dt.timedelta(days=days - 1)
+        if not in_date_range(last):
+            raise ValueError(f"the last day, {last}, is outside the dates a horizon may cover ({date_range_text()})")
+        steps = days * 1440 // self.step_minutes
+        if not self.rolling and steps > MAX_STEPS:
+            raise ValueError(
+                f"one horizon (rolling: false) of {days} days is {steps} steps of {self.step_minutes} min; one "
+                f"horizon is at most {MAX_STEPS} steps (a year of quarter-hours): run it day by day (rolling: true) "
+                "or shorter"
+            )
 
     def dates(self) -> list[dt.date]:
         """The local days covered (for a time start: the days its steps touch)."""

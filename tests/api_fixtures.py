@@ -24,10 +24,15 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.settings import Settings
 from optimizer import BatterySpec, DispatchProblem, GridSpec, LoadSpec, PvSpec, liaoning_tou
+from tests.databases import database_url
 
 API_KEY = "test-key-1"
 OTHER_KEY = "test-key-2"
+"""Two keys of DISPATCH_API_KEYS: both of the tenant "default", so they see the same sites."""
+ADMIN_KEY = "test-admin-key"
+"""DISPATCH_ADMIN_KEYS: manages tenants and keys (/v1/admin), reads no tenant's data."""
 HEADERS = {"X-API-Key": API_KEY}
+ADMIN_HEADERS = {"X-API-Key": ADMIN_KEY}
 REPO = Path(__file__).resolve().parents[1]
 DAY = "2026-07-15"
 
@@ -85,7 +90,8 @@ def site_from_problem(problem: DispatchProblem, name: str | None = None, timezon
 def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "api_keys": [API_KEY, OTHER_KEY],
-        "database_url": f"sqlite:///{tmp_path / 'api.sqlite'}",
+        "admin_keys": [ADMIN_KEY],
+        "database_url": database_url(tmp_path / "api.sqlite"),  # SQLite, or PostgreSQL in a [postgresql] test
         "default_time_limit_s": 20.0,
     }
     values.update(overrides)
@@ -94,7 +100,8 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
 
 @contextlib.contextmanager
 def api_client(tmp_path: Path, **overrides: Any) -> Iterator[TestClient]:
-    """A TestClient on a fresh app and a fresh SQLite file; server errors are answered, not raised."""
+    """A TestClient on a fresh app and a fresh database (:func:`tests.databases.database_url`); server errors are
+    answered, not raised."""
     with TestClient(create_app(make_settings(tmp_path, **overrides)), raise_server_exceptions=False) as client:
         yield client
 
@@ -105,12 +112,24 @@ def create_site(client: TestClient | httpx.Client, site: dict[str, Any] | None =
     return int(response.json()["id"])
 
 
+def new_tenant(client: TestClient | httpx.Client, name: str) -> tuple[int, dict[str, str]]:
+    """A tenant made with the admin key, and the headers of a new key of it: ``(tenant id, headers)``."""
+    tenant = client.post("/v1/admin/tenants", json={"name": name}, headers=ADMIN_HEADERS)
+    assert tenant.status_code == 201, tenant.text
+    key = client.post(f"/v1/admin/tenants/{tenant.json()['id']}/keys", json={"label": name}, headers=ADMIN_HEADERS)
+    assert key.status_code == 201, key.text
+    return int(tenant.json()["id"]), {"X-API-Key": key.json()["key"]}
+
+
 def field_names(response: httpx.Response) -> list[str]:
-    """The ``field`` of every detail of a 422 (the custom handler's shape)."""
+    """The ``field`` of every error of a 422 problem (``application/problem+json``, its ``errors`` member)."""
     assert response.status_code == 422, (response.status_code, response.text)
-    details = response.json()["detail"]
-    assert isinstance(details, list) and details, details
-    return [d["field"] for d in details]
+    assert response.headers["content-type"] == "application/problem+json", response.headers["content-type"]
+    problem = response.json()
+    assert isinstance(problem["detail"], str) and problem["status"] == 422, problem
+    errors = problem["errors"]
+    assert isinstance(errors, list) and errors, errors
+    return [e["field"] for e in errors]
 
 
 # --- a real server on loopback ---------------------------------------------------------------------------------
@@ -132,8 +151,9 @@ class Server:
         environment = {
             **os.environ,
             "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
-            "DATABASE_URL": f"sqlite:///{db_path}",
+            "DATABASE_URL": database_url(db_path),
             "DISPATCH_API_KEYS": f"{API_KEY},{OTHER_KEY}",
+            "DISPATCH_ADMIN_KEYS": ADMIN_KEY,
             **(env or {}),
         }
         command = [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory"]

@@ -301,15 +301,15 @@ def test_bad_requests_name_the_field_and_an_unknown_site_is_404(client: TestClie
     site_id = create_site(client, carbon_site())
     unknown = client.get(f"/v1/sites/{site_id}/carbon", params={"factors": "CN/2030/final"}, headers=HEADERS)
     assert field_names(unknown) == ["query.factors"]
-    assert "CN/2023/published" in unknown.json()["detail"][0]["message"]  # the known sets are listed
+    assert "CN/2023/published" in unknown.json()["errors"][0]["msg"]  # the known sets are listed
     for year in (1989, 2101, "twenty"):  # outside 1990-2100, not a number
         response = client.get(f"/v1/sites/{site_id}/carbon", params={"year": year}, headers=HEADERS)
         assert field_names(response) == ["query.year"], response.text
     no_set = client.get(f"/v1/sites/{site_id}/carbon", params={"year": 2020}, headers=HEADERS)
     assert field_names(no_set) == ["query.year"]  # the oldest bundled set is 2022's
-    assert "no emission factor set for CN not after 2020" in no_set.json()["detail"][0]["message"]
+    assert "no emission factor set for CN not after 2020" in no_set.json()["errors"][0]["msg"]
     lost = client.get("/v1/sites/999/carbon", params={"year": 2026}, headers=HEADERS)
-    assert lost.status_code == 404 and lost.json() == {"detail": "site 999 not found"}
+    assert lost.status_code == 404 and lost.json()["detail"] == "site 999 not found"
     assert client.get(f"/v1/sites/{site_id}/carbon", params={"year": 2026}).status_code == 401
     # a stored site whose factor choice fits no year: the site's field, not the query's
     region = carbon_site({**CARBON, "factors": {"region": "XX"}})
@@ -433,4 +433,4 @@ def test_a_scenario_whose_carbon_account_fits_no_factor_set_names_the_field(clie
     scenario = SCENARIO.replace("  carbon:\n", "  carbon:\n    factors: {region: XX}\n")
     response = client.post("/v1/scenarios/run", json={"scenario": scenario, "variants": ["base"]}, headers=HEADERS)
     assert field_names(response) == ["body.scenario.site.carbon.factors"]
-    assert "no emission factor set for XX" in response.json()["detail"][0]["message"]
+    assert "no emission factor set for XX" in response.json()["errors"][0]["msg"]

@@ -32,6 +32,7 @@ OFFLINE = "MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"
 """Chromium's host resolver rule for a network without internet: every name but the test server's fails."""
 ERROR = "#/components/schemas/ErrorOut"
 VALIDATION_ERROR = "#/components/schemas/ValidationErrorOut"
+PROBLEM = "application/problem+json"
 POST_GREEN = (73, 204, 144)  # Swagger UI's POST badge (#49cc90)
 GET_BLUE = (97, 175, 254)  # Swagger UI's GET badge (#61affe)
 
@@ -52,7 +53,7 @@ def _operations(spec: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
 
 
 def _schema_ref(op: dict[str, Any], code: int) -> str:
-    return op["responses"][str(code)]["content"]["application/json"]["schema"]["$ref"]
+    return op["responses"][str(code)]["content"][PROBLEM]["schema"]["$ref"]
 
 
 # --- the document ----------------------------------------------------------------------------------------------
@@ -72,8 +73,9 @@ def test_every_v1_operation_documents_its_errors_with_their_schemas(spec: dict[s
             assert _schema_ref(op, 422) == VALIDATION_ERROR, where
         if op.get("requestBody"):
             assert _schema_ref(op, 413) == ERROR, where
-        for code in codes - {"200", "201", "204"}:  # every error answer has a schema
-            assert op["responses"][code]["content"]["application/json"]["schema"]["$ref"], (where, code)
+        for code in codes - {"200", "201", "204"}:  # every error answer is a problem, with its schema
+            assert set(op["responses"][code]["content"]) == {PROBLEM}, (where, code)
+            assert op["responses"][code]["content"][PROBLEM]["schema"]["$ref"], (where, code)
     by_operation = {(m, p): op for m, p, op in v1}
     dispatch = by_operation[("POST", "/v1/sites/{site_id}/dispatch")]
     assert _schema_ref(dispatch, 503) == ERROR and "Retry-After" in dispatch["responses"]["503"]["headers"]
@@ -88,12 +90,16 @@ def test_every_v1_operation_documents_its_errors_with_their_schemas(spec: dict[s
 
 
 def test_fastapis_own_422_schema_is_replaced(spec: dict[str, Any]) -> None:
-    """The handler answers ``{"detail": [{"field", "message", "type", "input"}]}``, not FastAPI's ``loc``/``msg``."""
+    """The handler answers a problem whose ``errors`` are ``{"loc", "field", "msg", "type", "input"}``, not FastAPI's
+    ``{"detail": [...]}``."""
     assert "HTTPValidationError" not in spec["components"]["schemas"]
     assert "ValidationError" not in spec["components"]["schemas"]
+    problem = spec["components"]["schemas"]["ErrorOut"]
+    assert set(problem["required"]) == {"title", "status", "detail"}
+    assert {"type", "title", "status", "detail", "instance"} <= set(problem["properties"])
     detail = spec["components"]["schemas"]["ErrorDetail"]
-    assert set(detail["required"]) == {"field", "message", "type"}
-    assert {"field", "message", "type", "input"} <= set(detail["properties"])
+    assert set(detail["required"]) == {"loc", "field", "msg", "type"}
+    assert {"loc", "field", "msg", "type", "input"} <= set(detail["properties"])
 
 
 def test_every_ref_in_the_document_resolves(spec: dict[str, Any]) -> None:
@@ -113,7 +119,9 @@ def _conforms(spec: dict[str, Any], method: str, path: str, response: httpx.Resp
     responses = spec["paths"][path][method.lower()]["responses"]
     code = str(response.status_code)
     assert code in responses, f"{method} {path} answered {code}, which the document does not list: {response.text}"
-    schema = responses[code]["content"]["application/json"]["schema"]
+    media_type = PROBLEM if response.status_code >= 400 else "application/json"  # every error is a problem
+    assert response.headers["content-type"] == media_type, (method, path, code)
+    schema = responses[code]["content"][media_type]["schema"]
     validator = jsonschema.Draft202012Validator({**schema, "components": spec["components"]})
     errors = [error.message for error in validator.iter_errors(response.json())]
     assert not errors, (method, path, code, response.text, errors)
@@ -121,7 +129,9 @@ def _conforms(spec: dict[str, Any], method: str, path: str, response: httpx.Resp
 
 def test_error_answers_match_their_documented_schemas(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     weather_url = f"http://127.0.0.1:{free_port()}/forecast?lat={{latitude}}"  # nothing listens: 502
-    with api_client(tmp_path, max_body_bytes=20_000, weather_url=weather_url, max_concurrent_solves=1) as client:
+    with api_client(
+        tmp_path, max_body_bytes=20_000, weather_url=weather_url, max_concurrent_solves=1, max_queue=0
+    ) as client:
         spec = client.get("/openapi.json").json()
         site_id = create_site(client)
         site = f"/v1/sites/{site_id}"
@@ -150,7 +160,9 @@ def test_error_answers_match_their_documented_schemas(tmp_path: Path, monkeypatc
         check("GET", "/v1/sites/{site_id}/plan", f"{site}/plan", 422, params={"start": start, "end": end})
         batch = {"readings": [{"series": "nonsense", "time": "2026-07-15T00:00:00+08:00", "value": 1.0}]}
         bad_rows = check("POST", "/v1/sites/{site_id}/readings", f"{site}/readings", 422, json=batch)
-        assert bad_rows.json()["detail"][0]["row"] == 0
+        assert bad_rows.json()["errors"][0]["row"] == 0
+        plain_text = {**HEADERS, "content-type": "text/plain"}
+        check("POST", "/v1/sites", "/v1/sites", 415, content=b'{"name": "x"}', headers=plain_text)
         big = small_site(load_kw=[200.0] * 5000)
         check("POST", "/v1/sites", "/v1/sites", 413, json=big)
         check("POST", "/v1/sites/{site_id}/weather/fetch", f"{site}/weather/fetch", 502)
@@ -169,7 +181,7 @@ def test_error_answers_match_their_documented_schemas(tmp_path: Path, monkeypatc
         def renderer_missing(*_: Any) -> str:
             raise RendererMissingError("jinja2 is not installed")
 
-        monkeypatch.setattr("api.routes.schedules.render_html", renderer_missing)
+        monkeypatch.setattr("api.report.html_renderer", renderer_missing)
         html = {**HEADERS, "Accept": "text/html"}
         check("GET", "/v1/schedules/{schedule_id}", f"/v1/schedules/{schedule_id}", 406, headers=html)
 

@@ -26,6 +26,7 @@ from optimizer import Horizon
 from scenarios.ems_demo_data import history_frame
 from scenarios.loader import load_scenario
 from tests.api_fixtures import HEADERS, REPO, Server
+from tests.databases import assert_integrity, database_url
 
 FACTORY = REPO / "scenarios" / "examples" / "shenyang_factory.yaml"
 DATA = REPO / "scenarios" / "data"
@@ -95,7 +96,7 @@ def test_date_only_dispatch_of_the_factory_from_readings_and_weather(tmp_path: P
     assert sources["initial_state.compressors_lu.initial_units_on"] == "reading"
     assert sources["initial_state.grid.month_to_date_peak_kw"] == "reading"
     assert sources["initial_state.ice_tank.initial_level_frac"] == "site"  # no reading of it: labelled
-    engine = create_engine(f"sqlite:///{tmp_path / 'ems.sqlite'}")
+    engine = create_engine(database_url(tmp_path / "ems.sqlite"))
     with Session(engine) as session:  # the problem solved: state from the readings
         problem = session.get(ScheduleRecord, plan["schedule_id"]).problem
     engine.dispose()
@@ -154,9 +155,9 @@ def test_sigkill_during_reading_uploads_loses_no_acknowledged_batch(tmp_path: Pa
         stop.set()
         thread.join(timeout=60)
     assert len(acknowledged) >= 4
-    engine = create_engine(f"sqlite:///{db_path}")
+    engine = create_engine(database_url(db_path))
     with Session(engine) as session:
-        assert session.connection().exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
+        assert_integrity(session.connection())
         counts = dict(
             session.execute(
                 select(ReadingRecord.value, func.count()).join(MeterSeriesRecord).group_by(ReadingRecord.value)

@@ -1,5 +1,8 @@
 """The schedule's HTML view (``Accept: text/html``) rendered in headless Chromium: the dispatch chart is drawn.
 
+The page is loaded over HTTP from a live server, as a browser gets it: plotly.js from the server's cached static
+file, the page's own scripts by nonce under its Content-Security-Policy (``api/report.py``).
+
 Needs Debian's ``chromium`` package (``.ci/run`` installs it: ``apt-get install -y chromium``); skipped without
 it on a developer's machine, failed without it in CI (``CI`` set, as ``.ci/run`` does): see ``tests/browser.py``.
 """
@@ -9,21 +12,29 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import httpx
 import pytest
 
+from api.app import create_app
 from api.report import RendererMissingError, html_renderer
-from tests.api_fixtures import DAY, HEADERS, api_client, create_site, small_site
+from api.static import plotly_js_url
+from tests.api_fixtures import DAY, HEADERS, create_site, make_settings, small_site
 from tests.browser import headless_command, in_ci, missing, require_chromium
+from tests.live_app import WithHeaders, serve_in_thread
 
 WINDOW = (1200, 2000)  # tall enough for the KPI table and the first charts
 CHART_TOP = 300  # below the title lines
 MIN_CHART_PIXELS = 15_000  # strongly coloured pixels of a drawn dispatch chart (about 40,000 here; 0 without it)
+MAX_PAGE_BYTES = 300_000  # the page without plotly.js (4.8 MB inline before)
 
 
-def _screenshot(chromium: str, html: Path, png: Path, profile: Path) -> None:
-    command = headless_command(chromium, profile, WINDOW, f"--screenshot={png}", html.as_uri())
+def _screenshot(chromium: str, url: str, png: Path, profile: Path) -> str:
+    """Writes the screenshot of ``url``; returns Chromium's log (the page's console: CSP violations are there)."""
+    logging = ("--enable-logging=stderr", "--v=0")
+    command = headless_command(chromium, profile, WINDOW, *logging, f"--screenshot={png}", url)
     completed = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
     assert png.exists(), f"chromium wrote no screenshot (exit {completed.returncode}): {completed.stderr[-2000:]}"
+    return completed.stderr
 
 
 def _chart_pixels(png: Path) -> tuple[int, int]:
@@ -47,30 +58,33 @@ def test_html_schedule_renders_its_chart_in_headless_chromium(tmp_path: Path) ->
         html_renderer()
     except RendererMissingError as error:
         missing(f"the HTML renderer is missing: {error}")
-    with api_client(tmp_path) as client:
-        out = client.post(
-            f"/v1/sites/{create_site(client, small_site())}/dispatch", json={"date": DAY}, headers=HEADERS
-        )
+    app = create_app(make_settings(tmp_path))
+    with serve_in_thread(WithHeaders(app, HEADERS)) as url, httpx.Client(base_url=url, timeout=120) as client:
+        site_id = create_site(client, small_site())
+        out = client.post(f"/v1/sites/{site_id}/dispatch", json={"date": DAY}, headers=HEADERS)
         assert out.status_code == 201, out.text
-        response = client.get(f"/v1/schedules/{out.json()['schedule_id']}", headers={**HEADERS, "Accept": "text/html"})
-    assert response.status_code == 200
-    assert response.headers["content-type"].startswith("text/html")
-    page = response.text
-    assert "Electricity dispatch" in page and "Storage levels" in page
-    assert "recognisable by their names" not in page  # drawn from the stored problem, not guessed
-    assert "<script src=" not in page.replace("'", '"')  # self-contained: plotly.js inline, no network
+        schedule = f"{url}/v1/schedules/{out.json()['schedule_id']}"
+        response = client.get(schedule, headers={**HEADERS, "Accept": "text/html"})
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/html")
+        page = response.text
+        assert "Electricity dispatch" in page and "Storage levels" in page
+        assert "recognisable by their names" not in page  # drawn from the stored problem, not guessed
+        assert f'src="{plotly_js_url()}"' in page and len(response.content) < MAX_PAGE_BYTES  # the library: a file
+        assert "script-src 'self' 'nonce-" in response.headers["content-security-policy"]
 
-    html, png = tmp_path / "schedule.html", tmp_path / "schedule.png"
-    html.write_text(page, encoding="utf-8")
-    _screenshot(chromium, html, png, tmp_path / "chromium-profile")
+        png = tmp_path / "schedule.png"
+        log = _screenshot(chromium, schedule, png, tmp_path / "chromium-profile")  # the page as the browser gets it
     colours, coloured = _chart_pixels(png)
     assert colours > 200, f"only {colours} distinct colours in the chart area"
     assert coloured > MIN_CHART_PIXELS, f"only {coloured} strongly coloured pixels: the chart was not drawn"
+    blocked = [line for line in log.splitlines() if "Content Security Policy" in line and "script-src" in line]
+    assert not blocked, blocked  # every script of the page ran under its policy
 
     # The same page without its scripts (plotly never runs) fails the same check: the check sees the chart.
     bare = tmp_path / "bare.html"
     bare.write_text(page.replace("<script", "<noscript").replace("</script>", "</noscript>"), encoding="utf-8")
-    _screenshot(chromium, bare, tmp_path / "bare.png", tmp_path / "chromium-profile-bare")
+    _screenshot(chromium, bare.as_uri(), tmp_path / "bare.png", tmp_path / "chromium-profile-bare")
     assert _chart_pixels(tmp_path / "bare.png")[1] < MIN_CHART_PIXELS // 10
 
 

@@ -97,7 +97,7 @@ def test_csv_upload_with_a_register(client: TestClient) -> None:
         headers=HEADERS,
     )
     assert bad.status_code == 422
-    assert bad.json()["detail"][0]["field"] == "body.series.grid.import_kw.kind"
+    assert bad.json()["errors"][0]["field"] == "body.series.grid.import_kw.kind"
 
 
 def test_a_bad_batch_names_every_bad_row_and_writes_nothing(client: TestClient) -> None:
@@ -114,14 +114,14 @@ def test_a_bad_batch_names_every_bad_row_and_writes_nothing(client: TestClient) 
     ]
     response = client.post(f"/v1/sites/{site_id}/readings", json={"readings": readings}, headers=HEADERS)
     assert response.status_code == 422
-    fields = [d["field"] for d in response.json()["detail"]]
+    fields = [d["field"] for d in response.json()["errors"]]
     assert fields == [
-        "body.readings.2.series",
-        "body.readings.3.time",
-        "body.readings.4.value",
-        "body.readings.5.value",
-        "body.readings.6.time",
-        "body.readings.7.value",
+        "body.readings[2].series",
+        "body.readings[3].time",
+        "body.readings[4].value",
+        "body.readings[5].value",
+        "body.readings[6].time",
+        "body.readings[7].value",
     ]
     params = {"start": "2026-06-01T00:00:00+08:00", "end": "2026-08-01T00:00:00+08:00"}
     assert client.get(f"/v1/sites/{site_id}/readings", params=params, headers=HEADERS).json() == []
@@ -130,7 +130,7 @@ def test_a_bad_batch_names_every_bad_row_and_writes_nothing(client: TestClient) 
         f"/v1/sites/{site_id}/readings", content=csv, headers={**HEADERS, "content-type": "text/csv"}
     )
     assert response.status_code == 422
-    assert [d["field"] for d in response.json()["detail"]] == ["line 2.value", "line 3.time"]
+    assert [d["field"] for d in response.json()["errors"]] == ["line 2.value", "line 3.time"]
 
 
 def test_unknown_site_and_bad_range(client: TestClient) -> None:

@@ -113,9 +113,9 @@ def test_missing_inputs_are_all_listed(client: TestClient) -> None:
     site_id = create_site(client, site)
     response = client.post(f"/v1/sites/{site_id}/dispatch", json={"date": DAY}, headers=HEADERS)
     assert response.status_code == 422
-    fields = sorted(d["field"] for d in response.json()["detail"])
+    fields = sorted(d["field"] for d in response.json()["errors"])
     assert fields == ["body.inputs.load", "body.inputs.pv"]
-    assert all("no readings" in d["message"] for d in response.json()["detail"])
+    assert all("no readings" in d["msg"] for d in response.json()["errors"])
 
 
 def test_clear_sky_without_weather_and_the_request_still_wins(client: TestClient) -> None:
@@ -139,7 +139,7 @@ def test_stale_state_is_not_used_and_can_be_required(client: TestClient, tmp_pat
             f"/v1/sites/{site_id}/dispatch", json={"date": DAY, "inputs": {"load": [250.0] * 96}}, headers=HEADERS
         )
     assert response.status_code == 422
-    assert "site.assets.battery.initial_soc_frac" in [d["field"] for d in response.json()["detail"]]
+    assert "site.assets.battery.initial_soc_frac" in [d["field"] for d in response.json()["errors"]]
 
 
 def test_intraday_replan_supersedes_from_its_start_and_starts_where_the_plan_said(client: TestClient) -> None:
@@ -173,7 +173,7 @@ def test_intraday_needs_something_left_to_plan(client: TestClient) -> None:
     body = {"from": "2026-07-15T23:50:00+08:00", "inputs": {"load": [250.0]}}
     response = client.post(f"/v1/sites/{site_id}/dispatch", json=body, headers=HEADERS)
     assert response.status_code == 422
-    assert response.json()["detail"][0]["field"] == "body.from"
+    assert response.json()["errors"][0]["field"] == "body.from"
     Site.model_validate(service_site())  # the site itself is valid
 
 
@@ -280,7 +280,7 @@ def test_bad_weather_uploads_are_422(client: TestClient) -> None:
             f"/v1/sites/{site_id}/weather", content=body, headers={**HEADERS, "content-type": content_type}
         )
         assert response.status_code == 422, (body, response.text)
-        assert response.json()["detail"][0]["field"] == "body"
+        assert response.json()["errors"][0]["field"] == "body"
     assert client.get(f"/v1/sites/{site_id}/weather", headers=HEADERS).json() == []
 
 
@@ -406,7 +406,7 @@ def test_intraday_replan_holds_a_window_that_began_to_the_plan_in_force(client: 
     site_id = create_site(client, site)
     body = {"from": "2026-07-15T10:07:00+08:00", "inputs": {"load": [250.0] * 55, "pv": [0.0] * 55}}
     refused = client.post(f"/v1/sites/{site_id}/dispatch", json=body, headers=HEADERS)
-    assert refused.status_code == 422 and "body.committed.dryers" in refused.json()["detail"][0]["message"]
+    assert refused.status_code == 422 and "body.committed.dryers" in refused.json()["errors"][0]["msg"]
     day_ahead = _dispatch(client, site_id, {"date": DAY, "inputs": {"load": [250.0] * 96, "pv": [0.0] * 96}})
     replan = _dispatch(client, site_id, body)
     assert replan["sources"]["committed.dryers"]["origin"] == "previous-plan"

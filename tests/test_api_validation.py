@@ -56,8 +56,8 @@ def series_body(values: str, path: str = "pv.available_kw") -> str:
 @pytest.mark.parametrize("token", ["NaN", "Infinity", "-Infinity", "1e999"])
 def test_non_finite_numbers_are_refused_by_name(client: TestClient, site_id: int, token: str) -> None:
     response = post_dispatch(client, site_id, raw_series(token))
-    assert field_names(response) == ["body.series.pv.available_kw.7"]
-    assert response.json()["detail"][0]["type"] == "finite_number"
+    assert field_names(response) == ["body.series.pv.available_kw[7]"]
+    assert response.json()["errors"][0]["type"] == "finite_number"
     assert stored_schedules(client) == 0
 
 
@@ -65,7 +65,7 @@ def test_non_finite_numbers_are_refused_by_name(client: TestClient, site_id: int
 def test_non_finite_numbers_in_a_site_are_refused(client: TestClient, token: str) -> None:
     site = json.dumps(small_site()).replace('"capacity_kwh": 400.0', f'"capacity_kwh": {token}')
     response = client.post("/v1/sites", content=site, headers=JSON)
-    assert field_names(response) == ["body.assets.3.capacity_kwh"]
+    assert field_names(response) == ["body.assets[3].capacity_kwh"]
     overrides = post_dispatch(
         client, create_site(client), f'{{"date": "{DAY}", "overrides": {{"grid.import_limit_kw": {token}}}}}'
     )
@@ -76,15 +76,15 @@ def test_a_whole_series_of_nan_is_one_error_with_its_indexes(client: TestClient,
     body = series_body(", ".join(["NaN"] * 96))
     response = post_dispatch(client, site_id, body)
     assert field_names(response) == ["body.series.pv.available_kw"]
-    assert "at 96 indexes: 0, 1, 2" in response.json()["detail"][0]["message"]
+    assert "at 96 indexes: 0, 1, 2" in response.json()["errors"][0]["msg"]
 
 
 def test_negative_forecast_values_name_the_series(client: TestClient, site_id: int) -> None:
     values = pv_profile()
     values[40] = -5.0
     response = post_dispatch(client, site_id, {"date": DAY, "series": {"pv.available_kw": values}})
-    assert field_names(response) == ["body.series.pv.available_kw.40"]
-    assert "greater than or equal to 0" in response.json()["detail"][0]["message"]
+    assert field_names(response) == ["body.series.pv.available_kw[40]"]
+    assert "greater than or equal to 0" in response.json()["errors"][0]["msg"]
 
 
 # --- timestamps and horizons ---------------------------------------------------------------------------------
@@ -93,7 +93,7 @@ def test_negative_forecast_values_name_the_series(client: TestClient, site_id: i
 def test_naive_timestamps_are_refused(client: TestClient, site_id: int) -> None:
     response = post_dispatch(client, site_id, {"horizon": {"start": "2026-07-15T00:00:00", "n_steps": 96}})
     assert field_names(response) == ["body.horizon.start"]
-    assert response.json()["detail"][0]["type"] == "timezone_aware"
+    assert response.json()["errors"][0]["type"] == "timezone_aware"
 
 
 @pytest.mark.parametrize(
@@ -126,7 +126,7 @@ def test_series_length_must_equal_the_horizon(client: TestClient, site_id: int) 
             client, site_id, {"date": DAY, "series": {"pv.available_kw": pv_profile(96)[:n] + [0.0] * max(0, n - 96)}}
         )
         assert field_names(response) == ["body.series.pv.available_kw"]
-        assert response.json()["detail"][0]["message"].startswith(f"has {n} values, the horizon has 96 steps")
+        assert response.json()["errors"][0]["msg"].startswith(f"has {n} values, the horizon has 96 steps")
     short = post_dispatch(
         client,
         site_id,
@@ -151,14 +151,14 @@ def test_dst_days_have_92_or_100_quarter_hours(client: TestClient, day: str, ste
     if steps != 96:
         refused = post_dispatch(client, berlin, {"date": day, "series": {"pv.available_kw": pv_profile(96)}})
         assert field_names(refused) == ["body.series.pv.available_kw"]
-        assert f"the horizon has {steps} steps" in refused.json()["detail"][0]["message"]
+        assert f"the horizon has {steps} steps" in refused.json()["errors"][0]["msg"]
 
 
 def test_a_stored_96_value_series_on_a_dst_day_names_the_site_field(client: TestClient) -> None:
     berlin = create_site(client, small_site("berlin", timezone="Europe/Berlin"))  # pv: 96 values
     response = post_dispatch(client, berlin, {"date": "2026-03-29"})
     assert field_names(response) == ["site.assets.pv.available_kw"]
-    assert "send body.series.pv.available_kw with one value per step" in response.json()["detail"][0]["message"]
+    assert "send body.series.pv.available_kw with one value per step" in response.json()["errors"][0]["msg"]
     fixed = post_dispatch(client, berlin, {"date": "2026-03-29", "series": {"pv.available_kw": pv_profile(92)}})
     assert fixed.status_code == 201
 
@@ -206,9 +206,9 @@ def test_site_assets_outside_physical_bounds(client: TestClient, battery: dict, 
     site["assets"][3].update(battery)
     response = client.post("/v1/sites", json=site, headers=HEADERS)
     names = field_names(response)
-    assert names == [f"body.assets.3.{field}"], response.json()
+    assert names == [f"body.assets[3].{field}"], response.json()
     if "initial_soc_frac" in battery:
-        assert "0.95 is outside the SOC window" in response.json()["detail"][0]["message"]
+        assert "0.95 is outside the SOC window" in response.json()["errors"][0]["msg"]
 
 
 @pytest.mark.parametrize(
@@ -224,13 +224,13 @@ def test_site_assets_outside_physical_bounds(client: TestClient, battery: dict, 
 def test_overrides_outside_physical_bounds(client: TestClient, site_id: int, overrides: dict, field: str) -> None:
     response = post_dispatch(client, site_id, {"date": DAY, "overrides": overrides})
     assert field_names(response) == [field], response.json()
-    assert response.json()["detail"][0]["message"].startswith(f"{field.split('.')[2]}: ")
+    assert response.json()["errors"][0]["msg"].startswith(f"{field.split('.')[2]}: ")
 
 
 def test_solver_limits_within_server_bounds(client: TestClient, site_id: int) -> None:
     too_long = post_dispatch(client, site_id, {"date": DAY, "solver": {"time_limit_s": 1000}})
     assert field_names(too_long) == ["body.solver.time_limit_s"]
-    assert "at most 60.0 s" in too_long.json()["detail"][0]["message"]
+    assert "at most 60.0 s" in too_long.json()["errors"][0]["msg"]
     too_tight = post_dispatch(client, site_id, {"date": DAY, "solver": {"mip_rel_gap": 1e-9}})
     assert field_names(too_tight) == ["body.solver.mip_rel_gap"]
     for solver, field in (
@@ -267,10 +267,10 @@ def test_unknown_fields_in_a_site_are_refused(client: TestClient) -> None:
     site["colour"] = "blue"
     site["assets"][2]["tilt_deg"] = 30
     response = client.post("/v1/sites", json=site, headers=HEADERS)
-    assert sorted(field_names(response)) == ["body.assets.2.tilt_deg", "body.colour"]
+    assert sorted(field_names(response)) == ["body.assets[2].tilt_deg", "body.colour"]
     unknown_kind = small_site()
     unknown_kind["assets"][0]["kind"] = "nuclear"
-    assert field_names(client.post("/v1/sites", json=unknown_kind, headers=HEADERS)) == ["body.assets.0"]
+    assert field_names(client.post("/v1/sites", json=unknown_kind, headers=HEADERS)) == ["body.assets[0]"]
 
 
 def test_invalid_sites_name_the_field(client: TestClient) -> None:
@@ -283,7 +283,7 @@ def test_invalid_sites_name_the_field(client: TestClient) -> None:
         response = client.post("/v1/sites", json={**small_site(), **change}, headers=HEADERS)
         assert field_names(response) == [field], (change, response.json())
     zone = client.post("/v1/sites", json={**small_site(), "tz": "Mars/Olympus"}, headers=HEADERS)
-    assert "'Mars/Olympus' is not an IANA time zone" in zone.json()["detail"][0]["message"]
+    assert "'Mars/Olympus' is not an IANA time zone" in zone.json()["errors"][0]["msg"]
     repeated = small_site()
     repeated["assets"][1]["name"] = "grid"
     assert "asset names must be unique" in client.post("/v1/sites", json=repeated, headers=HEADERS).text
@@ -302,8 +302,8 @@ def test_invalid_json_is_422_on_the_body(client: TestClient, site_id: int) -> No
 def test_oversized_bodies_get_413(client: TestClient, site_id: int) -> None:
     huge = {"date": DAY, "series": {"pv.available_kw": [1.0] * 30_000}}  # ~150 kB > 100 kB
     declared = post_dispatch(client, site_id, huge)
-    assert declared.status_code == 413
-    assert declared.json() == {"detail": "request body larger than 100000 bytes"}
+    assert declared.status_code == 413 and declared.headers["content-type"] == "application/problem+json"
+    assert declared.json()["detail"] == "request body larger than 100000 bytes"
 
     def chunks() -> Iterator[bytes]:  # no Content-Length: counted while streaming
         yield b'{"date": "2026-07-15", "series": {"pv.available_kw": ['
@@ -312,8 +312,8 @@ def test_oversized_bodies_get_413(client: TestClient, site_id: int) -> None:
         yield b"1.0]}}"
 
     streamed = client.post(f"/v1/sites/{site_id}/dispatch", content=chunks(), headers=JSON)
-    assert streamed.status_code == 413
-    assert streamed.json() == {"detail": "request body larger than 100000 bytes"}
+    assert streamed.status_code == 413 and streamed.headers["content-type"] == "application/problem+json"
+    assert streamed.json()["detail"] == "request body larger than 100000 bytes"
     site = client.post("/v1/sites", content=json.dumps({**small_site(), "name": "x" * 200_000}), headers=JSON)
     assert site.status_code == 413
     assert post_dispatch(client, site_id, {"date": DAY}).status_code == 201  # normal service afterwards
@@ -371,5 +371,5 @@ def test_idempotency_key_length(client: TestClient, site_id: int) -> None:
 def test_odd_bodies_are_422_never_500(client: TestClient, site_id: int, content: str) -> None:
     response = post_dispatch(client, site_id, content)
     assert response.status_code == 422, response.text
-    assert all(d["field"].startswith("body") for d in response.json()["detail"])
+    assert all(d["field"].startswith("body") for d in response.json()["errors"])
     assert stored_schedules(client) == 0

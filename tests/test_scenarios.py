@@ -413,7 +413,7 @@ def test_variant_and_sweep_counts_and_monotonic_storage_value(tmp_path: Path) ->
     assert runs[1].kpis.objective_cny <= runs[0].kpis.objective_cny + 1e-6
     points = document.sweep("size")
     assert len(points) == 5 and [p.parameters["site.battery.capacity_kwh"] for p in points] == [25, 50, 100, 200, 400]
-    sweep = run_cases([with_dates(p, days=1) for p in points], jobs=2, show_progress=False)  # parallel processes
+    sweep = run_cases([with_dates(p, days=1) for p in points], jobs=2, show_progress=False)  # small: runs here
     assert [r.label for r in sweep] == [f"size[{i}]" for i in range(5)]
     costs = [r.kpis.objective_cny for r in sweep]
     assert all(b <= a + 1e-6 for a, b in itertools.pairwise(costs)), costs  # more storage never costs more

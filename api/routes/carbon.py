@@ -7,10 +7,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.auth import ApiKey
 from api.carbon import example, site_ledger
-from api.deps import SessionDep, SiteId
+from api.deps import SessionDep
 from api.schemas import CarbonLedgerOut, error_responses
+from api.tenancy import TenantSiteId
 
 router = APIRouter(prefix="/v1/sites", tags=["carbon"])
 
@@ -53,7 +53,7 @@ RestateWith = Annotated[
     },
 )
 def read_carbon(
-    site_id: SiteId, session: SessionDep, _: ApiKey, year: LedgerYear = None, factors: RestateWith = None
+    site_id: TenantSiteId, session: SessionDep, year: LedgerYear = None, factors: RestateWith = None
 ) -> CarbonLedgerOut:
     """The carbon ledger of a calendar year, from the site's daily account (the latest row of each day: readings,
     the plan in force where a reading is missing; gas and purchased heat from readings of ``<boiler>.gas_nm3_per_h``

@@ -9,9 +9,10 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.exc import IntegrityError
 
 from api import dispatch_service, repository
-from api.auth import ApiKey
-from api.deps import SessionDep, SettingsDep, SiteId, SlotsDep
+from api.auth import ExpensiveCall
+from api.deps import SessionDep, SettingsDep, SlotsDep
 from api.schemas import DispatchBody, ScheduleOut, error_responses
+from api.tenancy import TenantSiteId
 
 router = APIRouter(prefix="/v1/sites", tags=["dispatch"])
 
@@ -29,30 +30,34 @@ REPLAYED = {
     responses={200: REPLAYED, **error_responses(404, 413, 422, 503)},
 )
 async def dispatch(
-    site_id: SiteId,
+    site_id: TenantSiteId,
+    caller: ExpensiveCall,
     body: DispatchBody,
     session: SessionDep,
     settings: SettingsDep,
     slots: SlotsDep,
     response: Response,
-    _: ApiKey,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", min_length=1, max_length=200)] = None,
 ) -> ScheduleOut:
     """Plans the site for a day (``date``), the rest of a day (``from``: an intraday re-plan) or a horizon. What the
     request leaves open comes from the service's data: PV by pvlib from the latest weather forecast, loads by the
     load model from the readings, initial states from the latest readings or the plan in force (``sources`` says
-    which). Always answers with a plan whose ``status`` says what it is."""
+    which). Always answers with a plan whose ``status`` says what it is.
+
+    An Idempotency-Key is the tenant's: the same key string from another tenant is another key."""
     site_spec = (await run_in_threadpool(repository.get_site, session, site_id)).spec
     request_hash = dispatch_service.request_hash(site_id, body)
     if idempotency_key is not None:
-        replay = await run_in_threadpool(dispatch_service.replay, session, idempotency_key, request_hash)
+        replay = await run_in_threadpool(
+            dispatch_service.replay, session, caller.tenant_id, idempotency_key, request_hash
+        )
         if replay is not None:
             return _replayed(response, replay)
     filled, sources = await run_in_threadpool(dispatch_service.fill, session, site_id, site_spec, body, settings)
     # No database connection is held while solving (up to time limit + margin).
     await run_in_threadpool(session.close)
     planned = await dispatch_service.plan(site_spec, filled, settings, slots)
-    store = (session, site_id, planned, idempotency_key, request_hash, body.plan_kind, sources)
+    store = (session, site_id, planned, caller.tenant_id, idempotency_key, request_hash, body.plan_kind, sources)
     try:
         return await run_in_threadpool(dispatch_service.store, *store)
     except IntegrityError:
@@ -60,7 +65,9 @@ async def dispatch(
         # A concurrent request with the same key stored its schedule first: answer with that one.
         replay = None
         if idempotency_key is not None:
-            replay = await run_in_threadpool(dispatch_service.replay, session, idempotency_key, request_hash)
+            replay = await run_in_threadpool(
+                dispatch_service.replay, session, caller.tenant_id, idempotency_key, request_hash
+            )
         if replay is None:
             await run_in_threadpool(repository.get_site, session, site_id)  # 404 if the site went during the solve
             raise

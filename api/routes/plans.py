@@ -10,10 +10,10 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from api import repository
-from api.auth import ApiKey
-from api.deps import RangeEnd, RangeStart, SessionDep, SiteId, check_range
+from api.deps import RangeEnd, RangeStart, SessionDep, check_range
 from api.plans import performance, plan_in_force
 from api.schemas import error_responses
+from api.tenancy import TenantSiteId
 
 router = APIRouter(prefix="/v1/sites", tags=["plans"], responses=error_responses(404, 422))
 
@@ -30,9 +30,8 @@ class PlanInForce(BaseModel):
 
 @router.get("/{site_id}/plan")
 def read_plan(
-    site_id: SiteId,
+    site_id: TenantSiteId,
     session: SessionDep,
-    _: ApiKey,
     start: RangeStart,
     end: RangeEnd,
 ) -> PlanInForce:
@@ -52,9 +51,8 @@ def read_plan(
 
 @router.get("/{site_id}/performance")
 def read_performance(
-    site_id: SiteId,
+    site_id: TenantSiteId,
     session: SessionDep,
-    _: ApiKey,
     start: RangeStart,
     end: RangeEnd,
 ) -> dict[str, Any]:

@@ -13,10 +13,10 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from api import readings as service
 from api import repository
-from api.auth import ApiKey
-from api.deps import RangeEnd, RangeStart, SessionDep, SiteId, check_range
+from api.deps import RangeEnd, RangeStart, SessionDep, check_range
 from api.errors import ProblemInputError
 from api.schemas import error_responses, inline_json_schema
+from api.tenancy import TenantSiteId
 
 router = APIRouter(prefix="/v1/sites", tags=["readings"], responses=error_responses(404, 422))
 READINGS_JSON = TypeAdapter(list[service.ReadingOut])
@@ -55,7 +55,7 @@ class SeriesSummary(BaseModel):
         413, 422, descriptions={422: "Bad rows, each named (row and field); nothing was written."}
     ),
 )
-async def upload_readings(site_id: SiteId, request: Request, session: SessionDep, _: ApiKey) -> service.ReadingsStored:
+async def upload_readings(site_id: TenantSiteId, request: Request, session: SessionDep) -> service.ReadingsStored:
     """Stores a batch of readings, all or nothing, committed before the answer (JSON body, or ``text/csv`` with
     columns ``series,time,value[,kind]``). Sending the same batch again changes nothing."""
     body = await request.body()
@@ -86,9 +86,8 @@ def _text(body: bytes) -> str:
     responses={200: {"content": {"text/csv": {}}}},
 )
 def read_readings(
-    site_id: SiteId,
+    site_id: TenantSiteId,
     session: SessionDep,
-    _: ApiKey,
     start: RangeStart,
     end: RangeEnd,
     series: Annotated[list[str] | None, Query(description="Series names; all when not given.")] = None,
@@ -107,7 +106,7 @@ def read_readings(
 
 
 @router.get("/{site_id}/readings/series")
-def list_series(site_id: SiteId, session: SessionDep, _: ApiKey) -> list[SeriesSummary]:
+def list_series(site_id: TenantSiteId, session: SessionDep) -> list[SeriesSummary]:
     """The site's reading series: kind, unit, how many readings, first and last."""
     repository.get_site(session, site_id)
     return [

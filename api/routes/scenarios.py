@@ -7,15 +7,14 @@ import logging
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, status
-from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.auth import ApiKey
+from api.auth import ExpensiveCall
 from api.deps import SettingsDep, SlotsDep
 from api.errors import ProblemInputError, solver_busy
 from api.schemas import RunCarbonOut, error_responses
 from api.solver_process import SolverBusyError, call_off_loop, run_in_child
-from api.what_if import ScenarioRequestError, check_scenario, run_scenario_text
+from api.what_if import ScenarioLimits, check_and_run
 from optimizer.baseline_state import BaselineShortfall
 from optimizer.kpis import Savings
 from scenarios.period_account import PeriodFigure
@@ -118,36 +117,39 @@ class ScenarioRunOut(BaseModel):
 
 
 @router.post("/run", responses=error_responses(413, 422, 500, 503, 504))
-async def run_scenario(body: ScenarioRunBody, settings: SettingsDep, slots: SlotsDep, _: ApiKey) -> ScenarioRunOut:
+async def run_scenario(
+    body: ScenarioRunBody, settings: SettingsDep, slots: SlotsDep, _: ExpensiveCall
+) -> ScenarioRunOut:
     """Runs the scenario's variants day by day (as ``dispatch run``/``compare`` do) and returns per variant the KPIs,
     the saving split by cost group (none against a baseline that leaves demand unmet), the targets and contract
     volumes over their periods, and the carbon ledger's totals and zero-carbon status.
 
-    The run is bounded by the server (steps, solver limits) and killed after ``max_scenario_seconds`` (504)."""
-    text = body.scenario if isinstance(body.scenario, str) else json.dumps(body.scenario, indent=1)
+    The scenario is parsed, checked and run in a solver process, bounded by the server (document size, steps,
+    solver limits, memory) and killed after ``max_scenario_seconds`` (504)."""
+    text = body.scenario if isinstance(body.scenario, str) else json.dumps(body.scenario)
+    limits = ScenarioLimits(
+        max_steps=settings.max_scenario_steps,
+        max_time_limit_s=settings.max_time_limit_s,
+        min_mip_rel_gap=settings.min_mip_rel_gap,
+        with_lines=isinstance(body.scenario, str),
+    )
+    args = (check_and_run, (text, body.variants, limits), settings.max_scenario_seconds, settings.solver_memory_mb)
     try:
-        await run_in_threadpool(
-            check_scenario,
-            text,
-            body.variants,
-            with_lines=isinstance(body.scenario, str),
-            max_steps=settings.max_scenario_steps,
-            max_time_limit_s=settings.max_time_limit_s,
-            min_mip_rel_gap=settings.min_mip_rel_gap,
-        )
-    except ScenarioRequestError as error:
-        raise ProblemInputError(error.details) from error
-    try:
-        outcome = await call_off_loop(
-            slots, run_in_child, run_scenario_text, (text, body.variants), settings.max_scenario_seconds
-        )
+        outcome = await call_off_loop(slots, run_in_child, *args)
     except SolverBusyError as error:
-        raise solver_busy(settings.retry_after_s) from error
+        raise solver_busy(error.retry_after_s) from error
     if outcome.kind == "timeout":
         raise HTTPException(
             status.HTTP_504_GATEWAY_TIMEOUT,
             f"the run did not finish within {settings.max_scenario_seconds:g} s; run fewer days or variants",
         )
+    if outcome.kind == "memory":
+        log.warning("scenario run out of memory: %s", outcome.payload)
+        message = (
+            f"the run needs more memory than this server gives one run ({settings.max_solver_memory_mb} MB); run "
+            "fewer days or variants"
+        )
+        raise ProblemInputError([{"field": "body.scenario", "message": message, "type": "memory", "input": None}])
     if outcome.kind != "ok":
         log.error("scenario run failed: %s %s (exit code %s)", outcome.kind, outcome.payload, outcome.exitcode)
         raise HTTPException(status.HTTP_500_INTERNAL_SERVER_ERROR, "the scenario run failed on the server")

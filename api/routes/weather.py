@@ -5,16 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
 from api import repository
 from api import weather as service
-from api.auth import ApiKey
-from api.deps import ServiceTime, SessionDep, SettingsDep, SiteId
+from api.deps import ServiceTime, SessionDep, SettingsDep
 from api.models import WeatherForecastRecord
+from api.pagination import PAGED_RESPONSE, PageCursor, page
 from api.schemas import error_responses
+from api.tenancy import TenantSiteId
 
 router = APIRouter(prefix="/v1/sites", tags=["weather"], responses=error_responses(404, 422))
 
@@ -61,10 +62,9 @@ def _out(record: WeatherForecastRecord) -> WeatherOut:
     responses=error_responses(413),
 )
 async def upload_weather(
-    site_id: SiteId,
+    site_id: TenantSiteId,
     request: Request,
     session: SessionDep,
-    _: ApiKey,
     issued_at: Annotated[ServiceTime | None, Query(description="When the forecast was issued; default now.")] = None,
 ) -> WeatherOut:
     """Stores a forecast. Plans use the latest one issued before they are made that covers their day."""
@@ -81,7 +81,7 @@ async def upload_weather(
         409, 422, 502, descriptions={422: "Not a valid site id, or the site has no latitude/longitude."}
     ),
 )
-async def fetch_weather(site_id: SiteId, session: SessionDep, settings: SettingsDep, _: ApiKey) -> WeatherOut:
+async def fetch_weather(site_id: TenantSiteId, session: SessionDep, settings: SettingsDep) -> WeatherOut:
     """Reads the site's forecast now from the configured URL (``DISPATCH_WEATHER_URL``)."""
     if not settings.weather_url:
         raise HTTPException(status.HTTP_409_CONFLICT, "no weather URL is configured (DISPATCH_WEATHER_URL)")
@@ -92,10 +92,15 @@ async def fetch_weather(site_id: SiteId, session: SessionDep, settings: Settings
     return _out(record)
 
 
-@router.get("/{site_id}/weather")
+@router.get("/{site_id}/weather", responses=PAGED_RESPONSE)
 def list_weather(
-    site_id: SiteId, session: SessionDep, _: ApiKey, limit: Annotated[int, Query(ge=1, le=500)] = 20
+    site_id: TenantSiteId,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=500, description="Forecasts per page (at most 500).")] = 20,
+    cursor: PageCursor = None,
 ) -> list[WeatherOut]:
-    """Stored forecasts, newest issue first."""
-    repository.get_site(session, site_id)
-    return [_out(r) for r in repository.list_weather(session, site_id, limit)]
+    """Stored forecasts, newest issue first, a page at a time (the next page's URL in the ``Link`` header)."""
+    rows = repository.list_weather(session, site_id, cursor, limit + 1)
+    return [_out(r) for r in page(rows, limit, request, response, lambda r: r.id)]

@@ -27,11 +27,13 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, get_args
 
 import numpy as np
 import pandas as pd
-import pyomo.environ as pyo
-from pydantic import BaseModel, ConfigDict, Field
+import pyomo.core as pyo
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pyomo.contrib.fbbt.fbbt import compute_bounds_on_expr
 
+from optimizer.errors import SpecError
 from optimizer.horizon import Horizon
+from optimizer.limits import unit_limit_error
 from optimizer.types import SERIES, as_array
 
 if TYPE_CHECKING:
@@ -51,7 +53,7 @@ def _mentions_series(annotation: Any) -> bool:
 class AssetSpec(BaseModel):
     """Base of every asset spec: a unique name and a ``kind`` discriminator."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)  # a kind's validator is built when first used
 
     ALTERNATIVES: ClassVar[tuple[tuple[str, ...], ...]] = ()
     """Groups of fields of which exactly one is given (a tariff or a price series): a change that sets one of them
@@ -66,6 +68,16 @@ class AssetSpec(BaseModel):
     (:class:`optimizer.state.WindowEnergyState`, :mod:`optimizer.assets.flexible_load`)."""
 
     name: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$", description="Unique asset name, used in column names.")
+
+    @model_validator(mode="after")
+    def _within_unit_limits(self) -> AssetSpec:
+        """Every number within the bound of the unit its field's name ends in (``_kw``, ``_kwh``,
+        ``_cny_per_kwh``...: :data:`optimizer.limits.UNIT_LIMITS`; 1e12 without one), so that no number typed by
+        mistake reaches the model; the error names the field and the step (``power_kw.3``)."""
+        breach = unit_limit_error(self)
+        if breach is not None:
+            raise SpecError(breach.message, field=breach.path, step=breach.step, code="out_of_range")
+        return self
 
     def series_fields(self) -> dict[str, float | list[float]]:
         """The fields that are horizon series (for generic length checks)."""

@@ -93,7 +93,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 import numpy as np
-import pyomo.environ as pyo
+import pyomo.core as pyo
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from optimizer.assets.base import AssetSpec, BuildContext

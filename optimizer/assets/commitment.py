@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 import numpy as np
-import pyomo.environ as pyo
+import pyomo.core as pyo
 from pydantic import Field
 
 from optimizer.assets.base import BuildContext

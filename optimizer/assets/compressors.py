@@ -90,7 +90,7 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
-import pyomo.environ as pyo
+import pyomo.core as pyo
 from pydantic import Field, model_validator
 
 from optimizer.assets.base import AssetSpec, BuildContext

@@ -25,7 +25,7 @@ import datetime as dt
 from typing import ClassVar, Literal, Self
 
 import numpy as np
-import pyomo.environ as pyo
+import pyomo.core as pyo
 from pydantic import AwareDatetime, Field, model_validator
 
 from optimizer.assets.base import ACROSS_MIDNIGHT_HINT, AssetSpec, BuildContext

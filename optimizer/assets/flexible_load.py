@@ -45,7 +45,7 @@ from typing import Any, ClassVar, Literal, Self
 
 import numpy as np
 import pandas as pd
-import pyomo.environ as pyo
+import pyomo.core as pyo
 from pydantic import AwareDatetime, Field, model_validator
 
 from optimizer.assets.base import ACROSS_MIDNIGHT_HINT, AssetSpec, BuildContext

@@ -18,7 +18,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-import pyomo.environ as pyo
+import pyomo.core as pyo
 from pydantic import Field, model_validator
 
 from optimizer.assets.base import AssetSpec, BuildContext, CostTerm

@@ -66,7 +66,7 @@ from __future__ import annotations
 import itertools
 from typing import TYPE_CHECKING
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from optimizer.assets.base import BuildContext
 from optimizer.errors import SpecError

@@ -22,7 +22,7 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
-import pyomo.environ as pyo
+import pyomo.core as pyo
 from pydantic import Field
 
 from optimizer.assets.base import AssetSpec, BuildContext
