@@ -139,9 +139,7 @@ def _fall_back(model: pyo.ConcreteModel, options: SolveOptions, size: ModelSize,
     return report
 
 
-def _solve_direct(
-    arrays: LinearArrays, options: SolveOptions, size: ModelSize, started: float
-) -> SolverReport:
+def _solve_direct(arrays: LinearArrays, options: SolveOptions, size: ModelSize, started: float) -> SolverReport:
     """The compiled model through highspy; the solution back into the model's variables."""
     compile_seconds = time.perf_counter() - started
     version = highs_direct.version()

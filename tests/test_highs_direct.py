@@ -426,6 +426,62 @@ def test_a_model_without_an_objective_is_a_feasibility_problem() -> None:
     assert 1.5 - 1e-9 <= direct_model.x.value <= 4.0
 
 
+def _empty() -> pyo.ConcreteModel:
+    m = pyo.ConcreteModel()
+    m.objective = pyo.Objective(expr=5.0)
+    return m
+
+
+def _all_fixed() -> pyo.ConcreteModel:
+    m = pyo.ConcreteModel()
+    m.x = pyo.Var(initialize=2.0)
+    m.x.fix()
+    m.c = pyo.Constraint(expr=m.x >= 1)
+    m.objective = pyo.Objective(expr=3 * m.x + 1)
+    return m
+
+
+def _infeasible_by_a_fixed_variable() -> pyo.ConcreteModel:
+    m = pyo.ConcreteModel()
+    m.x = pyo.Var(initialize=2.0)
+    m.x.fix()
+    m.y = pyo.Var(bounds=(0, 1))
+    m.c = pyo.Constraint(expr=m.x + m.y >= 5)
+    m.objective = pyo.Objective(expr=m.y)
+    return m
+
+
+def _unbounded() -> pyo.ConcreteModel:
+    m = pyo.ConcreteModel()
+    m.x = pyo.Var()
+    m.c = pyo.Constraint(expr=m.x >= 1)
+    m.objective = pyo.Objective(expr=-m.x)
+    return m
+
+
+@pytest.mark.parametrize(
+    ("build", "status", "termination"),
+    [
+        (_empty, "error", "unknown"),
+        (_all_fixed, "optimal", "convergenceCriteriaSatisfied"),
+        (_infeasible_by_a_fixed_variable, "infeasible", "provenInfeasible"),
+        (_unbounded, "feasible", "unbounded"),
+    ],
+    ids=["empty", "all fixed", "infeasible by a fixed variable", "unbounded"],
+)
+def test_edge_cases_are_reported_alike(build: object, status: str, termination: str) -> None:
+    _, direct, _, persistent = _both(build)
+    assert (direct.interface, persistent.interface) == INTERFACES
+    assert (direct.status, direct.termination) == (status, termination)
+    assert (direct.status, direct.termination, direct.message, direct.objective, direct.best_bound) == (
+        persistent.status,
+        persistent.termination,
+        persistent.message,
+        persistent.objective,
+        persistent.best_bound,
+    )
+
+
 def test_a_nonlinear_model_takes_the_persistent_path_with_the_reason() -> None:
     m = pyo.ConcreteModel()
     m.x = pyo.Var(bounds=(0, 4))
