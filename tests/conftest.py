@@ -34,6 +34,7 @@ def postgres() -> Iterator[Server]:
     """The PostgreSQL server of the run, started on first use (skips, or fails in CI, without PostgreSQL 15)."""
     with postgres_server() as server:
         yield server
+        databases.drop_template(server)
 
 
 @pytest.fixture(autouse=True)

@@ -67,6 +67,14 @@ def schema_template(server: Server) -> str:
     return _templates[id(server)]
 
 
+def drop_template(server: Server) -> None:
+    """Drops the template of :func:`schema_template` (at the end of the run: on a server of
+    ``DISPATCH_TEST_POSTGRES_URL`` it would stay)."""
+    name = _templates.pop(id(server), None)
+    if name is not None:
+        server.drop(name)
+
+
 @contextlib.contextmanager
 def on_postgres(server: Server) -> Iterator[PostgresDatabases]:
     """While inside, every :func:`database_url` is a PostgreSQL database of ``server``; they are dropped after."""
