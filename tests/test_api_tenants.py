@@ -288,6 +288,9 @@ def test_only_admin_keys_manage_tenants(client: TestClient) -> None:
     assert made.status_code == 201, made.text
     assert client.post("/v1/admin/tenants", json={"name": "tenant b"}, headers=ADMIN_HEADERS).status_code == 409
     assert client.post("/v1/admin/tenants", json={"name": " "}, headers=ADMIN_HEADERS).status_code == 422
+    for name in ("a\x00b", "a\tb", "line\nbreak"):  # a NUL was a 500 on PostgreSQL, which refuses it in text
+        assert client.post("/v1/admin/tenants", json={"name": name}, headers=ADMIN_HEADERS).status_code == 422, name
+    assert client.post("/v1/admin/tenants/1/keys", json={"label": "a\x00b"}, headers=ADMIN_HEADERS).status_code == 422
     names = [t["name"] for t in client.get("/v1/admin/tenants", headers=ADMIN_HEADERS).json()]
     assert names == ["default", "tenant b"]
     assert client.post("/v1/admin/tenants/999999/keys", json={}, headers=ADMIN_HEADERS).status_code == 404

@@ -21,13 +21,20 @@ router = APIRouter(prefix="/v1/admin", tags=["admin"], responses=error_responses
 TenantId = Annotated[int, Path(ge=1, le=MAX_ID, description="Tenant id.")]
 KeyId = Annotated[int, Path(ge=1, le=MAX_ID, description="API key id.")]
 NO_TENANT = "No tenant with this id."
-Label = Annotated[str, Field(max_length=200, description="What the key is for (shown in lists).")]
+Label = Annotated[
+    str, Field(max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$", description="What the key is for (shown in lists).")
+]
 
 
 class TenantCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=200, pattern=r"^\S(.*\S)?$", description="Unique name.")
+    name: str = Field(
+        min_length=1,
+        max_length=200,
+        pattern=r"^[^\x00-\x1f\x7f\s]([^\x00-\x1f\x7f]*[^\x00-\x1f\x7f\s])?$",
+        description="Unique name: printable, no leading or trailing space.",
+    )
 
 
 class TenantOut(BaseModel):
