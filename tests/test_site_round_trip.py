@@ -27,8 +27,9 @@ from tests.api_fixtures import HEADERS, REPO, Server, api_client
 EXAMPLES = sorted((REPO / "scenarios" / "examples").glob("*.yaml"))
 DAY = dt.date(2026, 7, 15)
 GAP = 1e-6
-# One day of each solves in about a second at this gap (huishan_dairy takes ~16 s, shenyang_factory ~8 s).
-FAST = ["lingyun.yaml", "shenyang_machine_tool.yaml", "taike.yaml"]
+# One day of each solves in about a second at this gap (huishan_dairy takes ~16 s, shenyang_factory ~8 s, lingyun ~20 s
+# since its compressors follow the VSD curve).
+FAST = ["huatie.yaml", "shenyang_machine_tool.yaml", "taike.yaml"]
 
 
 def test_examples_are_there() -> None:
