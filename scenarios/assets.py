@@ -102,12 +102,14 @@ def _is_tariff(hint: Any) -> bool:
     return _contains(hint, (TouTariff,))
 
 
+@functools.cache
 def series_fields(spec_type: type[AssetSpec]) -> list[str]:
     """Fields of an asset type that are horizon series (may be ``$inputs`` references)."""
     hints = typing.get_type_hints(spec_type, include_extras=True)
     return [name for name in spec_type.model_fields if _is_series(hints[name])]
 
 
+@functools.cache
 def time_fields(spec_type: type[AssetSpec]) -> list[str]:
     """Fields of an asset type that are points in time and may be clock times: a kind with an energy window
     (``WINDOW``) takes clock times in the window's fields only (``carried_until`` is the compile path's)."""
