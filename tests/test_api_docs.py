@@ -27,6 +27,9 @@ from api.report import RendererMissingError
 from tests.api_fixtures import DAY, HEADERS, Server, api_client, create_site, free_port, small_site
 from tests.browser import headless_command, missing, require_chromium
 
+# On SQLite only: the docs and the OpenAPI document do not touch the database.
+pytestmark = pytest.mark.sqlite_only
+
 WINDOW = (1200, 1600)
 OFFLINE = "MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"
 """Chromium's host resolver rule for a network without internet: every name but the test server's fails."""

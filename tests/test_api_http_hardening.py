@@ -32,6 +32,9 @@ from api.settings import Settings
 from api.static import IMMUTABLE, plotly_js_path, plotly_js_url
 from tests.api_fixtures import DAY, HEADERS, Server, api_client, create_site, make_settings, small_site
 
+# On SQLite only: the HTTP layer's error formats, headers and limits, before the database.
+pytestmark = pytest.mark.sqlite_only
+
 JSON = {**HEADERS, "content-type": "application/json"}
 HOSTILE_HOST = "evil.example"
 ORIGIN = "https://ems.plant.example"
