@@ -38,10 +38,11 @@ def _operations() -> list[tuple[str, str]]:
 @pytest.mark.parametrize(("method", "path"), _operations(), ids=lambda value: str(value))
 def test_no_server_errors(method: str, path: str, tmp_path: Path) -> None:
     app = create_app(make_settings(tmp_path, max_body_bytes=200_000, **SERVER_LIMITS))
-    with TestClient(app) as client:  # seed: sites 1-3 and schedule 1
+    with TestClient(app) as client:  # seed: sites 1-3, and schedule 1 for the operations on sites and schedules
         site_ids = [create_site(client, small_site(name=f"seed {i}")) for i in range(3)]
-        response = client.post(f"/v1/sites/{site_ids[0]}/dispatch", json={"date": DAY}, headers=HEADERS)
-        assert response.status_code == 201, response.text
+        if "/sites/" in path or "/schedules" in path:
+            response = client.post(f"/v1/sites/{site_ids[0]}/dispatch", json={"date": DAY}, headers=HEADERS)
+            assert response.status_code == 201, response.text
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     operation = schema[path][method]
     strategies = [
