@@ -1,9 +1,11 @@
 """Test-wide fixtures: the API tests run on SQLite and on a real PostgreSQL 15 (``tests/postgres.py``).
 
-Every test in a ``test_api*`` module is parametrized over ``database_backend`` (ids ``[sqlite]`` and
+Every test in a ``test_api*`` module is parametrized over ``database_backend``, the backends named in
+``DISPATCH_TEST_DATABASES`` (``tests.databases.BACKENDS``: ``sqlite`` by default, the README's quick loop; ``.ci/run``
+runs the API suite again on ``postgresql``; ``sqlite,postgresql`` runs both at once, ids ``[sqlite]`` and
 ``[postgresql]``); ``tests.databases.database_url`` then gives the apps and servers of the test their database on
-that backend. A test marked ``sqlite_only`` (it checks SQLite itself) runs on SQLite alone. Other tests keep SQLite
-and no parameter. ``-k sqlite`` or ``-k postgresql`` picks one backend.
+that backend. A test marked ``sqlite_only`` (it checks SQLite itself, or answers before the database) runs on SQLite
+alone, unparametrized. Other tests keep SQLite and no parameter.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ dropped when the test ends.
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +19,21 @@ from sqlalchemy.engine import Connection
 from api.db import init_db, make_engine
 from tests.postgres import Server
 
-BACKENDS = ("sqlite", "postgresql")
+KNOWN_BACKENDS = ("sqlite", "postgresql")
+
+
+def _backends(setting: str) -> tuple[str, ...]:
+    """The backends named in ``DISPATCH_TEST_DATABASES`` (comma-separated), checked."""
+    names = tuple(name.strip() for name in setting.split(",") if name.strip())
+    unknown = [name for name in names if name not in KNOWN_BACKENDS]
+    if unknown or not names:
+        raise ValueError(f"DISPATCH_TEST_DATABASES={setting!r}: give one or more of {', '.join(KNOWN_BACKENDS)}")
+    return names
+
+
+BACKENDS = _backends(os.environ.get("DISPATCH_TEST_DATABASES", "sqlite"))
+"""What the API tests run on: SQLite in the README's quick loop; ``.ci/run`` runs the API suite again with
+``DISPATCH_TEST_DATABASES=postgresql`` (or ``sqlite,postgresql`` for both in one run)."""
 
 
 class PostgresDatabases:
