@@ -152,14 +152,7 @@ def _solve_direct(arrays: LinearArrays, options: SolveOptions, size: ModelSize, 
             random_seed=options.random_seed,
         )
     except Exception as error:  # noqa: BLE001 - a solver crash must become a report, not a 500
-        return SolverReport(
-            status="error",
-            termination="exception",
-            message=f"{type(error).__name__}: {error}",
-            solve_seconds=time.perf_counter() - started,
-            size=size,
-            solver_version=version,
-        )
+        return _crash_report(error, started, size, version, "direct")
     load_seconds = None
     if outcome.values is not None:
         loading = time.perf_counter()
@@ -173,6 +166,21 @@ def _solve_direct(arrays: LinearArrays, options: SolveOptions, size: ModelSize, 
     report.size = size
     report.solver_version = version
     return report
+
+
+def _crash_report(
+    error: Exception, started: float, size: ModelSize, version: str, interface: Interface
+) -> SolverReport:
+    """The report of a solve that raised: status ``error``, the exception as the message."""
+    return SolverReport(
+        status="error",
+        termination="exception",
+        message=f"{type(error).__name__}: {error}",
+        solve_seconds=time.perf_counter() - started,
+        size=size,
+        solver_version=version,
+        interface=interface,
+    )
 
 
 def _report(
@@ -220,15 +228,7 @@ def _solve_persistent(model: pyo.ConcreteModel, options: SolveOptions, size: Mod
             raise_exception_on_nonoptimal_result=False,
         )
     except Exception as error:  # noqa: BLE001 - a solver crash must become a report, not a 500
-        return SolverReport(
-            status="error",
-            termination="exception",
-            message=f"{type(error).__name__}: {error}",
-            solve_seconds=time.perf_counter() - started,
-            size=size,
-            solver_version=version,
-            interface="persistent",
-        )
+        return _crash_report(error, started, size, version, "persistent")
     solved = time.perf_counter()
     has_solution = results.solution_status in (SolutionStatus.optimal, SolutionStatus.feasible)
     load_seconds = None
