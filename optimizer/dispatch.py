@@ -15,8 +15,10 @@ from optimizer.baseline import run_baseline
 from optimizer.baseline_state import BaselineShortfall
 from optimizer.diagnose import Violation, diagnose_infeasibility
 from optimizer.kpis import BaselineKpis, Kpis, Savings, compute_baseline_kpis, compute_kpis, savings, shortfalls_of
+from optimizer.linear_form import NotLinearError
 from optimizer.model import BuiltModel, build_model
 from optimizer.problem import DispatchProblem
+from optimizer.reuse import ModelCache
 from optimizer.solve import SolveOptions, SolverReport, solve_model
 
 SHORTFALL_TOLERANCE = 1e-6
@@ -50,7 +52,7 @@ def tariff_bands(ctx: BuildContext) -> pd.Series | None:
     """The TOU band of each step (from the grid's tariff), None without one."""
     if ctx.grid is None or ctx.grid.bands is None:
         return None
-    return pd.Series(ctx.grid.bands, index=ctx.horizon.index, name="band")
+    return pd.Series(ctx.grid.bands.copy(), index=ctx.horizon.index, name="band")
 
 
 @dataclass
@@ -110,7 +112,7 @@ def extract_schedule(ctx: BuildContext) -> pd.DataFrame:
     columns: dict[str, np.ndarray] = {}
     for column, flow in ctx.flows.items():
         if flow.is_data:
-            columns[column] = flow.component
+            columns[column] = flow.component.copy()  # a re-used model overwrites its data with the next problem's
         else:
             values = [v.value for v in flow.component.values()]
             columns[column] = np.array([0.0 if v is None else v for v in values], dtype=float)
@@ -118,7 +120,11 @@ def extract_schedule(ctx: BuildContext) -> pd.DataFrame:
 
 
 def solve(
-    problem: DispatchProblem, options: SolveOptions | None = None, baseline_problem: DispatchProblem | None = None
+    problem: DispatchProblem,
+    options: SolveOptions | None = None,
+    baseline_problem: DispatchProblem | None = None,
+    *,
+    cache: ModelCache | None = None,
 ) -> DispatchResult:
     """Optimises ``problem``; never raises for infeasibility or solver limits.
 
@@ -126,15 +132,16 @@ def solve(
     month-to-date peak carried from its own earlier days), so that a run over several days compares two plants
     that each carry their own history (the demand charge is billed once per month to each); default ``problem``.
     A fallback schedule is always the baseline rule on ``problem`` (the plant as it is).
+
+    ``cache``: re-use a model of ``problem``'s shape kept there, and keep this one (:mod:`optimizer.reuse`; a run
+    over many days or variants of one site); ``report.model_reuse`` says how the model came.
     """
     options = options or SolveOptions()
-    built: BuiltModel = build_model(problem)
-    report = solve_model(built.model, options)
-    report.build_seconds = built.build_seconds
+    built, report = _built_and_solved(problem, options, cache)
     baseline_schedule, warnings, shortfalls = run_baseline(built.ctx)
     baseline_kpis = compute_baseline_kpis(baseline_schedule, built.ctx, shortfalls)
     if baseline_problem is not None and baseline_problem != problem and report.status in ("optimal", "feasible"):
-        own = build_model(baseline_problem, implied_cuts=False).ctx
+        own = _context_for(baseline_problem, cache)
         baseline_schedule, warnings, shortfalls = run_baseline(own)
         baseline_kpis = compute_baseline_kpis(baseline_schedule, own, shortfalls)
     if report.status in ("optimal", "feasible"):
@@ -153,6 +160,34 @@ def solve(
         )
     diagnosis = diagnose_infeasibility(problem, options) if report.status == "infeasible" else []
     return _fallback_result(built, report, baseline_schedule, baseline_kpis, warnings, diagnosis)
+
+
+def _built_and_solved(
+    problem: DispatchProblem, options: SolveOptions, cache: ModelCache | None
+) -> tuple[BuiltModel, SolverReport]:
+    """The model of ``problem`` and its solve: from ``cache`` when it keeps one of the problem's shape."""
+    reusable, how = (None, "") if cache is None else cache.model_for(problem)
+    if reusable is not None:
+        try:
+            report = reusable.solve(options)
+        except NotLinearError as error:  # the shape said equal, the model disagreed: build afresh
+            cache.forget(problem)  # type: ignore[union-attr]
+            reusable, how = None, f"rebuilt: {error}"
+        else:
+            report.build_seconds = reusable.built.build_seconds if how == "built" else 0.0
+            report.model_reuse = how
+            return reusable.built, report
+    built = build_model(problem)
+    report = solve_model(built.model, options)
+    report.build_seconds = built.build_seconds
+    report.model_reuse = how
+    return built, report
+
+
+def _context_for(problem: DispatchProblem, cache: ModelCache | None) -> BuildContext:
+    """The build context of ``problem`` (for the baseline rule), from ``cache`` when it keeps one of its shape."""
+    reusable = None if cache is None else cache.model_for(problem, implied_cuts=False)[0]
+    return reusable.built.ctx if reusable is not None else build_model(problem, implied_cuts=False).ctx
 
 
 def solve_relaxed(

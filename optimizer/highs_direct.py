@@ -48,7 +48,8 @@ _banner_shown = False
 @dataclass
 class HighsOutcome:
     """What one HiGHS run gave: termination, solution status, objective (offset included), bound, the column
-    values (None without a feasible solution) and HiGHS's own seconds; ``pass_seconds`` is the hand-over."""
+    values (None without a feasible solution) and HiGHS's own seconds; ``pass_seconds`` is the hand-over (and
+    the options)."""
 
     termination: TerminationCondition
     solution_status: SolutionStatus
@@ -57,6 +58,8 @@ class HighsOutcome:
     values: np.ndarray | None
     highs_seconds: float
     pass_seconds: float
+    load_seconds: float | None = None
+    """Putting ``values`` into the model's variables, once done."""
 
 
 def version() -> str:
@@ -92,10 +95,21 @@ def run_highs(
     random_seed: int | None = None,
 ) -> HighsOutcome:
     """Passes ``arrays`` to a new HiGHS, runs it with these options and reads the outcome."""
-    import highspy
-
     started = time.perf_counter()
     highs = new_highs()
+    _pass_model(highs, arrays)
+    _set_options(highs, time_limit_s, mip_rel_gap, threads, random_seed)
+    pass_seconds = time.perf_counter() - started
+    try:
+        highs.run()
+        return _outcome(highs, arrays, pass_seconds)
+    finally:
+        highs.clear()  # frees HiGHS's copy of the model now: the Highs object lives on until a garbage collection
+
+
+def _pass_model(highs: highspy.Highs, arrays: LinearArrays) -> None:
+    import highspy
+
     status = highs.passModel(
         arrays.n_cols,
         arrays.n_rows,
@@ -115,6 +129,11 @@ def run_highs(
     )
     if status == highspy.HighsStatus.kError:
         raise RuntimeError("HiGHS rejected the model (passModel returned an error)")
+
+
+def _set_options(
+    highs: highspy.Highs, time_limit_s: float, mip_rel_gap: float, threads: int | None, random_seed: int | None
+) -> None:
     options: dict[str, Any] = {"time_limit": float(time_limit_s), "mip_rel_gap": float(mip_rel_gap)}
     if threads is not None:
         options["threads"] = int(threads)
@@ -122,15 +141,64 @@ def run_highs(
         options["random_seed"] = int(random_seed)
     for name, value in options.items():
         highs.setOptionValue(name, value)
-    pass_seconds = time.perf_counter() - started
-    try:
-        highs.run()
-        return _outcome(highs, arrays, pass_seconds)
-    finally:
-        highs.clear()  # frees HiGHS's copy of the model now: the Highs object lives on until a garbage collection
 
 
-def _outcome(highs: highspy.Highs, arrays: LinearArrays, pass_seconds: float) -> HighsOutcome:
+class HighsSession:
+    """One HiGHS kept for a model that is solved again and again with changed numbers (:mod:`optimizer.reuse`).
+
+    The model is passed once; each change goes in as HiGHS's own bound, cost and coefficient changes, and a
+    re-run of an LP may start from the previous optimal basis (HiGHS keeps it across such changes)."""
+
+    def __init__(self, arrays: LinearArrays) -> None:
+        self.arrays = arrays
+        self.highs = new_highs()
+        _pass_model(self.highs, arrays)
+
+    def change_rows(self, rows: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
+        if len(rows):
+            self.highs.changeRowsBounds(len(rows), rows, lower, upper)
+
+    def change_columns(self, columns: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
+        if len(columns):
+            self.highs.changeColsBounds(len(columns), columns, lower, upper)
+
+    def change_costs(self, cost: np.ndarray, offset: float) -> None:
+        changed = np.flatnonzero(cost != self.arrays.col_cost).astype(np.int32)
+        if len(changed):
+            self.highs.changeColsCost(len(changed), changed, cost[changed])
+            self.arrays.col_cost[changed] = cost[changed]
+        if offset != self.arrays.offset:
+            self.highs.changeObjectiveOffset(float(offset))
+            self.arrays.offset = offset
+
+    def change_coefficient(self, row: int, column: int, value: float) -> None:
+        self.highs.changeCoeff(int(row), int(column), float(value))
+
+    def run(
+        self,
+        *,
+        time_limit_s: float,
+        mip_rel_gap: float,
+        threads: int | None = None,
+        random_seed: int | None = None,
+        warm_start: bool = False,
+    ) -> HighsOutcome:
+        """Runs HiGHS on the model as changed so far; the outcome of this run alone.
+
+        ``warm_start``: an LP starts from the previous run's basis. Faster, but where the optimum is not unique
+        the solution found can depend on the problems solved before; without it the solve starts as a fresh
+        HiGHS's would, and a problem gives the solution a fresh build gives."""
+        started = time.perf_counter()
+        _set_options(self.highs, time_limit_s, mip_rel_gap, threads, random_seed)
+        clock = self.highs.getRunTime()  # HiGHS's run clock goes on across runs
+        if not warm_start:
+            self.highs.clearSolver()  # as a fresh HiGHS would: the same problem gives the same solution
+        pass_seconds = time.perf_counter() - started
+        self.highs.run()
+        return _outcome(self.highs, self.arrays, pass_seconds, clock)
+
+
+def _outcome(highs: highspy.Highs, arrays: LinearArrays, pass_seconds: float, clock: float = 0.0) -> HighsOutcome:
     import highspy
 
     model_status = highs.getModelStatus()
@@ -161,6 +229,6 @@ def _outcome(highs: highspy.Highs, arrays: LinearArrays, pass_seconds: float) ->
         objective=objective,
         bound=bound,
         values=values,
-        highs_seconds=highs.getRunTime(),
+        highs_seconds=highs.getRunTime() - clock,
         pass_seconds=pass_seconds,
     )

@@ -43,7 +43,7 @@ from pyomo.core.expr.visitor import identify_variables
 from pyomo.repn import generate_standard_repn
 from pyomo.repn.util import categorize_valid_components
 
-__all__ = ["LinearArrays", "NotLinearError", "compile_linear", "load_values"]
+__all__ = ["LinearArrays", "NotLinearError", "ParameterReader", "compile_linear", "load_values"]
 
 # Node kinds of the walk, decided once per expression class (:func:`_kind_of`).
 _CONST, _VAR, _MONOMIAL, _LINEAR, _SUM, _NEGATION, _PRODUCT, _DIVISION, _NAMED, _FIXED, _OTHER = range(11)
@@ -78,6 +78,10 @@ class LinearArrays:
     sense: int
     """1 minimise, -1 maximise (HiGHS's ``ObjSense``)."""
     has_objective: bool
+    parametric_rows: list[tuple[int, Any]] | None = None
+    """With ``track_parameters``: ``(row, constraint)`` of each row whose numbers may change with a parameter."""
+    parametric_objective: bool = False
+    """With ``track_parameters``: whether the objective's numbers may change with a parameter."""
 
     @property
     def n_cols(self) -> int:
@@ -151,6 +155,9 @@ class _Walker:
         self.column_of: dict[int, int] = {}
         self.index = array("i")
         self.value = array("d")
+        self.touched = False
+        """Set when a walk read a number that may change without the expression changing: a Pyomo parameter, a
+        fixed variable's value, a non-literal bound (:func:`compile_linear`'s ``track_parameters``)."""
 
     def column(self, var: Any) -> int:
         j = self.column_of.get(id(var))
@@ -163,6 +170,7 @@ class _Walker:
         """Appends ``factor * expr``'s linear terms to the arrays; returns ``factor *`` its constant. ``where``: the
         constraint or objective, named in a :class:`NotLinearError`."""
         constant = 0.0
+        touched = False
         index, value, column_of, column = self.index, self.value, self.column_of, self.column
         stack = [(expr, factor)]
         while stack:
@@ -179,11 +187,13 @@ class _Walker:
                         coef, var = arg.args
                         if coef.__class__ is not float and coef.__class__ is not int:
                             coef = pyo.value(coef)
+                            touched = True
                         j = column_of.get(id(var))
                         if j is None:
                             j = column(var)
                         if var.fixed:
                             constant += m * coef * var.value
+                            touched = True
                         else:
                             index.append(j)
                             value.append(m * coef)
@@ -193,6 +203,7 @@ class _Walker:
                             j = column(arg)
                         if arg.fixed:
                             constant += m * arg.value
+                            touched = True
                         else:
                             index.append(j)
                             value.append(m)
@@ -200,17 +211,20 @@ class _Walker:
                         constant += m * arg
                     elif sub == _FIXED:
                         constant += m * pyo.value(arg)
+                        touched = True
                     else:
                         constant += self.walk(arg, m, where)
             elif kind == _MONOMIAL:
                 coef, var = node.args
                 if coef.__class__ is not float and coef.__class__ is not int:
                     coef = pyo.value(coef)
+                    touched = True
                 j = column_of.get(id(var))
                 if j is None:
                     j = column(var)
                 if var.fixed:
                     constant += m * coef * var.value
+                    touched = True
                 else:
                     index.append(j)
                     value.append(m * coef)
@@ -220,6 +234,7 @@ class _Walker:
                     j = column(node)
                 if node.fixed:
                     constant += m * node.value
+                    touched = True
                 else:
                     index.append(j)
                     value.append(m)
@@ -229,6 +244,7 @@ class _Walker:
                 constant += m * node
             elif kind == _FIXED:
                 constant += m * pyo.value(node)
+                touched = True
             elif kind == _NEGATION:
                 stack.append((node.args[0], -m))
             elif kind == _PRODUCT:
@@ -239,20 +255,26 @@ class _Walker:
                     stack.append((right, m * left))
                 elif _is_constant(left) and not _holds_variables(left):
                     stack.append((right, m * pyo.value(left)))
+                    touched = True
                 elif _is_constant(right) and not _holds_variables(right):
                     stack.append((left, m * pyo.value(right)))
+                    touched = True
                 else:
                     constant += self._other(node, m, where)
             elif kind == _DIVISION and _is_constant(node.args[1]) and not _holds_variables(node.args[1]):
                 stack.append((node.args[0], m / pyo.value(node.args[1])))
+                touched = True
             elif kind == _NAMED:
                 stack.append((node.expr, m))
             else:
                 constant += self._other(node, m, where)
+        if touched:
+            self.touched = True
         return constant
 
     def _other(self, node: Any, m: float, where: Any) -> float:
         """Any other node, through Pyomo's standard representation (fixed variables as constants)."""
+        self.touched = True
         repn = generate_standard_repn(node, compute_values=True, quadratic=False)
         if repn.nonlinear_expr is not None or repn.nonlinear_vars:
             raise NotLinearError(f"{where.name}: nonlinear term {node}")
@@ -279,14 +301,15 @@ def _row(walker: _Walker, con: Any) -> tuple[float, float]:
         lhs, rhs = expr.args
         if _holds_no_variable(rhs):
             constant = walker.walk(lhs, 1.0, con)
-            bound = _value(rhs)
+            bound = _value(rhs, walker)
             return (bound - constant if equality else -np.inf), bound - constant
         if _holds_no_variable(lhs):
             constant = walker.walk(rhs, 1.0, con)
-            bound = _value(lhs)
+            bound = _value(lhs, walker)
             return bound - constant, (bound - constant if equality else np.inf)
         constant = walker.walk(lhs, 1.0, con) + walker.walk(rhs, -1.0, con)
         return (-constant if equality else -np.inf), -constant
+    walker.touched = True  # bounds evaluated by Pyomo: whether they hold parameters is not known here
     try:
         lower, body, upper = con.to_bounded_expression(evaluate_bounds=True)
     except (ValueError, TypeError) as error:
@@ -298,9 +321,12 @@ def _row(walker: _Walker, con: Any) -> tuple[float, float]:
     )
 
 
-def _value(node: Any) -> float:
-    """A bound's value; infinite bounds stay infinite."""
-    return float(node) if _KINDS.get(node.__class__) == _CONST else float(pyo.value(node))
+def _value(node: Any, walker: _Walker) -> float:
+    """A bound's value; infinite bounds stay infinite. One that is not a number marks the walk as touched."""
+    if _KINDS.get(node.__class__) == _CONST:
+        return float(node)
+    walker.touched = True
+    return float(pyo.value(node))
 
 
 def _check_components(model: pyo.Block) -> list[Any]:
@@ -321,15 +347,24 @@ def _check_components(model: pyo.Block) -> list[Any]:
     return objectives
 
 
-def compile_linear(model: pyo.Block) -> LinearArrays:
-    """``model``'s active constraints and objective as :class:`LinearArrays`; raises :class:`NotLinearError`."""
+def compile_linear(model: pyo.Block, *, track_parameters: bool = False) -> LinearArrays:
+    """``model``'s active constraints and objective as :class:`LinearArrays`; raises :class:`NotLinearError`.
+
+    ``track_parameters``: also list the rows, and say whether the objective, hold a number that may change without
+    the model's structure changing (a mutable parameter, a fixed variable): :class:`ParameterReader` re-reads just
+    those (:mod:`optimizer.reuse`)."""
     objectives = _check_components(model)
     walker = _Walker()
     starts = array("i", [0])
     lowers, uppers = array("d"), array("d")
+    parametric_rows: list[tuple[int, Any]] = []
+    parametric_objective = False
     with PauseGC():  # the walk makes many short-lived objects and no cycles
-        for con in model.component_data_objects(pyo.Constraint, active=True, descend_into=True):
+        for row, con in enumerate(model.component_data_objects(pyo.Constraint, active=True, descend_into=True)):
+            walker.touched = False
             lower, upper = _row(walker, con)
+            if walker.touched and track_parameters:
+                parametric_rows.append((row, con))
             lowers.append(lower)
             uppers.append(upper)
             starts.append(len(walker.index))
@@ -338,7 +373,9 @@ def compile_linear(model: pyo.Block) -> LinearArrays:
         offset, sense = 0.0, 1
         if objectives:
             objective = objectives[0]
+            walker.touched = False
             offset = walker.walk(objective.expr, 1.0, objective)
+            parametric_objective = walker.touched and track_parameters
             sense = -1 if objective.sense == pyo.maximize else 1
         columns = walker.columns
         col_lower, col_upper, integrality = _column_bounds(columns)
@@ -363,7 +400,70 @@ def compile_linear(model: pyo.Block) -> LinearArrays:
         offset=offset,
         sense=sense,
         has_objective=bool(objectives),
+        parametric_rows=parametric_rows if track_parameters else None,
+        parametric_objective=parametric_objective,
     )
+
+
+class ParameterReader:
+    """Re-reads, after a model's parameters changed, the numbers :func:`compile_linear` tracked: the parametric
+    rows (bounds and coefficients), the objective, and the bounds of the columns whose bounds are parameters or
+    that are fixed. Raises :class:`NotLinearError` if a row now uses a variable that is not a column (the model's
+    structure changed)."""
+
+    def __init__(self, arrays: LinearArrays, objective: Any | None) -> None:
+        if arrays.parametric_rows is None:
+            raise ValueError("compile with track_parameters=True")
+        self.arrays = arrays
+        self.objective = objective
+        self.walker = _Walker()
+        self.walker.columns = list(arrays.columns)
+        self.walker.column_of = {id(var): j for j, var in enumerate(arrays.columns)}
+        self.rows = np.array([row for row, _ in arrays.parametric_rows], dtype=np.int32)
+        self.constraints = [con for _, con in arrays.parametric_rows]
+        self.columns = np.array(
+            [j for j, var in enumerate(arrays.columns) if var.fixed or not _literal(var._lb) or not _literal(var._ub)],
+            dtype=np.int32,
+        )
+
+    def _structure_held(self) -> None:
+        if len(self.walker.columns) != self.arrays.n_cols:
+            raise NotLinearError("a re-read row uses a variable the compiled model has no column for")
+
+    def rows_now(self) -> tuple[np.ndarray, np.ndarray, list[dict[int, float]]]:
+        """Lower and upper bounds of the parametric rows, and each one's coefficients by column."""
+        walker = self.walker
+        lowers, uppers = np.empty(len(self.rows)), np.empty(len(self.rows))
+        coefficients: list[dict[int, float]] = []
+        for k, con in enumerate(self.constraints):
+            walker.index, walker.value = array("i"), array("d")
+            lowers[k], uppers[k] = _row(walker, con)
+            terms: dict[int, float] = {}
+            for j, v in zip(walker.index, walker.value, strict=True):
+                terms[j] = terms.get(j, 0.0) + v
+            coefficients.append(terms)
+        self._structure_held()
+        return lowers, uppers, coefficients
+
+    def objective_now(self) -> tuple[np.ndarray, float]:
+        """The column costs and the objective's constant."""
+        walker = self.walker
+        walker.index, walker.value = array("i"), array("d")
+        offset = walker.walk(self.objective.expr, 1.0, self.objective) if self.objective is not None else 0.0
+        self._structure_held()
+        cost = np.zeros(self.arrays.n_cols)
+        np.add.at(cost, np.frombuffer(walker.index, dtype=np.int32), np.frombuffer(walker.value, dtype=np.float64))
+        return cost, offset
+
+    def column_bounds_now(self) -> tuple[np.ndarray, np.ndarray]:
+        """Lower and upper bounds of the tracked columns (``self.columns``)."""
+        lower, upper, _ = _column_bounds_one_by_one([self.arrays.columns[j] for j in self.columns])
+        return lower, upper
+
+
+def _literal(bound: Any) -> bool:
+    """True for a variable's stored bound that is a plain number or none."""
+    return bound is None or bound.__class__ is float or bound.__class__ is int
 
 
 def _merge_rows(

@@ -87,12 +87,16 @@ def _add_bus_balances(ctx: BuildContext) -> None:
 
 
 def _signed_terms(ctx: BuildContext, terms: list[tuple[str, float]]) -> list[list[Any]] | None:
-    """Per flow on a bus, its signed term at each step (a number, a variable or ``sign * variable``); None when a
-    flow is an expression (its terms are then summed)."""
+    """Per flow on a bus, its signed term at each step (a number, a Pyomo parameter, a variable or ``sign *`` one of
+    these); None when a flow is an expression (its terms are then summed)."""
     per_step: list[list[Any]] = []
     for column, sign in terms:
-        component = ctx.flows[column].component
-        if isinstance(component, np.ndarray):
+        flow = ctx.flows[column]
+        component = flow.component
+        if flow.parameter is not None:
+            parameter = flow.parameter
+            per_step.append([parameter.at(t) if sign == 1 else float(sign) * parameter.at(t) for t in ctx.steps])
+        elif isinstance(component, np.ndarray):
             per_step.append((float(sign) * component.astype(float)).tolist())
         elif getattr(component, "ctype", None) is pyo.Var:
             variables = [component[t] for t in ctx.steps]

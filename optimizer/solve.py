@@ -80,6 +80,12 @@ class SolverReport(BaseModel):
     load_seconds: float | None = Field(None, description="Putting the solution into the Pyomo variables.")
     interface: Interface = Field("direct", description="How the model reached HiGHS (see optimizer.solve).")
     interface_note: str = Field("", description="Why the direct interface was not used when it was asked for.")
+    model_reuse: str = Field(
+        "",
+        description="With a model cache (optimizer.reuse): 're-used' (numbers changed in a kept model and HiGHS), "
+        "'built' (kept for the next problem of its shape), 'not re-usable: <why>' or 'rebuilt: <why>'; empty "
+        "without one.",
+    )
     size: ModelSize | None = None
     solver: str = SOLVER_NAME
     solver_version: str = ""
@@ -142,7 +148,6 @@ def _fall_back(model: pyo.ConcreteModel, options: SolveOptions, size: ModelSize,
 def _solve_direct(arrays: LinearArrays, options: SolveOptions, size: ModelSize, started: float) -> SolverReport:
     """The compiled model through highspy; the solution back into the model's variables."""
     compile_seconds = time.perf_counter() - started
-    version = highs_direct.version()
     try:
         outcome = highs_direct.run_highs(
             arrays,
@@ -152,19 +157,26 @@ def _solve_direct(arrays: LinearArrays, options: SolveOptions, size: ModelSize, 
             random_seed=options.random_seed,
         )
     except Exception as error:  # noqa: BLE001 - a solver crash must become a report, not a 500
-        return _crash_report(error, started, size, version, "direct")
-    load_seconds = None
+        return _crash_report(error, started, size, highs_direct.version(), "direct")
     if outcome.values is not None:
         loading = time.perf_counter()
         load_values(arrays.columns, outcome.values)
-        load_seconds = time.perf_counter() - loading
+        outcome.load_seconds = time.perf_counter() - loading
+    return direct_report(outcome, size, started, compile_seconds)
+
+
+def direct_report(
+    outcome: highs_direct.HighsOutcome, size: ModelSize, started: float, compile_seconds: float
+) -> SolverReport:
+    """The report of a run through highspy (:func:`solve_model`'s direct way, :mod:`optimizer.reuse`), its solution
+    already loaded; ``started`` is the solve call's start, ``compile_seconds`` its time until HiGHS had the model."""
     report = _report(outcome.termination, outcome.values is not None, outcome.objective, outcome.bound)
     report.solve_seconds = time.perf_counter() - started
     report.highs_seconds = outcome.highs_seconds
     report.handover_seconds = compile_seconds + outcome.pass_seconds
-    report.load_seconds = load_seconds
+    report.load_seconds = outcome.load_seconds
     report.size = size
-    report.solver_version = version
+    report.solver_version = highs_direct.version()
     return report
 
 

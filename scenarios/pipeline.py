@@ -31,6 +31,7 @@ from optimizer.dispatch import ColumnInfo
 from optimizer.errors import Issue, ProblemError, SpecError
 from optimizer.kpis import Savings, savings, with_shortfalls
 from optimizer.model import build_model
+from optimizer.reuse import ModelCache
 from scenarios.assets import input_refs
 from scenarios.compile import State, compile_problem
 from scenarios.errors import ScenarioError
@@ -432,13 +433,18 @@ def run_case(
     )
 
 
+MODEL_CACHE = ModelCache()
+"""Models kept across the days of a run and across the cases a process runs (a sweep over prices): each
+problem of a kept model's shape re-uses it (:mod:`optimizer.reuse`)."""
+
+
 def _solved(
     case: Case, period: Period, problem: DispatchProblem, options: Any, baseline_problem: DispatchProblem
 ) -> DispatchResult:
     """:func:`optimizer.solve`, with a rule the model builder checks on the whole problem (e.g. a heat level an
     asset cannot reach) raised as a :class:`ScenarioError` at the file line."""
     try:
-        return solve(problem, options, baseline_problem)
+        return solve(problem, options, baseline_problem, cache=MODEL_CACHE)
     except SpecError as error:
         raise ScenarioError([file_issue(case, error.issue(), period)]) from error
 

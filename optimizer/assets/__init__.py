@@ -7,20 +7,26 @@ entry in :data:`REGISTRY` (or :func:`register_asset_kind` from outside the packa
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from optimizer.assets import air, compressors, fleet_charging, flexible_load, heat
 from optimizer.assets import cold_storage as cold
 from optimizer.assets.base import AssetSpec, BuildContext
-from optimizer.assets.battery import BatterySpec, baseline_battery, build_battery
+from optimizer.assets.battery import (
+    BatterySpec,
+    baseline_battery,
+    battery_parameters,
+    battery_structure,
+    build_battery,
+)
 from optimizer.assets.entry import kind_entry
 from optimizer.assets.green_contract import GreenContractSpec, baseline_green_contract, build_green_contract
-from optimizer.assets.grid import GridSpec, baseline_grid, build_grid
+from optimizer.assets.grid import GridSpec, baseline_grid, build_grid, grid_parameters, grid_structure
 from optimizer.assets.heat_levels import heat_supply_rank
-from optimizer.assets.load import LoadSpec, baseline_load, build_load
-from optimizer.assets.pv import PvSpec, baseline_pv, build_pv
+from optimizer.assets.load import LoadSpec, baseline_load, build_load, load_parameters
+from optimizer.assets.pv import PvSpec, baseline_pv, build_pv, pv_parameters
 from optimizer.baseline_state import BaselineState
 from optimizer.state import CommitmentState, LevelState, MonthPeakState, StateRule, WindowEnergyState
 
@@ -40,6 +46,10 @@ class AssetType:
     ``emission_defaults``: site-wide emission factor -> the spec fields it is
     the default for (a site's ``emission_factors.gas_kgco2_per_nm3`` fills a
     boiler's ``location_kgco2_per_nm3`` and ``market_kgco2_per_nm3``).
+    ``parameters``: for a kind whose model can be re-used (:mod:`optimizer.reuse`), ``(spec, problem) -> {name:
+    values}``, every number of its model that may change between problems of one shape (:mod:`optimizer.parameters`);
+    ``parameter_fields`` are the spec fields they come from, and ``structure``, ``(spec, problem) -> key``, what else
+    of the data shapes its model (e.g. the steps that get a binary). None: the kind is rebuilt for every problem.
     """
 
     spec: type[AssetSpec]
@@ -50,6 +60,9 @@ class AssetType:
     baseline_rank: Callable[[Any, Sequence[Any]], float] | None = None
     state: tuple[StateRule, ...] = ()
     emission_defaults: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    parameters: Callable[[Any, Any], dict[str, Any]] | None = None
+    parameter_fields: tuple[str, ...] = ()
+    structure: Callable[[Any, Any], Hashable] | None = None
 
     def baseline_position(self, spec: Any, assets: Sequence[Any]) -> float:
         """Where ``spec`` runs in the baseline among ``assets``: its rank, else the kind's order."""
@@ -80,9 +93,12 @@ REGISTRY: dict[str, AssetType] = {
         baseline_order=3,
         state=(MonthPeakState(),),
         emission_defaults=GRID_FACTORS,
+        parameters=grid_parameters,
+        parameter_fields=("tariff", "import_price_cny_per_kwh", "export_price_cny_per_kwh", "month_to_date_peak_kw"),
+        structure=grid_structure,
     ),
-    "pv": AssetType(PvSpec, build_pv, baseline_pv),
-    "load": AssetType(LoadSpec, build_load, baseline_load),
+    "pv": AssetType(PvSpec, build_pv, baseline_pv, parameters=pv_parameters, parameter_fields=("available_kw",)),
+    "load": AssetType(LoadSpec, build_load, baseline_load, parameters=load_parameters, parameter_fields=("power_kw",)),
     "battery": AssetType(
         BatterySpec,
         build_battery,
@@ -91,6 +107,9 @@ REGISTRY: dict[str, AssetType] = {
         state=(
             LevelState("soc_kwh", "capacity_kwh", "initial_soc_frac", "end_soc_frac", ("soc_min_frac", "soc_max_frac")),
         ),
+        parameters=battery_parameters,
+        parameter_fields=("initial_soc_frac", "end_soc_frac"),
+        structure=battery_structure,
     ),
     "compressor": AssetType(
         compressors.CompressorSpec,

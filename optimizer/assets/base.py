@@ -34,6 +34,7 @@ from pyomo.contrib.fbbt.fbbt import compute_bounds_on_expr
 from optimizer.errors import SpecError
 from optimizer.horizon import Horizon
 from optimizer.limits import unit_limit_error
+from optimizer.parameters import Parameter, as_values
 from optimizer.types import SERIES, as_array
 
 if TYPE_CHECKING:
@@ -98,6 +99,8 @@ class Flow:
     column: str
     component: Any  # Pyomo Var/Expression indexed by the model's steps, or an ndarray for data
     role: str | None = None
+    parameter: Parameter | None = None
+    """For data a re-used model takes anew (:mod:`optimizer.parameters`): ``component`` is its ``values``."""
 
     @property
     def is_data(self) -> bool:
@@ -161,6 +164,8 @@ class BuildContext:
     switched_supplies: dict[str, list[SwitchedSupply]] = field(default_factory=lambda: defaultdict(list))
     implied_cuts: bool = True  # add rows implied at integral points that tighten the LP relaxation
     grid: GridPort | None = None
+    parameters: dict[str, Parameter] = field(default_factory=dict)
+    """Data a re-used model takes anew, by ``<asset>.<name>`` (:mod:`optimizer.parameters`)."""
 
     @property
     def horizon(self) -> Horizon:
@@ -195,6 +200,16 @@ class BuildContext:
         """A series input as an array over the horizon."""
         return as_array(value, self.n_steps)
 
+    def take_parameters(self, asset: str, data: dict[str, Any]) -> dict[str, Parameter]:
+        """Registers an asset's ``parameters(spec, problem)`` (its kind's data that may change between problems of
+        one shape) and returns them by name."""
+        taken = {name: Parameter(f"{asset}.{name}", as_values(values), self.model) for name, values in data.items()}
+        for parameter in taken.values():
+            if parameter.key in self.parameters:
+                raise ValueError(f"parameter {parameter.key!r} registered twice")
+            self.parameters[parameter.key] = parameter
+        return taken
+
     def block(self, name: str) -> pyo.Block:
         """A new Pyomo block named after the asset."""
         block = pyo.Block()
@@ -220,18 +235,25 @@ class BuildContext:
     def add_data(
         self,
         column: str,
-        values: np.ndarray,
+        values: np.ndarray | Parameter,
         *,
         bus: str | None = None,
         sign: float = 1.0,
         role: str | None = None,
     ) -> None:
-        """Register a fixed per-step input (a load, a price) as a schedule column."""
-        self.add_flow(column, np.asarray(values, dtype=float), bus=bus, sign=sign, role=role)
+        """Register a fixed per-step input (a load, a price) as a schedule column; a :class:`Parameter` enters the
+        model as its Pyomo parameters."""
+        self.add_flow(column, _data_of(values), bus=bus, sign=sign, role=role)
+        if isinstance(values, Parameter):
+            self.flows[column].parameter = values
 
     def flow_at(self, column: str, t: int) -> Any:
-        """A flow at step ``t``: its Pyomo var/expression, or a float for data."""
-        component = self.flows[column].component
+        """A flow at step ``t``: its Pyomo var/expression, a float for data, a Pyomo parameter for a
+        :class:`Parameter`."""
+        flow = self.flows[column]
+        if flow.parameter is not None:
+            return flow.parameter.at(t)
+        component = flow.component
         return float(component[t]) if isinstance(component, np.ndarray) else component[t]
 
     def add_switched_supply(
@@ -279,9 +301,17 @@ class BuildContext:
         """Sum of the flows with ``role`` at step ``t`` (0 when there are none)."""
         return sum(f.component[t] for f in self.flows_with_role(role))
 
-    def add_linear_cost(self, component: str, column: str, cny_per_kwh: np.ndarray) -> None:
-        """Cost = sum_t cny_per_kwh[t] * column[t] * dt_h, registered for objective and KPIs."""
-        coef = np.asarray(cny_per_kwh, dtype=float) * self.dt_h
+    def add_linear_cost(
+        self, component: str, column: str, cny_per_kwh: np.ndarray | Parameter, sign: float = 1.0
+    ) -> None:
+        """Cost = sum_t sign * cny_per_kwh[t] * column[t] * dt_h, registered for objective and KPIs.
+
+        A :class:`Parameter` price enters the objective as its Pyomo parameters at every step (zero or not: the
+        model's structure may not depend on its values), and the KPI reads its current values."""
+        if isinstance(cny_per_kwh, Parameter):
+            self._add_parameter_cost(component, column, cny_per_kwh, sign)
+            return
+        coef = sign * np.asarray(cny_per_kwh, dtype=float) * self.dt_h
         if not np.any(coef):
             return
         var = self.flows[column].component
@@ -289,6 +319,16 @@ class BuildContext:
         if self.flows[column].is_data:
             expr = float(expr)
         self.costs.append(CostTerm(component, expr, lambda s: float(np.dot(coef, s[column].to_numpy()))))
+
+    def _add_parameter_cost(self, component: str, column: str, price: Parameter, sign: float) -> None:
+        var = self.flows[column].component
+        if self.flows[column].is_data:
+            raise ValueError(f"a parameter price on data column {column!r}")
+        factor = sign * self.dt_h
+        expr = sum((factor * price.at(t)) * var[t] for t in self.steps)
+        self.costs.append(
+            CostTerm(component, expr, lambda s: factor * float(np.dot(price.values, s[column].to_numpy())))
+        )
 
     def add_emission(self, accounting: Accounting, source: str, column: str, kgco2_per_kwh: np.ndarray) -> None:
         """Register emissions of a flow under one accounting method [kgCO2/kWh]."""
@@ -301,6 +341,10 @@ class BuildContext:
             for e in self.emissions
             if e.accounting == accounting and e.kgco2_per_kwh[t] != 0.0
         )
+
+
+def _data_of(values: np.ndarray | Parameter) -> np.ndarray:
+    return values.values if isinstance(values, Parameter) else np.asarray(values, dtype=float)
 
 
 Builder = Callable[[Any, BuildContext], None]

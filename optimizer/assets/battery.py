@@ -22,7 +22,8 @@ cost); sites and the shipped examples give the figure, with its source, explicit
 
 from __future__ import annotations
 
-from typing import Literal
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pyomo.core as pyo
@@ -34,6 +35,9 @@ from optimizer.baseline_state import BaselineState
 from optimizer.buses import ELECTRICITY
 from optimizer.errors import SpecError
 from optimizer.types import Efficiency, Fraction, NonNegFloat, PositiveFloat
+
+if TYPE_CHECKING:
+    from optimizer.problem import DispatchProblem
 
 LFP_THROUGHPUT_COST_CNY_PER_KWH = 0.062
 """Throughput cost of an LFP storage battery, per kWh charged and per kWh discharged [CNY/kWh]:
@@ -130,23 +134,38 @@ def store_limits(spec: BatterySpec) -> StoreLimits:
     )
 
 
+def battery_parameters(spec: BatterySpec, problem: DispatchProblem) -> dict[str, Any]:
+    """The SOC at the start and the end of the horizon [kWh] (:mod:`optimizer.parameters`)."""
+    limits = store_limits(spec)
+    return {"initial_soc_kwh": limits.initial, "end_soc_kwh": limits.end}
+
+
+def battery_structure(spec: BatterySpec, problem: DispatchProblem) -> Any:
+    """The steps whose end SOC holds the reserve (they depend on the horizon's clock hours)."""
+    if not (spec.reserve_hours and spec.reserve_soc_frac > spec.soc_min_frac):
+        return ()
+    return tuple(np.flatnonzero(reserve_held_at_step_end(problem.horizon.index.hour, spec.reserve_hours)).tolist())
+
+
 def build_battery(spec: BatterySpec, ctx: BuildContext) -> None:
     n = spec.name
     block = ctx.block(n)
+    soc = ctx.take_parameters(n, battery_parameters(spec, ctx.problem))
+    limits = replace(store_limits(spec), initial=soc["initial_soc_kwh"].scalar, end=soc["end_soc_kwh"].scalar)
     _, _, soc_kwh = add_store(
         block,
         ctx,
-        store_limits(spec),
+        limits,
         charge_bus=ELECTRICITY,
         discharge_bus=ELECTRICITY,
         columns=StoreColumns(level="soc_kwh"),
         roles=("storage_charge", "storage_discharge"),
         exclusive=spec.exclusive_charge_discharge,
     )
-    if spec.reserve_hours and spec.reserve_soc_frac > spec.soc_min_frac:
-        held = reserve_held_at_step_end(ctx.horizon.index.hour, spec.reserve_hours)
+    held = battery_structure(spec, ctx.problem)
+    if held:
         reserve_kwh = spec.reserve_soc_frac * spec.capacity_kwh
-        block.reserve_soc = pyo.Constraint(np.flatnonzero(held).tolist(), rule=lambda b, t: soc_kwh[t] >= reserve_kwh)
+        block.reserve_soc = pyo.Constraint(list(held), rule=lambda b, t: soc_kwh[t] >= reserve_kwh)
     wear = np.full(ctx.n_steps, spec.degradation_cost_cny_per_kwh)
     ctx.add_linear_cost("degradation", f"{n}.charge_kw", wear)
     ctx.add_linear_cost("degradation", f"{n}.discharge_kw", wear)

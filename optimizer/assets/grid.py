@@ -20,7 +20,7 @@ CNY (optimum 10,854; solve times in ``benchmarks/results/factory.md``).
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -33,7 +33,11 @@ from optimizer.buses import ELECTRICITY
 from optimizer.errors import SpecError
 from optimizer.horizon import Horizon
 from optimizer.tariff import TouTariff
-from optimizer.types import NonNegFloat, Series
+from optimizer.types import NonNegFloat, Series, as_array
+
+if TYPE_CHECKING:
+    from optimizer.parameters import Parameter
+    from optimizer.problem import DispatchProblem
 
 GRID_IMPORT = "grid_import"
 GRID_EXPORT = "grid_export"
@@ -84,6 +88,40 @@ class GridSpec(AssetSpec):
         return np.full(horizon.n_steps, float(price)) if isinstance(price, (int, float)) else np.asarray(price)
 
 
+def grid_parameters(spec: GridSpec, problem: DispatchProblem) -> dict[str, Any]:
+    """Import price [CNY/kWh] and its TOU band, export price, month-to-date peak [kW] (:mod:`optimizer.parameters`)."""
+    horizon = problem.horizon
+    data: dict[str, Any] = {"import_price_cny_per_kwh": spec.import_prices(horizon)}
+    if spec.tariff is not None:
+        data["band"] = spec.tariff.bands(horizon.index).to_numpy()
+    if spec.export_limit_kw > 0:
+        data["export_price_cny_per_kwh"] = as_array(spec.export_price_cny_per_kwh, horizon.n_steps)
+    if spec.demand_charge_cny_per_kw_month > 0:
+        data["month_to_date_peak_kw"] = spec.month_to_date_peak_kw
+    return data
+
+
+def grid_structure(spec: GridSpec, problem: DispatchProblem) -> Any:
+    """What of the grid's data shapes its model: whether prices come from a tariff, the steps with an
+    import/export binary, negative prices (they make storage losses pay) and the steps of each calendar month."""
+    price = spec.import_prices(problem.horizon)
+    effective = price + _carbon_cost_cny_per_kwh(spec, problem)
+    key: tuple[Any, ...] = (spec.tariff is None, bool(np.any(effective < 0)))
+    if spec.export_limit_kw > 0:
+        export_price = as_array(spec.export_price_cny_per_kwh, problem.horizon.n_steps)
+        key += (bool(np.any(export_price < 0)), tuple(_exclusive_steps(spec, export_price, effective)))
+    if spec.demand_charge_cny_per_kw_month > 0:
+        key += (tuple(len(steps) for steps in _steps_by_month(problem.horizon)),)
+    return key
+
+
+def _carbon_cost_cny_per_kwh(spec: GridSpec, problem: DispatchProblem) -> float:
+    """The internal carbon price on a kWh imported [CNY/kWh], under the objective's accounting."""
+    objective = problem.objective
+    factor = spec.market_kgco2_per_kwh if objective.carbon_accounting == "market" else spec.location_kgco2_per_kwh
+    return objective.carbon_price_cny_per_tco2 / 1000.0 * factor
+
+
 def build_grid(spec: GridSpec, ctx: BuildContext) -> None:
     if ctx.grid is not None:
         raise SpecError(
@@ -92,49 +130,47 @@ def build_grid(spec: GridSpec, ctx: BuildContext) -> None:
             field="kind",
         )
     n = spec.name
-    price = spec.import_prices(ctx.horizon)
+    data = ctx.take_parameters(n, grid_parameters(spec, ctx.problem))
+    price = data["import_price_cny_per_kwh"]
     block = ctx.block(n)
     block.import_kw = pyo.Var(ctx.steps, bounds=(0.0, spec.import_limit_kw))
-    ctx.add_data(f"{n}.import_price_cny_per_kwh", price)
+    ctx.add_data(f"{n}.import_price_cny_per_kwh", price.values)
     ctx.add_flow(f"{n}.import_kw", block.import_kw, bus=ELECTRICITY, sign=+1, role=GRID_IMPORT)
     ctx.add_linear_cost("grid_energy", f"{n}.import_kw", price)
     ctx.add_emission("location", "grid", f"{n}.import_kw", np.full(ctx.n_steps, spec.location_kgco2_per_kwh))
     ctx.add_emission("market", "grid", f"{n}.import_kw", np.full(ctx.n_steps, spec.market_kgco2_per_kwh))
-    bands = None if spec.tariff is None else spec.tariff.bands(ctx.horizon.index).to_numpy()
-    ctx.grid = GridPort(n, block.import_kw, price, spec.market_kgco2_per_kwh, bands)
-
-    carbon_price_cny_per_kg = ctx.problem.objective.carbon_price_cny_per_tco2 / 1000.0
-    factor = (
-        spec.market_kgco2_per_kwh
-        if ctx.problem.objective.carbon_accounting == "market"
-        else spec.location_kgco2_per_kwh
-    )
-    effective_import = price + carbon_price_cny_per_kg * factor
-    ctx.import_price_options.append(effective_import)
+    bands = data["band"].values if "band" in data else None
+    ctx.grid = GridPort(n, block.import_kw, price.values, spec.market_kgco2_per_kwh, bands)
+    ctx.import_price_options.append(price.values + _carbon_cost_cny_per_kwh(spec, ctx.problem))
 
     if spec.export_limit_kw > 0:
-        export_price = ctx.series(spec.export_price_cny_per_kwh)
+        export_price = data["export_price_cny_per_kwh"]
         block.export_kw = pyo.Var(ctx.steps, bounds=(0.0, spec.export_limit_kw))
-        ctx.add_data(f"{n}.export_price_cny_per_kwh", export_price)
+        ctx.add_data(f"{n}.export_price_cny_per_kwh", export_price.values)
         ctx.add_flow(f"{n}.export_kw", block.export_kw, bus=ELECTRICITY, sign=-1, role=GRID_EXPORT)
-        ctx.add_linear_cost("export_revenue", f"{n}.export_kw", -export_price)
-        if np.any(export_price < 0):
+        ctx.add_linear_cost("export_revenue", f"{n}.export_kw", export_price, sign=-1.0)
+        if np.any(export_price.values < 0):
             ctx.flags.add("burning_energy_pays")
-        ctx.finalizers.append(lambda c: _forbid_simultaneous_import_export(spec, block, export_price, c))
+        ctx.finalizers.append(lambda c: _forbid_simultaneous_import_export(spec, block, export_price.values, c))
 
     if spec.demand_charge_cny_per_kw_month > 0:
-        _add_demand_charge(spec, block, ctx)
+        _add_demand_charge(spec, block, ctx, data["month_to_date_peak_kw"])
     ctx.finalizers.append(lambda c: _limit_green_to_import(block, c))
 
 
-def _add_demand_charge(spec: GridSpec, block: pyo.Block, ctx: BuildContext) -> None:
-    """One peak variable per calendar month in the horizon; the first month starts at the metered peak."""
-    months = pd.PeriodIndex(ctx.horizon.index.tz_localize(None), freq="M")
-    month_keys = list(dict.fromkeys(months))
-    steps_by_month = [np.flatnonzero(months == m) for m in month_keys]
-    floors = [spec.month_to_date_peak_kw] + [0.0] * (len(month_keys) - 1)
+def _steps_by_month(horizon: Horizon) -> list[np.ndarray]:
+    """The steps of each calendar month the horizon touches, in order."""
+    months = pd.PeriodIndex(horizon.index.tz_localize(None), freq="M")
+    return [np.flatnonzero(months == m) for m in dict.fromkeys(months)]
+
+
+def _add_demand_charge(spec: GridSpec, block: pyo.Block, ctx: BuildContext, metered_peak: Parameter) -> None:
+    """One peak variable per calendar month in the horizon; the first month starts at the metered peak
+    (``metered_peak``: the spec's ``month_to_date_peak_kw``)."""
+    steps_by_month = _steps_by_month(ctx.horizon)
+    floors = [metered_peak.scalar] + [0.0] * (len(steps_by_month) - 1)
     rate = spec.demand_charge_cny_per_kw_month
-    block.M = pyo.Set(initialize=range(len(month_keys)))
+    block.M = pyo.Set(initialize=range(len(steps_by_month)))
     block.peak_kw = pyo.Var(block.M, bounds=lambda _, m: (floors[m], None))
     block.peak_above_import = pyo.Constraint(
         [(m, int(t)) for m, steps in enumerate(steps_by_month) for t in steps],
@@ -144,7 +180,8 @@ def _add_demand_charge(spec: GridSpec, block: pyo.Block, ctx: BuildContext) -> N
 
     def evaluate(schedule: pd.DataFrame) -> float:
         imports = schedule[column].to_numpy()
-        return sum(rate * max(0.0, imports[s].max() - f) for s, f in zip(steps_by_month, floors, strict=True))
+        floor_values = [float(metered_peak.values)] + [0.0] * (len(steps_by_month) - 1)
+        return sum(rate * max(0.0, imports[s].max() - f) for s, f in zip(steps_by_month, floor_values, strict=True))
 
     expr = sum(rate * (block.peak_kw[m] - floors[m]) for m in block.M)
     ctx.costs.append(CostTerm("demand_charge", expr, evaluate))
@@ -163,13 +200,7 @@ def _limit_green_to_import(block: pyo.Block, ctx: BuildContext) -> None:
 def _forbid_simultaneous_import_export(
     spec: GridSpec, block: pyo.Block, export_price: np.ndarray, ctx: BuildContext
 ) -> None:
-    if spec.exclusive_import_export == "never":
-        return
-    if spec.exclusive_import_export == "always":
-        steps = list(range(ctx.n_steps))
-    else:
-        cheapest_import = np.min(np.vstack(ctx.import_price_options), axis=0)
-        steps = np.flatnonzero(export_price >= cheapest_import - PRICE_TIE_TOLERANCE).tolist()
+    steps = _exclusive_steps(spec, export_price, np.min(np.vstack(ctx.import_price_options), axis=0))
     if not steps:
         return
     block.B = pyo.Set(initialize=steps)
@@ -182,6 +213,16 @@ def _forbid_simultaneous_import_export(
     )
     if ctx.implied_cuts:
         _add_flow_through_cuts(spec, block, ctx)
+
+
+def _exclusive_steps(spec: GridSpec, export_price: np.ndarray, cheapest_import: np.ndarray) -> list[int]:
+    """The steps with an import/export binary: all (``always``), none (``never``), or where exporting pays at least
+    the cheapest way to import (``auto``)."""
+    if spec.exclusive_import_export == "never":
+        return []
+    if spec.exclusive_import_export == "always":
+        return list(range(len(export_price)))
+    return np.flatnonzero(export_price >= cheapest_import - PRICE_TIE_TOLERANCE).tolist()
 
 
 def _add_flow_through_cuts(spec: GridSpec, block: pyo.Block, ctx: BuildContext) -> None:

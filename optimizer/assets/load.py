@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field
 
 from optimizer.assets.base import AssetSpec, BuildContext
 from optimizer.baseline_state import BaselineState
 from optimizer.buses import ELECTRICITY
-from optimizer.types import NonNegSeries
+from optimizer.types import NonNegSeries, as_array
+
+if TYPE_CHECKING:
+    from optimizer.problem import DispatchProblem
 
 ELECTRIC_LOAD = "electric_load"
 
@@ -21,8 +24,14 @@ class LoadSpec(AssetSpec):
     power_kw: NonNegSeries = Field(description="Load per step [kW].")
 
 
+def load_parameters(spec: LoadSpec, problem: DispatchProblem) -> dict[str, Any]:
+    """The load per step [kW] (:mod:`optimizer.parameters`)."""
+    return {"power_kw": as_array(spec.power_kw, problem.horizon.n_steps)}
+
+
 def build_load(spec: LoadSpec, ctx: BuildContext) -> None:
-    ctx.add_data(f"{spec.name}.power_kw", ctx.series(spec.power_kw), bus=ELECTRICITY, sign=-1, role=ELECTRIC_LOAD)
+    power = ctx.take_parameters(spec.name, load_parameters(spec, ctx.problem))["power_kw"]
+    ctx.add_data(f"{spec.name}.power_kw", power, bus=ELECTRICITY, sign=-1, role=ELECTRIC_LOAD)
 
 
 def baseline_load(spec: LoadSpec, state: BaselineState) -> None:

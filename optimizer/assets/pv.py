@@ -19,7 +19,7 @@ bundled typical-year series: DC/AC 1.15), and nothing is clipped here.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pyomo.core as pyo
@@ -28,7 +28,10 @@ from pydantic import Field
 from optimizer.assets.base import AssetSpec, BuildContext
 from optimizer.baseline_state import BaselineState
 from optimizer.buses import ELECTRICITY
-from optimizer.types import NonNegSeries, PositiveFloat
+from optimizer.types import NonNegSeries, PositiveFloat, as_array
+
+if TYPE_CHECKING:
+    from optimizer.problem import DispatchProblem
 
 PV_OUTPUT = "pv_output"
 PV_AVAILABLE = "pv_available"
@@ -56,18 +59,27 @@ class PvSpec(AssetSpec):
         return forecast if self.inverter_ac_kw is None else np.minimum(forecast, self.inverter_ac_kw)
 
 
-def build_pv(spec: PvSpec, ctx: BuildContext) -> None:
-    forecast = ctx.series(spec.available_kw)
+def pv_parameters(spec: PvSpec, problem: DispatchProblem) -> dict[str, Any]:
+    """What the inverters can deliver per step and, with a rating, what they clip [kW] (:mod:`optimizer.parameters`)."""
+    forecast = as_array(spec.available_kw, problem.horizon.n_steps)
     available = spec.ac_available_kw(forecast)
+    data = {"available_kw": available}
+    if spec.inverter_ac_kw is not None:
+        data["clipped_kw"] = forecast - available
+    return data
+
+
+def build_pv(spec: PvSpec, ctx: BuildContext) -> None:
+    data = ctx.take_parameters(spec.name, pv_parameters(spec, ctx.problem))
+    available = data["available_kw"]
     block = ctx.block(spec.name)
-    block.output_kw = pyo.Var(ctx.steps, bounds=lambda _, t: (0.0, float(available[t])))
+    block.output_kw = pyo.Var(ctx.steps, bounds=lambda _, t: (0.0, available.at(t)))
     if not spec.curtailable:
         ctx.flags.add("burning_energy_pays")  # a surplus could otherwise vanish in storage losses
-        for t in ctx.steps:
-            block.output_kw[t].fix(float(available[t]))
+        available.fix(block.output_kw)
     ctx.add_data(f"{spec.name}.available_kw", available, role=PV_AVAILABLE)
-    if spec.inverter_ac_kw is not None:
-        ctx.add_data(f"{spec.name}.clipped_kw", forecast - available)
+    if "clipped_kw" in data:
+        ctx.add_data(f"{spec.name}.clipped_kw", data["clipped_kw"])
     ctx.add_flow(f"{spec.name}.output_kw", block.output_kw, bus=ELECTRICITY, sign=+1, role=PV_OUTPUT)
 
 

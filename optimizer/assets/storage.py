@@ -123,8 +123,10 @@ class StoreLimits:
     discharge_max: float
     level_min: float
     level_max: float
-    initial: float
-    end: float
+    initial: Any
+    """A number, or the Pyomo parameter of a re-usable model's initial level (:mod:`optimizer.parameters`)."""
+    end: Any
+    """As ``initial``."""
     end_rule: Literal[">=", "=="] = ">="
     charge_eff: float = 1.0
     discharge_eff: float = 1.0

@@ -1,0 +1,91 @@
+"""Data that a re-used model takes anew for each problem: a day's series, initial levels, prices.
+
+An asset kind that can be re-used (:mod:`optimizer.reuse`) derives every number that may change from one problem of
+the same shape to the next in one function, ``parameters(spec, problem) -> {name: array}``, registered as
+``AssetType.parameters``. Its builder takes those arrays through :meth:`BuildContext.take_parameters`, which wraps
+each in a :class:`Parameter`:
+
+- ``parameter.values`` is the numpy array (a 0-d array for one number) the rest of the build context holds on to:
+  schedule columns of data, cost terms evaluated on a schedule, the grid port's price. Re-use overwrites it in
+  place, so everything that holds it sees the new problem's numbers;
+- ``parameter.at(t)`` and ``parameter.scalar`` are the mutable Pyomo parameters the model's expressions use, made on
+  first use. Re-use sets them too; :mod:`optimizer.linear_form` then re-reads only the rows, columns and costs they
+  appear in.
+
+A builder uses a parameter's Pyomo side wherever the number enters the model, and never branches on its values:
+what the model's structure depends on belongs in the kind's ``structure`` key instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pyomo.core as pyo
+
+
+@dataclass
+class Parameter:
+    """One named piece of an asset's data, as numbers (``values``) and, once used, as a mutable Pyomo ``Param``."""
+
+    key: str
+    """``<asset>.<name>``, e.g. ``pv.available_kw``."""
+    values: np.ndarray
+    """Float per step, a 0-d float array for one number, or an object array of labels (no Pyomo side)."""
+    model: pyo.Block = field(repr=False)
+    component: Any = field(default=None, repr=False)
+    fixed: list[Any] = field(default_factory=list, repr=False)
+    """Indexed variables held at ``values`` (:meth:`fix`)."""
+
+    def _param(self) -> Any:
+        if self.component is None:
+            name = "param_" + self.key.replace(".", "__")
+            if self.values.ndim == 0:
+                param = pyo.Param(mutable=True, initialize=float(self.values))
+            else:
+                param = pyo.Param(
+                    range(len(self.values)), mutable=True, initialize=dict(enumerate(self.values.tolist()))
+                )
+            self.model.add_component(name, param)
+            self.component = param
+        return self.component
+
+    def at(self, t: int) -> Any:
+        """The Pyomo parameter of step ``t``."""
+        return self._param()[t]
+
+    @property
+    def scalar(self) -> Any:
+        """The Pyomo parameter of a one-number parameter."""
+        return self._param()
+
+    def fix(self, var: Any) -> None:
+        """Fixes ``var[t]`` at ``values[t]``, now and whenever new values are assigned (data the model takes as
+        given, e.g. the output of PV that cannot be curtailed)."""
+        self.fixed.append(var)
+        for data, value in zip(var.values(), self.values.tolist(), strict=True):
+            data.fix(value)
+
+    def assign(self, values: Any) -> None:
+        """Takes a new problem's numbers: in place into ``values``, and into the Pyomo parameters once made."""
+        new = np.asarray(values, dtype=self.values.dtype)
+        if new.shape != self.values.shape:
+            raise ValueError(f"{self.key}: shape {new.shape} where the model has {self.values.shape}")
+        np.copyto(self.values, new)
+        for var in self.fixed:
+            for data, value in zip(var.values(), new.tolist(), strict=True):
+                data.fix(value)
+        if self.component is None:
+            return
+        if self.values.ndim == 0:
+            self.component.set_value(float(new))
+        else:
+            for data, value in zip(self.component.values(), new.tolist(), strict=True):
+                data.set_value(value)
+
+
+def as_values(values: Any) -> np.ndarray:
+    """A parameter's array: float where it is numeric, labels kept as objects."""
+    array = np.asarray(values)
+    return array.astype(float) if array.dtype.kind in "biuf" else array.astype(object)

@@ -1,0 +1,203 @@
+"""Re-solving without rebuilding: one model per problem shape, each new problem's numbers pushed into HiGHS.
+
+A rolling run solves the same site day after day; a sweep solves it under one price after another. The model's
+structure (its variables, rows and binaries) is the same each time; only numbers change: the day's load and PV,
+prices, the initial SOC, the month-to-date peak. :class:`ReusableModel` builds the Pyomo model once, compiles it
+with the rows and costs that hold parameters tracked (:func:`optimizer.linear_form.compile_linear`), passes it to a
+HiGHS it keeps (:class:`optimizer.highs_direct.HighsSession`), and for each further problem of the same shape:
+
+1. takes the problem's numbers: each asset kind's ``parameters(spec, problem)`` (:mod:`optimizer.parameters`) are
+   written into the model's parameters and into the arrays the build context holds (schedule columns, KPI terms);
+2. re-reads only the tracked rows, costs and column bounds, and hands the changes to HiGHS
+   (``changeRowsBounds``, ``changeColsCost``, ``changeColsBounds``, ``changeCoeff``);
+3. re-runs HiGHS: by default from scratch, as a fresh HiGHS would, so that a problem gets exactly the solution a
+   fresh build gets whatever was solved before (an LP with several optima would otherwise get the one nearest
+   the previous basis); ``warm_start=True`` starts an LP from the previous optimal basis.
+
+**The shape** (:func:`shape_of`) is everything the structure depends on: the horizon's length and step, the
+objective's settings, each asset's kind and spec without the fields its parameters come from
+(``AssetType.parameter_fields``), and what its ``AssetType.structure`` says of its data (the steps that get a
+binary, the steps of each month). Two problems with equal shapes give the same model up to the parameters' numbers,
+so the re-used model's arrays equal a fresh build's (``tests/test_reuse.py`` compares them number by number).
+
+**What is re-used** is what the kinds declare: a problem with an asset whose kind has no ``parameters``, with
+targets (their rows are sums of data over periods), or solved through the persistent interface is built afresh;
+:func:`shape_of` says why. :class:`ModelCache` keeps the last few shapes per thread.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Hashable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from optimizer import highs_direct
+from optimizer.assets import REGISTRY
+from optimizer.linear_form import NotLinearError, ParameterReader, compile_linear, load_values
+from optimizer.model import BuiltModel, build_model
+from optimizer.model_guard import check_linear_arrays
+from optimizer.problem import DispatchProblem, Targets
+from optimizer.solve import SolveOptions, SolverReport, default_interface, direct_report, model_size
+
+
+@dataclass(frozen=True)
+class Shape:
+    """A problem's shape (:func:`shape_of`): ``key`` when its model can be re-used, else None and ``reason``."""
+
+    key: Hashable | None
+    reason: str = ""
+
+
+def shape_of(problem: DispatchProblem, *, implied_cuts: bool = True) -> Shape:
+    """What the structure of ``problem``'s model depends on; equal keys, equal structures."""
+    if default_interface() == "persistent":
+        return Shape(None, "the persistent interface is chosen (DISPATCH_HIGHS_INTERFACE)")
+    if problem.targets != Targets():
+        return Shape(None, "the problem has targets")
+    parts: list[Any] = [problem.horizon.n_steps, problem.horizon.step_minutes, implied_cuts]
+    parts.append(problem.objective.model_dump_json())
+    for spec in problem.assets:
+        entry = REGISTRY[spec.kind]
+        if entry.parameters is None:
+            return Shape(None, f"asset {spec.name!r}: kind {spec.kind!r} has no parameters (AssetType.parameters)")
+        fields = json.dumps(spec.model_dump(mode="json", exclude=set(entry.parameter_fields)), sort_keys=True)
+        structure = None if entry.structure is None else entry.structure(spec, problem)
+        parts.append((spec.kind, fields, structure))
+    return Shape(tuple(parts))
+
+
+class ReusableModel:
+    """A built, compiled and passed model that takes further problems of its shape (module docstring)."""
+
+    def __init__(self, problem: DispatchProblem, *, implied_cuts: bool = True, warm_start: bool = False) -> None:
+        self.warm_start = warm_start
+        self.built: BuiltModel = build_model(problem, implied_cuts=implied_cuts)
+        self.arrays = compile_linear(self.built.model, track_parameters=True)
+        check_linear_arrays(self.arrays)
+        if len(self.built.ctx.import_price_options) > 1:
+            raise NotLinearError("more than one import price option: the grid's binaries depend on all of them")
+        self.reader = ParameterReader(self.arrays, getattr(self.built.model, "objective", None))
+        self.row_terms = [self._stored_terms(row) for row in self.reader.rows.tolist()]
+        self.session: highs_direct.HighsSession | None = None
+        self.size = model_size(self.built.model)
+        self.solves = 0
+
+    def _stored_terms(self, row: int) -> dict[int, float]:
+        start, end = self.arrays.a_start[row], self.arrays.a_start[row + 1]
+        return dict(zip(self.arrays.a_index[start:end].tolist(), self.arrays.a_value[start:end].tolist(), strict=True))
+
+    def take(self, problem: DispatchProblem) -> None:
+        """Takes ``problem`` (of this model's shape): its numbers into the parameters and the build context."""
+        ctx = self.built.ctx
+        for spec in problem.assets:
+            parameters = REGISTRY[spec.kind].parameters
+            assert parameters is not None
+            for name, values in parameters(spec, problem).items():
+                ctx.parameters[f"{spec.name}.{name}"].assign(values)
+        ctx.problem = problem
+        self.built.problem = problem
+
+    def solve(self, options: SolveOptions) -> SolverReport:
+        """Solves the model with its current numbers; the solution goes into the Pyomo variables."""
+        started = time.perf_counter()
+        if self.session is None:
+            self.session = highs_direct.HighsSession(self.arrays)
+        else:
+            self._push_changes(self.session)
+        compile_seconds = time.perf_counter() - started
+        self.solves += 1
+        try:
+            outcome = self.session.run(
+                time_limit_s=options.time_limit_s,
+                mip_rel_gap=options.mip_rel_gap,
+                threads=options.threads,
+                random_seed=options.random_seed,
+                warm_start=self.warm_start,
+            )
+        except Exception:
+            self.session = None  # a HiGHS that raised is not trusted with the next problem
+            raise
+        if outcome.values is not None:
+            loading = time.perf_counter()
+            load_values(self.arrays.columns, outcome.values)
+            outcome.load_seconds = time.perf_counter() - loading
+        return direct_report(outcome, self.size, started, compile_seconds)
+
+    def _push_changes(self, session: highs_direct.HighsSession) -> None:
+        """Re-reads the tracked numbers and hands what changed to HiGHS (and to the kept arrays, which the model
+        guard checks)."""
+        arrays, reader = self.arrays, self.reader
+        lower, upper, coefficients = reader.rows_now()
+        for row, stored, now in zip(reader.rows.tolist(), self.row_terms, coefficients, strict=True):
+            now = {j: v for j, v in now.items() if v != 0.0}
+            if now.keys() != stored.keys():
+                raise NotLinearError(f"row {row}: a coefficient appeared or vanished")
+            for j, value in now.items():
+                if value != stored[j]:
+                    session.change_coefficient(row, j, value)
+                    start, end = arrays.a_start[row], arrays.a_start[row + 1]
+                    arrays.a_value[start + int(np.flatnonzero(arrays.a_index[start:end] == j)[0])] = value
+                    stored[j] = value
+        arrays.row_lower[reader.rows] = lower
+        arrays.row_upper[reader.rows] = upper
+        column_lower, column_upper = reader.column_bounds_now()
+        arrays.col_lower[reader.columns] = column_lower
+        arrays.col_upper[reader.columns] = column_upper
+        cost, offset = reader.objective_now() if arrays.parametric_objective else (arrays.col_cost, arrays.offset)
+        check_linear_arrays(arrays)
+        session.change_rows(reader.rows, lower, upper)
+        session.change_columns(reader.columns, column_lower, column_upper)
+        session.change_costs(cost, offset)
+
+
+class ModelCache:
+    """Re-usable models by shape, the ``size`` most recently used kept (per thread: a model is not shared);
+    problems longer than ``max_steps`` (default: a month of quarter-hours) are not kept, for the memory a kept
+    model holds; ``warm_start`` as :meth:`optimizer.highs_direct.HighsSession.run`'s."""
+
+    def __init__(self, size: int = 4, *, max_steps: int = 2976, warm_start: bool = False) -> None:
+        self.size = size
+        self.max_steps = max_steps
+        self.warm_start = warm_start
+        self._local = threading.local()
+
+    def _models(self) -> OrderedDict[Hashable, ReusableModel]:
+        models = getattr(self._local, "models", None)
+        if models is None:
+            models = self._local.models = OrderedDict()
+        return models
+
+    def model_for(self, problem: DispatchProblem, *, implied_cuts: bool = True) -> tuple[ReusableModel | None, str]:
+        """A model holding ``problem``'s numbers, re-used when one of its shape is kept, and how it came: ``"re-used"``,
+        ``"built"``, or ``"not re-usable: <why>"`` (then None: build afresh)."""
+        shape = shape_of(problem, implied_cuts=implied_cuts)
+        if problem.horizon.n_steps > self.max_steps:
+            shape = Shape(None, f"{problem.horizon.n_steps} steps, more than the cache keeps ({self.max_steps})")
+        if shape.key is None:
+            return None, f"not re-usable: {shape.reason}"
+        models = self._models()
+        model = models.get(shape.key)
+        if model is not None:
+            models.move_to_end(shape.key)
+            model.take(problem)
+            return model, "re-used"
+        try:
+            model = ReusableModel(problem, implied_cuts=implied_cuts, warm_start=self.warm_start)
+        except NotLinearError as error:
+            return None, f"not re-usable: {error}"
+        models[shape.key] = model
+        while len(models) > self.size:
+            models.popitem(last=False)
+        return model, "built"
+
+    def forget(self, problem: DispatchProblem) -> None:
+        """Drops the model of ``problem``'s shape (after it failed to take the problem)."""
+        shape = shape_of(problem)
+        if shape.key is not None:
+            self._models().pop(shape.key, None)
