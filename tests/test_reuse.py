@@ -1,0 +1,229 @@
+"""Re-solving without rebuilding (optimizer/reuse.py): a kept model takes each new problem's numbers.
+
+The oracle is a fresh build: after taking a problem, the kept model's arrays equal those a fresh build of that
+problem compiles to, number for number, and the solve gives the same objective, schedule and KPIs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from optimizer import DispatchProblem, GridSpec, Horizon, SolveOptions, liaoning_tou, solve
+from optimizer.assets.air import AirDemandSpec
+from optimizer.assets.battery import BatterySpec
+from optimizer.assets.load import LoadSpec
+from optimizer.assets.pv import PvSpec
+from optimizer.linear_form import compile_linear
+from optimizer.model import build_model
+from optimizer.problem import FractionTarget, Targets
+from optimizer.reuse import ModelCache, ReusableModel, shape_of
+
+START = pd.Timestamp("2026-07-15 00:00", tz="Asia/Shanghai")
+EXACT = SolveOptions(mip_rel_gap=0.0)
+
+
+def hourly(n_steps: int, day: int = 0) -> Horizon:
+    return Horizon(start=(START + pd.Timedelta(days=day)).to_pydatetime(), step_minutes=60, n_steps=n_steps)
+
+
+def arbitrage_day(prices: list[float], load_kw: list[float], initial_soc_frac: float, pv_kw: list[float]) -> DispatchProblem:
+    """Grid at ``prices``, a load, PV, and a lossless 20 kWh / 10 kW battery whose SOC may use its whole range."""
+    n = len(prices)
+    return DispatchProblem(
+        horizon=hourly(n),
+        assets=[
+            GridSpec(name="grid", import_limit_kw=100.0, import_price_cny_per_kwh=prices),
+            LoadSpec(name="load", power_kw=load_kw),
+            PvSpec(name="pv", available_kw=pv_kw),
+            BatterySpec(
+                name="battery",
+                capacity_kwh=20.0,
+                charge_power_kw=10.0,
+                discharge_power_kw=10.0,
+                charge_efficiency=1.0,
+                discharge_efficiency=1.0,
+                soc_min_frac=0.0,
+                soc_max_frac=1.0,
+                initial_soc_frac=initial_soc_frac,
+            ),
+        ],
+    )
+
+
+def test_a_kept_model_solves_the_next_day_as_worked_out_by_hand() -> None:
+    cache = ModelCache()
+    # Day 1: prices 1 then 3, 10 kW each hour, 10 kWh stored that must be there at the end. Charging 10 kWh in
+    # hour 0 and giving them back in hour 1: 20 kWh at 1 = 20 CNY (no battery: 10 + 30 = 40).
+    day1 = solve(arbitrage_day([1.0, 3.0], [10.0, 10.0], 0.5, [0.0, 0.0]), EXACT, cache=cache)
+    assert day1.report.model_reuse == "built"
+    assert day1.report.objective == pytest.approx(20.0, abs=1e-9)
+    assert day1.schedule["battery.charge_kw"].tolist() == pytest.approx([10.0, 0.0], abs=1e-9)
+    # Day 2, same shape, every number new: prices 2 then 0.5, loads 10 and 5 kW, PV 4 kW in hour 1, 5 kWh stored.
+    # Hour 0: discharge the 5 kWh, import 5 at 2 = 10. Hour 1: restore 5 kWh; 5 + 5 - 4 = 6 kWh at 0.5 = 3. 13 CNY.
+    # (Day 1's prices would charge in hour 0; day 1's SOC would allow 10 kWh out; day 1's PV gives nothing.)
+    day2 = solve(arbitrage_day([2.0, 0.5], [10.0, 5.0], 0.25, [0.0, 4.0]), EXACT, cache=cache)
+    assert day2.report.model_reuse == "re-used"
+    assert day2.report.build_seconds == 0.0
+    assert day2.report.objective == pytest.approx(13.0, abs=1e-9)
+    assert day2.kpis.energy_cost_cny == pytest.approx(13.0, abs=1e-9)
+    assert day2.schedule["battery.discharge_kw"].tolist() == pytest.approx([5.0, 0.0], abs=1e-9)
+    assert day2.schedule["grid.import_kw"].tolist() == pytest.approx([5.0, 6.0], abs=1e-9)
+    assert day2.schedule["grid.import_price_cny_per_kwh"].tolist() == [2.0, 0.5]
+    assert day2.schedule["pv.available_kw"].tolist() == [0.0, 4.0]
+    # Day 1's result is its own: the kept model's data were overwritten in place, the result's were copied.
+    assert day1.schedule["grid.import_price_cny_per_kwh"].tolist() == [1.0, 3.0]
+    assert day1.kpis.energy_cost_cny == pytest.approx(20.0, abs=1e-9)
+
+
+def site(n_steps: int, seed: int, *, export: bool, demand_charge: bool, curtailable: bool, tariff: bool):
+    """A problem of one shape (given the flags and ``n_steps``) with numbers drawn from ``seed``."""
+    rng = np.random.default_rng(seed)
+    grid_fields: dict[str, object] = {"import_limit_kw": 400.0}
+    if tariff:
+        grid_fields["tariff"] = liaoning_tou()
+    else:
+        grid_fields["import_price_cny_per_kwh"] = rng.uniform(0.2, 1.2, n_steps).round(4).tolist()
+    if export:  # a flat export price below every import price: no step gets a binary, whatever the draw
+        grid_fields |= {"export_limit_kw": 100.0, "export_price_cny_per_kwh": 0.1}
+    if demand_charge:
+        grid_fields |= {"demand_charge_cny_per_kw_month": 30.0, "month_to_date_peak_kw": float(rng.uniform(0, 150))}
+    return DispatchProblem(
+        horizon=Horizon(start=START.to_pydatetime(), step_minutes=60, n_steps=n_steps),
+        assets=[
+            GridSpec(name="grid", **grid_fields),
+            LoadSpec(name="load", power_kw=rng.uniform(50, 200, n_steps).round(3).tolist()),
+            PvSpec(
+                name="pv",
+                available_kw=(rng.uniform(0, 250, n_steps) * (rng.random(n_steps) > 0.3)).round(3).tolist(),
+                curtailable=curtailable,
+                inverter_ac_kw=180.0,
+            ),
+            BatterySpec(
+                name="battery",
+                capacity_kwh=300.0,
+                charge_power_kw=100.0,
+                discharge_power_kw=100.0,
+                initial_soc_frac=float(rng.uniform(0.1, 0.9)),
+                end_soc_frac=float(rng.uniform(0.1, 0.9)),
+                reserve_soc_frac=0.3,
+                reserve_hours=[18, 19],
+                degradation_cost_cny_per_kwh=0.062,
+            ),
+        ],
+    )
+
+
+def assert_same_arrays(kept: ReusableModel, problem: DispatchProblem) -> None:
+    fresh = compile_linear(build_model(problem).model)
+    assert [v.name for v in kept.arrays.columns] == [v.name for v in fresh.columns]
+    for name in ("col_cost", "col_lower", "col_upper", "row_lower", "row_upper", "a_start", "a_index", "a_value"):
+        np.testing.assert_allclose(getattr(kept.arrays, name), getattr(fresh, name), rtol=1e-12, atol=1e-9, err_msg=name)
+    assert kept.arrays.offset == pytest.approx(fresh.offset, rel=1e-12, abs=1e-9)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seeds=st.lists(st.integers(0, 10_000), min_size=2, max_size=3),
+    export=st.booleans(),
+    demand_charge=st.booleans(),
+    curtailable=st.booleans(),
+    tariff=st.booleans(),
+)
+def test_a_kept_model_holds_exactly_what_a_fresh_build_compiles_and_solves_the_same(
+    seeds: list[int], export: bool, demand_charge: bool, curtailable: bool, tariff: bool
+) -> None:
+    flags = {"export": export, "demand_charge": demand_charge, "curtailable": curtailable, "tariff": tariff}
+    cache = ModelCache()
+    for k, seed in enumerate(seeds):
+        problem = site(24, seed, **flags)
+        kept, how = cache.model_for(problem)
+        assert how == ("built" if k == 0 else "re-used")
+        assert kept is not None
+        report = kept.solve(EXACT)
+        assert_same_arrays(kept, problem)  # after the solve: the changes went into the kept arrays too
+        fresh = solve(problem, EXACT)
+        assert report.status == fresh.status
+        if fresh.status == "optimal":
+            assert report.objective == pytest.approx(fresh.report.objective, rel=1e-6, abs=1e-6)
+        reused = solve(problem, EXACT, cache=cache)
+        assert reused.report.model_reuse == "re-used"
+        assert reused.status == fresh.status
+        pd.testing.assert_frame_equal(reused.schedule, fresh.schedule, atol=1e-6, rtol=0)
+        assert reused.kpis.energy_cost_cny == pytest.approx(fresh.kpis.energy_cost_cny, rel=1e-9, abs=1e-6)
+        numbers = {k: v for k, v in fresh.kpis.model_dump().items() if isinstance(v, float)}
+        assert {k: getattr(reused.kpis, k) for k in numbers} == pytest.approx(numbers, rel=1e-6, abs=1e-6)
+
+
+def test_warm_start_finds_an_optimum_of_the_same_cost() -> None:
+    cold, warm = ModelCache(), ModelCache(warm_start=True)
+    for seed in range(4):
+        problem = site(24, seed, export=True, demand_charge=True, curtailable=True, tariff=False)
+        a, b = solve(problem, EXACT, cache=cold), solve(problem, EXACT, cache=warm)
+        assert a.report.objective == pytest.approx(b.report.objective, rel=1e-7)
+
+
+def test_a_problem_of_another_shape_gets_its_own_model() -> None:
+    cache = ModelCache()
+    base = site(24, 1, export=False, demand_charge=False, curtailable=True, tariff=False)
+    assert cache.model_for(base)[1] == "built"
+    longer = site(48, 1, export=False, demand_charge=False, curtailable=True, tariff=False)
+    assert cache.model_for(longer)[1] == "built"
+    bigger = base.model_copy(update={"assets": [*base.assets[:3], base.assets[3].model_copy(update={"capacity_kwh": 400.0})]})
+    assert shape_of(bigger) != shape_of(base)
+    assert cache.model_for(bigger)[1] == "built"
+    assert cache.model_for(base)[1] == "re-used"
+
+
+def test_the_grid_binaries_are_part_of_the_shape() -> None:
+    # Export at 0.5 pays as much as importing where import costs 0.5 or less: those steps get a binary.
+    def day(prices: list[float]) -> DispatchProblem:
+        grid = GridSpec(
+            name="grid",
+            import_limit_kw=100.0,
+            import_price_cny_per_kwh=prices,
+            export_limit_kw=50.0,
+            export_price_cny_per_kwh=0.5,
+        )
+        return DispatchProblem(horizon=hourly(3), assets=[grid, PvSpec(name="pv", available_kw=[0.0, 60.0, 0.0])])
+
+    cache = ModelCache()
+    assert cache.model_for(day([1.0, 0.4, 1.0]))[1] == "built"
+    assert cache.model_for(day([1.0, 0.3, 1.0]))[1] == "re-used"  # the binary stays on step 1
+    assert cache.model_for(day([0.4, 1.0, 1.0]))[1] == "built"  # it moved to step 0
+    result = solve(day([0.4, 1.0, 1.0]), EXACT, cache=cache)
+    assert result.report.model_reuse == "re-used"
+    # Step 1: 60 kW of PV, 50 exported at 0.5 (25 CNY earned), 10 curtailed; nothing imported: -25 CNY.
+    assert result.report.objective == pytest.approx(-25.0, abs=1e-9)
+
+
+def test_what_is_not_re_used_says_why_and_is_built_afresh() -> None:
+    cache = ModelCache()
+    with_targets = arbitrage_day([1.0, 3.0], [10.0, 10.0], 0.5, [5.0, 5.0]).model_copy(
+        update={"targets": Targets(pv_self_consumption=FractionTarget(min_frac=0.5))}
+    )
+    model, how = cache.model_for(with_targets)
+    assert model is None and how == "not re-usable: the problem has targets"
+    assert solve(with_targets, EXACT, cache=cache).report.model_reuse == how
+    air = AirDemandSpec(name="air", flow_m3_per_min=1.0)
+    assert shape_of(with_targets.model_copy(update={"targets": Targets(), "assets": [air]})).reason == (
+        "asset 'air': kind 'air_demand' has no parameters (AssetType.parameters)"
+    )
+    assert "more than the cache keeps" in ModelCache(max_steps=1).model_for(arbitrage_day([1.0] * 2, [1.0] * 2, 0.5, [0.0] * 2))[1]
+    assert solve(with_targets, EXACT).report.model_reuse == ""  # without a cache
+
+
+def test_an_infeasible_day_on_a_kept_model_is_diagnosed_and_the_next_day_solves() -> None:
+    cache = ModelCache()
+    assert solve(arbitrage_day([1.0, 3.0], [10.0, 10.0], 0.5, [0.0, 0.0]), EXACT, cache=cache).status == "optimal"
+    # 150 kW of load against a 100 kW import limit and 10 kW of battery: 40 kW short in hour 0.
+    bad = solve(arbitrage_day([1.0, 3.0], [150.0, 10.0], 0.5, [0.0, 0.0]), EXACT, cache=cache)
+    assert bad.report.model_reuse == "re-used"
+    assert (bad.status, bad.schedule_source) == ("infeasible", "fallback")
+    assert bad.diagnosis and bad.diagnosis[0].step == 0
+    again = solve(arbitrage_day([2.0, 0.5], [10.0, 5.0], 0.25, [0.0, 4.0]), EXACT, cache=cache)
+    assert (again.status, again.report.model_reuse) == ("optimal", "re-used")
+    assert again.report.objective == pytest.approx(13.0, abs=1e-9)
