@@ -1,7 +1,7 @@
 """Benchmark group ``rolling``: a year of day-ahead runs.
 
-The reference LP (365 x 96 steps) rebuilt per day in each tool, and :class:`PersistentReference`, a
-prototype that re-uses one model with mutable parameters and a persistent solver; and the shipped
+The reference LP (365 x 96 steps) rebuilt per day in each tool, and ours re-using one model
+(:class:`KeptReference`, :mod:`optimizer.reuse`), cold and warm-started; and the shipped
 factory scenario day by day (:func:`rolling_factory`), cost and emissions against the rule-based
 baseline.
 """
@@ -34,76 +34,34 @@ ROLLING_COLUMNS = [
     ("one_lp_objective_cny", "one LP CNY"),
     ("foresight_cost_rel", "rolling / one LP - 1"),
     ("max_day_rel_diff", "max day rel. diff"),
+    ("days_reused", "days re-used"),
     ("not_optimal_days", "not optimal"),
 ]
 
 
-class PersistentReference:
-    """Prototype (benchmarks only): one Pyomo model for every day, data in mutable Params, a persistent HiGHS.
+class KeptReference:
+    """Ours re-using one model (:mod:`optimizer.reuse`): each day's problem through the one compile path, its
+    numbers pushed into the kept model and HiGHS, the schedule extracted, as ``run_ours`` does with a fresh build."""
 
-    The model is built once by ``build_model`` for the first day; the day's data
-    that change (load in the electricity balance, import price in the
-    objective, initial SOC) are moved into mutable Params, PV availability is the
-    PV output's upper bound. Each day then updates numbers only, and
-    ``pyomo.contrib.solver``'s persistent HiGHS interface passes the changes on
-    and re-solves from the previous basis. It reaches into the model's
-    components by name (``electricity_balance``, ``battery.level_balance``,
-    ``grid.import_kw``, ``pv.output_kw``): it shows what parametrising the
-    optimizer would gain; it is not how the optimizer works.
-    """
+    def __init__(self, *, warm_start: bool) -> None:
+        from optimizer.reuse import ModelCache
 
-    def __init__(self, first_day: ReferenceInputs) -> None:
-        import pyomo.environ as pyo
-        from pyomo.contrib.solver.common.factory import SolverFactory
-        from pyomo.repn import generate_standard_repn
-
-        from benchmarks.core import BATTERY, reference_problem_from
-        from optimizer.model import build_model
-
-        self.cap = BATTERY["capacity_kwh"]
-        built = build_model(reference_problem_from(first_day))
-        m = self.model = built.model
-        m.p_load = pyo.Param(m.T, mutable=True, initialize=0.0)
-        m.p_price = pyo.Param(m.T, mutable=True, initialize=0.0)
-        m.p_initial_kwh = pyo.Param(mutable=True, initialize=0.0)
-
-        def linear_part(expr: Any) -> tuple[Any, float]:
-            repn = generate_standard_repn(expr, compute_values=True)
-            return sum(c * v for c, v in zip(repn.linear_coefs, repn.linear_vars, strict=True)), repn.constant
-
-        for t in m.T:  # load is the balance's only constant: sum(flows) - load == 0
-            body, _ = linear_part(m.electricity_balance[t].body)
-            m.electricity_balance[t].set_value(body - m.p_load[t] == 0)
-        first = m.battery.level_balance[0]
-        body, _ = linear_part(first.body - first.upper)
-        first.set_value(body == m.p_initial_kwh)
-        repn = generate_standard_repn(m.objective.expr, compute_values=True)
-        terms = [
-            m.p_price[v.index()] * v if v.parent_component() is m.grid.import_kw else c * v
-            for c, v in zip(repn.linear_coefs, repn.linear_vars, strict=True)
-        ]
-        m.objective.set_value(sum(terms))
-        self.soc = m.battery.soc_kwh
-        self.solver = SolverFactory("highs")
-        self.highs_clock = 0.0
+        self.cache = ModelCache(warm_start=warm_start)
+        self.reused = 0
 
     def solve_day(self, day: ReferenceInputs) -> tuple[float | None, float, float]:
         """Objective, HiGHS seconds and end SOC [kWh] of one day."""
-        from pyomo.contrib.solver.common.results import SolutionStatus
+        from benchmarks.core import reference_problem_from
+        from optimizer import SolveOptions
+        from optimizer.dispatch import extract_schedule
 
-        m = self.model
-        for t in m.T:
-            m.p_load[t] = float(day.load_kw[t])
-            m.p_price[t] = float(day.import_price[t]) * day.dt_h
-            m.pv.output_kw[t].setub(float(day.pv_kw[t]))
-        m.p_initial_kwh = day.initial_soc_frac * self.cap
-        results = self.solver.solve(m, load_solutions=False, raise_exception_on_nonoptimal_result=False)
-        clock = float(results.timing_info.highs_time)  # Highs.getRunTime() runs on across re-solves
-        highs_s, self.highs_clock = clock - self.highs_clock, clock
-        if results.solution_status != SolutionStatus.optimal:
-            return None, highs_s, day.initial_soc_frac * self.cap
-        results.solution_loader.load_vars([self.soc[len(m.T) - 1]])
-        return results.incumbent_objective, highs_s, float(self.soc[len(m.T) - 1].value)
+        model, how = self.cache.model_for(reference_problem_from(day))
+        assert model is not None, how
+        self.reused += how == "re-used"
+        report = model.solve(SolveOptions(time_limit_s=600))
+        schedule = extract_schedule(model.built.ctx)
+        objective = report.objective if report.status == "optimal" else None
+        return objective, report.highs_seconds or 0.0, float(schedule["battery.soc_kwh"].iloc[-1])
 
 
 def rolling_reference(days: int, tools: list[str]) -> list[Row]:
@@ -160,14 +118,11 @@ def rolling_reference(days: int, tools: list[str]) -> list[Row]:
         print(f"  rolling reference LP, {days} days, {tool}: rebuilt per day")
         rows.append({**loop(via_tool(tool)), "tool": tool, "variant": "rebuild per day"})
     if not missing("ours"):
-        print(f"  rolling reference LP, {days} days, ours: one model re-used (persistent prototype)")
-        started = time.perf_counter()
-        persistent = PersistentReference(year.window(0, 96))
-        setup_s = time.perf_counter() - started
-        row = loop(persistent.solve_day)
-        row["total_s"] += setup_s
-        row["setup_s"] = setup_s
-        rows.append({**row, "tool": "ours", "variant": "persistent (prototype)"})
+        for warm_start, variant in ((False, "kept model (optimizer.reuse)"), (True, "kept model, warm start")):
+            print(f"  rolling reference LP, {days} days, ours: {variant}")
+            kept = KeptReference(warm_start=warm_start)
+            row = loop(kept.solve_day)
+            rows.append({**row, "tool": "ours", "variant": variant, "days_reused": kept.reused})
     reference = next((r for r in rows if r["tool"] == "ours" and r["variant"] == "rebuild per day"), None)
     for row in rows:
         if reference is not None:
@@ -317,8 +272,10 @@ ROLLING_NOTES = """\
 Reference LP: one 96-step day-ahead solve per day, the battery starting at the previous day's end SOC
 and ending at 50 %; *one LP* is the same span solved at once (perfect foresight), so *rolling / one
 LP - 1* is the price of deciding a day at a time. *rebuild per day* builds and solves a new model each
-day; *persistent (prototype)* builds one model, moves the day's data into mutable Params and re-solves
-with the persistent HiGHS interface (benchmarks/group_rolling.py `PersistentReference`; not yet how the
-optimizer works). *max day rel. diff* compares each day's objective with ours rebuilt. Factory scenario: the
+day; *kept model* is `optimizer.reuse`, as rolling runs and sweeps use it: the model is built once, each
+day's numbers go into its parameters and, as bound, cost and row changes, into the HiGHS it keeps; HiGHS
+starts from scratch (the same solution as a fresh build) or, *warm start*, from the previous basis. Every
+figure includes compiling each day's problem from the site, and extracting its schedule. *max day rel.
+diff* compares each day's objective with ours rebuilt. Factory scenario: the
 shipped factory (MILP) day by day, carrying battery SOC and the month-to-date peak; cost includes the
 demand charge on each month's peak, for the baseline too."""

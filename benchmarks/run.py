@@ -12,7 +12,7 @@ Groups:
   side by side: build, solve, HiGHS seconds, peak memory, objective, our time over each peer's;
 - ``factory``: the full factory day and week (``benchmarks/factory.py``), cost and emissions vs the baseline;
 - ``rolling``: a year of day-ahead runs: the reference LP (365 x 96 steps, rebuilt per day, and a
-  prototype that re-uses one model with mutable parameters and a persistent solver), and the shipped
+  model kept and re-used, `optimizer.reuse`, cold and warm-started), and the shipped
   factory scenario (cost and emissions against the rule-based baseline);
 - ``forecast``: ``python -m benchmarks.forecast_validation`` when that module exists;
 - ``scaleout``: a sweep of 16 points x 30 days (``--days``) serial, on a 2-worker Dask LocalCluster and on 2 local

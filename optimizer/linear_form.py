@@ -34,7 +34,7 @@ import pyomo.core as pyo
 from pyomo.common.gc_manager import PauseGC
 from pyomo.core.base.block import Block
 from pyomo.core.base.expression import Expression
-from pyomo.core.base.param import Param
+from pyomo.core.base.param import Param, ParamData
 from pyomo.core.base.set import RangeSet, Set
 from pyomo.core.base.suffix import Suffix
 from pyomo.core.expr import numeric_expr as ne
@@ -186,7 +186,7 @@ class _Walker:
                     if sub == _MONOMIAL:
                         coef, var = arg.args
                         if coef.__class__ is not float and coef.__class__ is not int:
-                            coef = pyo.value(coef)
+                            coef = _fixed_value(coef)
                             touched = True
                         j = column_of.get(id(var))
                         if j is None:
@@ -210,14 +210,14 @@ class _Walker:
                     elif sub == _CONST:
                         constant += m * arg
                     elif sub == _FIXED:
-                        constant += m * pyo.value(arg)
+                        constant += m * _fixed_value(arg)
                         touched = True
                     else:
                         constant += self.walk(arg, m, where)
             elif kind == _MONOMIAL:
                 coef, var = node.args
                 if coef.__class__ is not float and coef.__class__ is not int:
-                    coef = pyo.value(coef)
+                    coef = _fixed_value(coef)
                     touched = True
                 j = column_of.get(id(var))
                 if j is None:
@@ -243,7 +243,7 @@ class _Walker:
             elif kind == _CONST:
                 constant += m * node
             elif kind == _FIXED:
-                constant += m * pyo.value(node)
+                constant += m * _fixed_value(node)
                 touched = True
             elif kind == _NEGATION:
                 stack.append((node.args[0], -m))
@@ -254,15 +254,15 @@ class _Walker:
                 elif _KINDS.get(left.__class__) == _CONST:
                     stack.append((right, m * left))
                 elif _is_constant(left) and not _holds_variables(left):
-                    stack.append((right, m * pyo.value(left)))
+                    stack.append((right, m * _fixed_value(left)))
                     touched = True
                 elif _is_constant(right) and not _holds_variables(right):
-                    stack.append((left, m * pyo.value(right)))
+                    stack.append((left, m * _fixed_value(right)))
                     touched = True
                 else:
                     constant += self._other(node, m, where)
             elif kind == _DIVISION and _is_constant(node.args[1]) and not _holds_variables(node.args[1]):
-                stack.append((node.args[0], m / pyo.value(node.args[1])))
+                stack.append((node.args[0], m / _fixed_value(node.args[1])))
                 touched = True
             elif kind == _NAMED:
                 stack.append((node.expr, m))
@@ -321,12 +321,33 @@ def _row(walker: _Walker, con: Any) -> tuple[float, float]:
     )
 
 
+_NPV_PRODUCT, _NPV_NEGATION, _NPV_SUM = ne.NPV_ProductExpression, ne.NPV_NegationExpression, ne.NPV_SumExpression
+
+
+def _fixed_value(node: Any) -> float:
+    """The value of a fixed expression: products, sums and negations of numbers and parameters evaluated here
+    (Pyomo's evaluation visitor costs several microseconds a node), anything else by ``pyo.value``."""
+    cls = node.__class__
+    if cls is float or cls is int:
+        return node
+    if cls is ParamData:
+        return node._value
+    if cls is _NPV_PRODUCT:
+        left, right = node.args
+        return _fixed_value(left) * _fixed_value(right)
+    if cls is _NPV_NEGATION:
+        return -_fixed_value(node.args[0])
+    if cls is _NPV_SUM:
+        return sum(_fixed_value(arg) for arg in node.args)
+    return pyo.value(node)
+
+
 def _value(node: Any, walker: _Walker) -> float:
     """A bound's value; infinite bounds stay infinite. One that is not a number marks the walk as touched."""
     if _KINDS.get(node.__class__) == _CONST:
         return float(node)
     walker.touched = True
-    return float(pyo.value(node))
+    return float(_fixed_value(node))
 
 
 def _check_components(model: pyo.Block) -> list[Any]:

@@ -33,26 +33,29 @@ class BuiltModel:
     build_seconds: float
 
 
-def build_model(problem: DispatchProblem, *, implied_cuts: bool = True) -> BuiltModel:
+def build_model(
+    problem: DispatchProblem, *, implied_cuts: bool = True, symbolic_parameters: bool = False
+) -> BuiltModel:
     """Builds the MILP/LP of ``problem``; raises ``ValueError`` on inconsistent assets.
 
     ``implied_cuts`` adds rows that every integral solution satisfies anyway but the LP
     relaxation does not (``BuildContext.implied_cuts``): they change no optimum, only
-    the solve time.
+    the solve time. ``symbolic_parameters``: the assets' parameters enter as mutable Pyomo parameters, for a model
+    that takes further problems (:mod:`optimizer.reuse`); otherwise as numbers.
 
     Python's cyclic garbage collector is paused while the model is built: the build makes hundreds of
     thousands of objects that all stay alive, and each full collection would walk them all (it halves the
     build of a 35,040-step model).
     """
     with PauseGC():
-        return _build_model(problem, implied_cuts=implied_cuts)
+        return _build_model(problem, implied_cuts=implied_cuts, symbolic_parameters=symbolic_parameters)
 
 
-def _build_model(problem: DispatchProblem, *, implied_cuts: bool) -> BuiltModel:
+def _build_model(problem: DispatchProblem, *, implied_cuts: bool, symbolic_parameters: bool) -> BuiltModel:
     started = time.perf_counter()
     model = pyo.ConcreteModel(name=problem.name)
     model.T = pyo.Set(initialize=range(problem.horizon.n_steps), ordered=True)
-    ctx = BuildContext(problem=problem, model=model, implied_cuts=implied_cuts)
+    ctx = BuildContext(problem=problem, model=model, implied_cuts=implied_cuts, symbolic_parameters=symbolic_parameters)
     for spec in sorted(problem.assets, key=lambda a: REGISTRY[a.kind].build_order):
         REGISTRY[spec.kind].build(spec, ctx)
     build_targets(ctx)
@@ -93,7 +96,7 @@ def _signed_terms(ctx: BuildContext, terms: list[tuple[str, float]]) -> list[lis
     for column, sign in terms:
         flow = ctx.flows[column]
         component = flow.component
-        if flow.parameter is not None:
+        if flow.parameter is not None and flow.parameter.symbolic:
             parameter = flow.parameter
             per_step.append([parameter.at(t) if sign == 1 else float(sign) * parameter.at(t) for t in ctx.steps])
         elif isinstance(component, np.ndarray):

@@ -10,7 +10,8 @@ each in a :class:`Parameter`:
   place, so everything that holds it sees the new problem's numbers;
 - ``parameter.at(t)`` and ``parameter.scalar`` are the mutable Pyomo parameters the model's expressions use, made on
   first use. Re-use sets them too; :mod:`optimizer.linear_form` then re-reads only the rows, columns and costs they
-  appear in.
+  appear in. A model built once (``build_model(..., symbolic_parameters=False)``, the default) gets plain numbers
+  there instead, so it builds and compiles as fast as a model without parameters.
 
 A builder uses a parameter's Pyomo side wherever the number enters the model, and never branches on its values:
 what the model's structure depends on belongs in the kind's ``structure`` key instead.
@@ -34,6 +35,9 @@ class Parameter:
     values: np.ndarray
     """Float per step, a 0-d float array for one number, or an object array of labels (no Pyomo side)."""
     model: pyo.Block = field(repr=False)
+    symbolic: bool = True
+    """False in a model built once (not kept for re-use): :meth:`at` and :attr:`scalar` then give plain numbers,
+    which Pyomo builds and :mod:`optimizer.linear_form` reads faster."""
     component: Any = field(default=None, repr=False)
     fixed: list[Any] = field(default_factory=list, repr=False)
     """Indexed variables held at ``values`` (:meth:`fix`)."""
@@ -52,13 +56,13 @@ class Parameter:
         return self.component
 
     def at(self, t: int) -> Any:
-        """The Pyomo parameter of step ``t``."""
-        return self._param()[t]
+        """The Pyomo parameter of step ``t`` (its number when not :attr:`symbolic`)."""
+        return self._param()[t] if self.symbolic else float(self.values[t])
 
     @property
     def scalar(self) -> Any:
-        """The Pyomo parameter of a one-number parameter."""
-        return self._param()
+        """The Pyomo parameter of a one-number parameter (its number when not :attr:`symbolic`)."""
+        return self._param() if self.symbolic else float(self.values)
 
     def fix(self, var: Any) -> None:
         """Fixes ``var[t]`` at ``values[t]``, now and whenever new values are assigned (data the model takes as
@@ -80,9 +84,8 @@ class Parameter:
             return
         if self.values.ndim == 0:
             self.component.set_value(float(new))
-        else:
-            for data, value in zip(self.component.values(), new.tolist(), strict=True):
-                data.set_value(value)
+        else:  # plain floats of the right length: Pyomo's checks per value (a third of a re-use) add nothing
+            self.component.store_values(dict(enumerate(new.tolist())), check=False)
 
 
 def as_values(values: Any) -> np.ndarray:

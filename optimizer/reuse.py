@@ -77,7 +77,7 @@ class ReusableModel:
 
     def __init__(self, problem: DispatchProblem, *, implied_cuts: bool = True, warm_start: bool = False) -> None:
         self.warm_start = warm_start
-        self.built: BuiltModel = build_model(problem, implied_cuts=implied_cuts)
+        self.built: BuiltModel = build_model(problem, implied_cuts=implied_cuts, symbolic_parameters=True)
         self.arrays = compile_linear(self.built.model, track_parameters=True)
         check_linear_arrays(self.arrays)
         if len(self.built.ctx.import_price_options) > 1:

@@ -11,6 +11,7 @@ time-weighted averages over the step, so hourly steps stay correct.
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -64,7 +65,11 @@ class TouTariff(BaseModel):
         return self
 
     def band_table(self) -> tuple[list[str], np.ndarray]:
-        """Band names and a (12 months x 1440 minutes) table of band numbers."""
+        """Band names and a (12 months x 1440 minutes) table of band numbers (read-only: shared by equal tariffs)."""
+        names, table = _band_table(self.model_dump_json())
+        return list(names), table
+
+    def _build_band_table(self) -> tuple[list[str], np.ndarray]:
         names = list(self.band_prices_cny_per_kwh)
         table = np.full((12, MINUTES_PER_DAY), names.index(self.default_band), dtype=np.int8)
         for period in self.periods:
@@ -72,6 +77,7 @@ class TouTariff(BaseModel):
             start, end = period.minute_range()
             minutes = np.arange(start, end) if start < end else np.r_[start:MINUTES_PER_DAY, 0:end]
             table[np.ix_(months, minutes)] = names.index(period.band)
+        table.flags.writeable = False
         return names, table
 
     def bands(self, index: pd.DatetimeIndex) -> pd.Series:
@@ -88,6 +94,12 @@ class TouTariff(BaseModel):
         minute_prices = price_by_band[table[minute_labels.month - 1, minute_labels.hour * 60 + minute_labels.minute]]
         per_step = minute_prices.reshape(horizon.n_steps, horizon.step_minutes).mean(axis=1)
         return pd.Series(per_step, index=horizon.index, name="import_price_cny_per_kwh")
+
+
+@lru_cache(maxsize=32)
+def _band_table(tariff_json: str) -> tuple[list[str], np.ndarray]:
+    """:meth:`TouTariff.band_table`, once per distinct tariff (a rolling run compiles the same one every day)."""
+    return TouTariff.model_validate_json(tariff_json)._build_band_table()
 
 
 def _period(band: str, start: str, end: str, months: list[int] | None = None) -> TouPeriod:

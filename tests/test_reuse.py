@@ -30,7 +30,9 @@ def hourly(n_steps: int, day: int = 0) -> Horizon:
     return Horizon(start=(START + pd.Timedelta(days=day)).to_pydatetime(), step_minutes=60, n_steps=n_steps)
 
 
-def arbitrage_day(prices: list[float], load_kw: list[float], initial_soc_frac: float, pv_kw: list[float]) -> DispatchProblem:
+def arbitrage_day(
+    prices: list[float], load_kw: list[float], initial_soc_frac: float, pv_kw: list[float]
+) -> DispatchProblem:
     """Grid at ``prices``, a load, PV, and a lossless 20 kWh / 10 kW battery whose SOC may use its whole range."""
     n = len(prices)
     return DispatchProblem(
@@ -121,7 +123,9 @@ def assert_same_arrays(kept: ReusableModel, problem: DispatchProblem) -> None:
     fresh = compile_linear(build_model(problem).model)
     assert [v.name for v in kept.arrays.columns] == [v.name for v in fresh.columns]
     for name in ("col_cost", "col_lower", "col_upper", "row_lower", "row_upper", "a_start", "a_index", "a_value"):
-        np.testing.assert_allclose(getattr(kept.arrays, name), getattr(fresh, name), rtol=1e-12, atol=1e-9, err_msg=name)
+        np.testing.assert_allclose(
+            getattr(kept.arrays, name), getattr(fresh, name), rtol=1e-12, atol=1e-9, err_msg=name
+        )
     assert kept.arrays.offset == pytest.approx(fresh.offset, rel=1e-12, abs=1e-9)
 
 
@@ -172,7 +176,9 @@ def test_a_problem_of_another_shape_gets_its_own_model() -> None:
     assert cache.model_for(base)[1] == "built"
     longer = site(48, 1, export=False, demand_charge=False, curtailable=True, tariff=False)
     assert cache.model_for(longer)[1] == "built"
-    bigger = base.model_copy(update={"assets": [*base.assets[:3], base.assets[3].model_copy(update={"capacity_kwh": 400.0})]})
+    bigger = base.model_copy(
+        update={"assets": [*base.assets[:3], base.assets[3].model_copy(update={"capacity_kwh": 400.0})]}
+    )
     assert shape_of(bigger) != shape_of(base)
     assert cache.model_for(bigger)[1] == "built"
     assert cache.model_for(base)[1] == "re-used"
@@ -212,7 +218,10 @@ def test_what_is_not_re_used_says_why_and_is_built_afresh() -> None:
     assert shape_of(with_targets.model_copy(update={"targets": Targets(), "assets": [air]})).reason == (
         "asset 'air': kind 'air_demand' has no parameters (AssetType.parameters)"
     )
-    assert "more than the cache keeps" in ModelCache(max_steps=1).model_for(arbitrage_day([1.0] * 2, [1.0] * 2, 0.5, [0.0] * 2))[1]
+    assert (
+        "more than the cache keeps"
+        in ModelCache(max_steps=1).model_for(arbitrage_day([1.0] * 2, [1.0] * 2, 0.5, [0.0] * 2))[1]
+    )
     assert solve(with_targets, EXACT).report.model_reuse == ""  # without a cache
 
 

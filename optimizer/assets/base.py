@@ -166,6 +166,8 @@ class BuildContext:
     grid: GridPort | None = None
     parameters: dict[str, Parameter] = field(default_factory=dict)
     """Data a re-used model takes anew, by ``<asset>.<name>`` (:mod:`optimizer.parameters`)."""
+    symbolic_parameters: bool = False
+    """Whether those enter the model as Pyomo parameters (a model kept for re-use) or as numbers."""
 
     @property
     def horizon(self) -> Horizon:
@@ -203,7 +205,10 @@ class BuildContext:
     def take_parameters(self, asset: str, data: dict[str, Any]) -> dict[str, Parameter]:
         """Registers an asset's ``parameters(spec, problem)`` (its kind's data that may change between problems of
         one shape) and returns them by name."""
-        taken = {name: Parameter(f"{asset}.{name}", as_values(values), self.model) for name, values in data.items()}
+        taken = {
+            name: Parameter(f"{asset}.{name}", as_values(values), self.model, self.symbolic_parameters)
+            for name, values in data.items()
+        }
         for parameter in taken.values():
             if parameter.key in self.parameters:
                 raise ValueError(f"parameter {parameter.key!r} registered twice")
@@ -309,8 +314,10 @@ class BuildContext:
         A :class:`Parameter` price enters the objective as its Pyomo parameters at every step (zero or not: the
         model's structure may not depend on its values), and the KPI reads its current values."""
         if isinstance(cny_per_kwh, Parameter):
-            self._add_parameter_cost(component, column, cny_per_kwh, sign)
-            return
+            if cny_per_kwh.symbolic:
+                self._add_parameter_cost(component, column, cny_per_kwh, sign)
+                return
+            cny_per_kwh = cny_per_kwh.values
         coef = sign * np.asarray(cny_per_kwh, dtype=float) * self.dt_h
         if not np.any(coef):
             return
