@@ -166,17 +166,22 @@ def _built_and_solved(
     problem: DispatchProblem, options: SolveOptions, cache: ModelCache | None
 ) -> tuple[BuiltModel, SolverReport]:
     """The model of ``problem`` and its solve: from ``cache`` when it keeps one of the problem's shape."""
-    reusable, how = (None, "") if cache is None else cache.model_for(problem)
-    if reusable is not None:
-        try:
-            report = reusable.solve(options)
-        except NotLinearError as error:  # the shape said equal, the model disagreed: build afresh
-            cache.forget(problem)  # type: ignore[union-attr]
-            reusable, how = None, f"rebuilt: {error}"
-        else:
-            report.build_seconds = reusable.built.build_seconds if how == "built" else 0.0
-            report.model_reuse = how
-            return reusable.built, report
+    how = ""
+    if cache is not None:
+        reusable, how = cache.model_for(problem)
+        if reusable is not None:
+            try:
+                report = reusable.solve(options)
+            except NotLinearError as error:  # the shape said equal, the model disagreed: build afresh
+                cache.forget(problem)
+                how = f"rebuilt: {error}"
+            except Exception:  # e.g. a number HiGHS would misread: raised as a fresh build raises it
+                cache.forget(problem)
+                raise
+            else:
+                report.build_seconds = reusable.built.build_seconds if how == "built" else 0.0
+                report.model_reuse = how
+                return reusable.built, report
     built = build_model(problem)
     report = solve_model(built.model, options)
     report.build_seconds = built.build_seconds

@@ -236,3 +236,39 @@ def test_an_infeasible_day_on_a_kept_model_is_diagnosed_and_the_next_day_solves(
     again = solve(arbitrage_day([2.0, 0.5], [10.0, 5.0], 0.25, [0.0, 4.0]), EXACT, cache=cache)
     assert (again.status, again.report.model_reuse) == ("optimal", "re-used")
     assert again.report.objective == pytest.approx(13.0, abs=1e-9)
+
+
+def test_clock_hours_and_month_ends_are_part_of_the_shape() -> None:
+    def day(start: str, *, reserve: bool = True, demand_charge: bool = False) -> DispatchProblem:
+        battery = BatterySpec(
+            name="battery",
+            capacity_kwh=100.0,
+            charge_power_kw=50.0,
+            discharge_power_kw=50.0,
+            reserve_soc_frac=0.5 if reserve else 0.0,
+            reserve_hours=[18] if reserve else [],
+        )
+        grid = GridSpec(
+            name="grid",
+            import_limit_kw=100.0,
+            import_price_cny_per_kwh=1.0,
+            demand_charge_cny_per_kw_month=30.0 if demand_charge else 0.0,
+        )
+        horizon = Horizon(start=pd.Timestamp(start, tz="Asia/Shanghai").to_pydatetime(), step_minutes=60, n_steps=24)
+        return DispatchProblem(horizon=horizon, assets=[grid, LoadSpec(name="load", power_kw=10.0), battery])
+
+    # The reserve holds at 18:00 local time: which step that is depends on when the horizon starts.
+    assert shape_of(day("2026-07-15 00:00")) == shape_of(day("2026-07-16 00:00"))
+    assert shape_of(day("2026-07-15 00:00")) != shape_of(day("2026-07-15 06:00"))
+    assert shape_of(day("2026-07-15 00:00", reserve=False)) == shape_of(day("2026-07-15 06:00", reserve=False))
+    # One peak per calendar month: a day across a month's end has two.
+    assert shape_of(day("2026-07-15 00:00", demand_charge=True)) != shape_of(
+        day("2026-07-31 12:00", demand_charge=True)
+    )
+    cache = ModelCache()
+    for start in ("2026-07-31 12:00", "2026-08-31 12:00"):  # two months each, 12 hours in each
+        result = solve(day(start, reserve=False, demand_charge=True), EXACT, cache=cache)
+        # 10 kW all day, 10 kWh at 1 CNY per hour (240), and a 10 kW peak in each month at 30 (600). The battery
+        # cannot help: a kW shaved off one month's 12 hours is recharged, with losses, in the other month's.
+        assert result.report.objective == pytest.approx(240.0 + 600.0, abs=1e-9)
+    assert result.report.model_reuse == "re-used"
