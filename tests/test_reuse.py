@@ -104,13 +104,15 @@ def site(n_steps: int, seed: int, *, export: bool, demand_charge: bool, curtaila
                 curtailable=curtailable,
                 inverter_ac_kw=180.0,
             ),
-            BatterySpec(
+            BatterySpec(  # sizes too: a sweep over sizes re-uses the model
                 name="battery",
-                capacity_kwh=300.0,
-                charge_power_kw=100.0,
-                discharge_power_kw=100.0,
-                initial_soc_frac=float(rng.uniform(0.1, 0.9)),
-                end_soc_frac=float(rng.uniform(0.1, 0.9)),
+                capacity_kwh=float(rng.choice([150.0, 300.0, 600.0])),
+                charge_power_kw=float(rng.choice([50.0, 100.0])),
+                discharge_power_kw=float(rng.choice([80.0, 100.0])),
+                soc_min_frac=0.1,
+                soc_max_frac=float(rng.choice([0.8, 0.9])),
+                initial_soc_frac=float(rng.uniform(0.1, 0.8)),
+                end_soc_frac=float(rng.uniform(0.1, 0.8)),
                 reserve_soc_frac=0.3,
                 reserve_hours=[18, 19],
                 degradation_cost_cny_per_kwh=0.062,
@@ -176,11 +178,12 @@ def test_a_problem_of_another_shape_gets_its_own_model() -> None:
     assert cache.model_for(base)[1] == "built"
     longer = site(48, 1, export=False, demand_charge=False, curtailable=True, tariff=False)
     assert cache.model_for(longer)[1] == "built"
-    bigger = base.model_copy(
-        update={"assets": [*base.assets[:3], base.assets[3].model_copy(update={"capacity_kwh": 400.0})]}
-    )
-    assert shape_of(bigger) != shape_of(base)
-    assert cache.model_for(bigger)[1] == "built"
+    battery = base.assets[3].model_copy(update={"capacity_kwh": 400.0, "charge_power_kw": 200.0})
+    bigger = base.model_copy(update={"assets": [*base.assets[:3], battery]})
+    assert shape_of(bigger) == shape_of(base)  # a battery's size is a parameter: a sweep over sizes re-uses
+    assert cache.model_for(bigger)[1] == "re-used"
+    lossless = base.assets[3].model_copy(update={"charge_efficiency": 1.0})
+    assert shape_of(base.model_copy(update={"assets": [*base.assets[:3], lossless]})) != shape_of(base)
     assert cache.model_for(base)[1] == "re-used"
 
 

@@ -108,7 +108,16 @@ REGISTRY: dict[str, AssetType] = {
             LevelState("soc_kwh", "capacity_kwh", "initial_soc_frac", "end_soc_frac", ("soc_min_frac", "soc_max_frac")),
         ),
         parameters=battery_parameters,
-        parameter_fields=("initial_soc_frac", "end_soc_frac"),
+        parameter_fields=(
+            "capacity_kwh",
+            "charge_power_kw",
+            "discharge_power_kw",
+            "soc_min_frac",
+            "soc_max_frac",
+            "reserve_soc_frac",
+            "initial_soc_frac",
+            "end_soc_frac",
+        ),
         structure=battery_structure,
     ),
     "compressor": AssetType(

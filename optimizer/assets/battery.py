@@ -135,13 +135,24 @@ def store_limits(spec: BatterySpec) -> StoreLimits:
 
 
 def battery_parameters(spec: BatterySpec, problem: DispatchProblem) -> dict[str, Any]:
-    """The SOC at the start and the end of the horizon [kWh] (:mod:`optimizer.parameters`)."""
+    """Power limits [kW], the SOC window, at the start and the end and the reserve [kWh]
+    (:mod:`optimizer.parameters`): a re-used model takes a new size as it takes a new day."""
     limits = store_limits(spec)
-    return {"initial_soc_kwh": limits.initial, "end_soc_kwh": limits.end}
+    data = {
+        "charge_power_kw": limits.charge_max,
+        "discharge_power_kw": limits.discharge_max,
+        "soc_min_kwh": limits.level_min,
+        "soc_max_kwh": limits.level_max,
+        "initial_soc_kwh": limits.initial,
+        "end_soc_kwh": limits.end,
+    }
+    if battery_structure(spec, problem):
+        data["reserve_soc_kwh"] = spec.reserve_soc_frac * spec.capacity_kwh
+    return data
 
 
 def battery_structure(spec: BatterySpec, problem: DispatchProblem) -> Any:
-    """The steps whose end SOC holds the reserve (they depend on the horizon's clock hours)."""
+    """The steps whose end SOC holds the reserve (they depend on the horizon's clock hours); none without one."""
     if not (spec.reserve_hours and spec.reserve_soc_frac > spec.soc_min_frac):
         return ()
     return tuple(np.flatnonzero(reserve_held_at_step_end(problem.horizon.index.hour, spec.reserve_hours)).tolist())
@@ -150,8 +161,16 @@ def battery_structure(spec: BatterySpec, problem: DispatchProblem) -> Any:
 def build_battery(spec: BatterySpec, ctx: BuildContext) -> None:
     n = spec.name
     block = ctx.block(n)
-    soc = ctx.take_parameters(n, battery_parameters(spec, ctx.problem))
-    limits = replace(store_limits(spec), initial=soc["initial_soc_kwh"].scalar, end=soc["end_soc_kwh"].scalar)
+    data = {name: p.scalar for name, p in ctx.take_parameters(n, battery_parameters(spec, ctx.problem)).items()}
+    limits = replace(
+        store_limits(spec),
+        charge_max=data["charge_power_kw"],
+        discharge_max=data["discharge_power_kw"],
+        level_min=data["soc_min_kwh"],
+        level_max=data["soc_max_kwh"],
+        initial=data["initial_soc_kwh"],
+        end=data["end_soc_kwh"],
+    )
     _, _, soc_kwh = add_store(
         block,
         ctx,
@@ -164,7 +183,7 @@ def build_battery(spec: BatterySpec, ctx: BuildContext) -> None:
     )
     held = battery_structure(spec, ctx.problem)
     if held:
-        reserve_kwh = spec.reserve_soc_frac * spec.capacity_kwh
+        reserve_kwh = data["reserve_soc_kwh"]
         block.reserve_soc = pyo.Constraint(list(held), rule=lambda b, t: soc_kwh[t] >= reserve_kwh)
     wear = np.full(ctx.n_steps, spec.degradation_cost_cny_per_kwh)
     ctx.add_linear_cost("degradation", f"{n}.charge_kw", wear)

@@ -117,16 +117,17 @@ class StoreColumns:
 
 @dataclass(frozen=True)
 class StoreLimits:
-    """A store's numbers, in its own units: flows per hour (or per ``rate_to_level`` of the level's unit)."""
+    """A store's numbers, in its own units: flows per hour (or per ``rate_to_level`` of the level's unit).
 
-    charge_max: float
-    discharge_max: float
-    level_min: float
-    level_max: float
+    The limits and levels are numbers, or in a model kept for re-use the Pyomo parameters of the store's kind
+    (:mod:`optimizer.parameters`: a battery's size and SOCs)."""
+
+    charge_max: Any
+    discharge_max: Any
+    level_min: Any
+    level_max: Any
     initial: Any
-    """A number, or the Pyomo parameter of a re-usable model's initial level (:mod:`optimizer.parameters`)."""
     end: Any
-    """As ``initial``."""
     end_rule: Literal[">=", "=="] = ">="
     charge_eff: float = 1.0
     discharge_eff: float = 1.0
