@@ -173,6 +173,10 @@ class ModelCache:
             models = self._local.models = OrderedDict()
         return models
 
+    def kept(self) -> list[ReusableModel]:
+        """This thread's kept models, least recently used first."""
+        return list(self._models().values())
+
     def model_for(self, problem: DispatchProblem, *, implied_cuts: bool = True) -> tuple[ReusableModel | None, str]:
         """A model holding ``problem``'s numbers, re-used when one of its shape is kept, and how it came: ``"re-used"``,
         ``"built"``, or ``"not re-usable: <why>"`` (then None: build afresh)."""

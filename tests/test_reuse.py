@@ -6,6 +6,9 @@ problem compiles to, number for number, and the solve gives the same objective, 
 
 from __future__ import annotations
 
+import threading
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -275,3 +278,38 @@ def test_clock_hours_and_month_ends_are_part_of_the_shape() -> None:
         # cannot help: a kW shaved off one month's 12 hours is recharged, with losses, in the other month's.
         assert result.report.objective == pytest.approx(240.0 + 600.0, abs=1e-9)
     assert result.report.model_reuse == "re-used"
+
+
+def test_each_thread_keeps_its_own_models() -> None:
+    cache = ModelCache()
+    problem = arbitrage_day([1.0, 3.0], [10.0, 10.0], 0.5, [0.0, 0.0])
+    assert cache.model_for(problem)[1] == "built"
+    elsewhere: list[str] = []
+    thread = threading.Thread(target=lambda: elsewhere.append(cache.model_for(problem)[1]))
+    thread.start()
+    thread.join()
+    assert elsewhere == ["built"]  # a kept model is never shared between threads
+    assert cache.model_for(problem)[1] == "re-used"
+
+
+def test_a_rolling_sweep_re_uses_its_model_and_equals_fresh_builds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from benchmarks.group_scaleout import write_reference_scenario
+    from scenarios import pipeline
+    from scenarios.loader import load_scenario
+    from scenarios.parallel import run_cases
+
+    cases = load_scenario(write_reference_scenario(tmp_path, 3)).sweep("battery")[:3]  # three battery sizes
+    monkeypatch.setattr(pipeline, "MODEL_CACHE", None)
+    fresh = run_cases(cases, jobs=1, show_progress=False)
+    cache = ModelCache()
+    monkeypatch.setattr(pipeline, "MODEL_CACHE", cache)
+    kept = run_cases(cases, jobs=1, show_progress=False)
+    for run, expected in zip(kept, fresh, strict=True):
+        assert run.kpis.energy_cost_cny == pytest.approx(expected.kpis.energy_cost_cny, rel=1e-9)
+        pd.testing.assert_frame_equal(run.schedule, expected.schedule, atol=1e-6, rtol=0)
+        pd.testing.assert_frame_equal(run.baseline_schedule, expected.baseline_schedule, atol=1e-6, rtol=0)
+    # One shape for every day and every size: the optimised model and the baseline's context, built once each.
+    assert len(cache.kept()) == 2
+    assert sum(model.solves for model in cache.kept()) == 9
