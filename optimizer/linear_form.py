@@ -446,6 +446,10 @@ class ParameterReader:
             [j for j, var in enumerate(arrays.columns) if var.fixed or not _literal(var._lb) or not _literal(var._ub)],
             dtype=np.int32,
         )
+        self.tracked = [arrays.columns[j] for j in self.columns]
+        domains = [var.domain.bounds() for var in self.tracked]
+        self.domain_lower = np.array([-np.inf if low is None else low for low, _ in domains], dtype=float)
+        self.domain_upper = np.array([np.inf if high is None else high for _, high in domains], dtype=float)
 
     def _structure_held(self) -> None:
         if len(self.walker.columns) != self.arrays.n_cols:
@@ -477,8 +481,13 @@ class ParameterReader:
         return cost, offset
 
     def column_bounds_now(self) -> tuple[np.ndarray, np.ndarray]:
-        """Lower and upper bounds of the tracked columns (``self.columns``)."""
-        lower, upper, _ = _column_bounds_one_by_one([self.arrays.columns[j] for j in self.columns])
+        """Lower and upper bounds of the tracked columns (``self.columns``), as ``VarData.bounds`` gives them (the
+        stored bound within the domain's, both at the value of a fixed variable), read without Pyomo's checks."""
+        lower = np.fmax([np.nan if v._lb is None else _fixed_value(v._lb) for v in self.tracked], self.domain_lower)
+        upper = np.fmin([np.nan if v._ub is None else _fixed_value(v._ub) for v in self.tracked], self.domain_upper)
+        for k, var in enumerate(self.tracked):
+            if var.fixed:
+                lower[k] = upper[k] = var.value
         return lower, upper
 
 

@@ -11,7 +11,9 @@ time-weighted averages over the step, so hourly steps stay correct.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -88,12 +90,33 @@ class TouTariff(BaseModel):
 
     def prices(self, horizon: Horizon) -> pd.Series:
         """Import energy price per step [CNY/kWh], time-weighted within each step."""
+        key = (self.model_dump_json(), horizon.start, str(horizon.start.tzinfo), horizon.tz, horizon.step_minutes)
+        key += (horizon.n_steps,)
+        with _PRICES_LOCK:
+            per_step = _PRICES.get(key)
+        if per_step is None:
+            per_step = self._prices(horizon)
+            with _PRICES_LOCK:
+                if len(_PRICES) >= 16:
+                    _PRICES.pop(next(iter(_PRICES)))
+                _PRICES[key] = per_step
+        return pd.Series(per_step.copy(), index=horizon.index, name="import_price_cny_per_kwh")
+
+    def _prices(self, horizon: Horizon) -> np.ndarray:
         names, table = self.band_table()
         price_by_band = np.array([self.band_prices_cny_per_kwh[n] for n in names])
         minute_labels = pd.date_range(horizon.index[0], periods=horizon.n_steps * horizon.step_minutes, freq="1min")
         minute_prices = price_by_band[table[minute_labels.month - 1, minute_labels.hour * 60 + minute_labels.minute]]
         per_step = minute_prices.reshape(horizon.n_steps, horizon.step_minutes).mean(axis=1)
-        return pd.Series(per_step, index=horizon.index, name="import_price_cny_per_kwh")
+        per_step.flags.writeable = False
+        return per_step
+
+
+_PRICES: dict[tuple[Any, ...], np.ndarray] = {}
+"""The last few :meth:`TouTariff.prices` (read-only), by tariff and horizon (its start with its zone: equal
+instants in other zones have other clock times): a re-used model asks for a day's prices twice, for its shape and
+for its parameters."""
+_PRICES_LOCK = threading.Lock()
 
 
 @lru_cache(maxsize=32)

@@ -104,8 +104,14 @@ def grid_parameters(spec: GridSpec, problem: DispatchProblem) -> dict[str, Any]:
 def grid_structure(spec: GridSpec, problem: DispatchProblem) -> Any:
     """What of the grid's data shapes its model: whether prices come from a tariff, the steps with an
     import/export binary, negative prices (they make storage losses pay) and the steps of each calendar month."""
-    price = spec.import_prices(problem.horizon)
-    effective = price + _carbon_cost_cny_per_kwh(spec, problem)
+    carbon = _carbon_cost_cny_per_kwh(spec, problem)
+    if (
+        spec.tariff is not None
+        and spec.export_limit_kw == 0
+        and min(spec.tariff.band_prices_cny_per_kwh.values()) >= -carbon
+    ):
+        return (False, False)  # no band can cost less than nothing: the step prices need not be worked out
+    effective = spec.import_prices(problem.horizon) + carbon
     key: tuple[Any, ...] = (spec.tariff is None, bool(np.any(effective < 0)))
     if spec.export_limit_kw > 0:
         export_price = as_array(spec.export_price_cny_per_kwh, problem.horizon.n_steps)
