@@ -4,8 +4,9 @@
   scenario file with its inputs in a CSV file, 30 days day-ahead (``--days``; quick: 7), and a sweep of 16 points
   (battery capacity x charge power, a 4 x 4 grid), run by :func:`scenarios.parallel.run_cases` in this process
   (``--jobs 1``), then on a ``LocalCluster`` of 2 single-threaded workers made for the run (``--cluster local
-  --jobs 2``; its start-up included), then on 2 local processes (``--jobs 2``). Each way's cost per point must
-  equal the serial one. Goal: the cluster at least 1.7x faster than serial.
+  --jobs 2``; its start-up included), then on 2 local processes (``--jobs 2``), then on a 2-worker LocalCluster
+  started before the clock and reached by its address, as ``--cluster tcp://host:8786`` reaches a running cluster.
+  Each way's cost per point must equal the serial one. Goal: the cluster at least 1.7x faster than serial.
 - **Start-up** (issue 14, point 3): whole processes (interpreter, imports, work, exit), best of several:
   ``dispatch --help``, ``dispatch run`` on the reference site's one day (96 steps; the run's files and HTML report
   included), and the reference LP at 96 steps built and solved in a fresh process by ours and by linopy
@@ -41,6 +42,8 @@ CAPACITIES_KWH = (250.0, 500.0, 1000.0, 2000.0)
 CHARGE_POWERS_KW = (125.0, 250.0, 500.0, 1000.0)
 STARTUP_RUNS, STARTUP_RUNS_QUICK = 5, 3
 CLUSTER_WAY = f"Dask LocalCluster, {WORKERS} workers (--cluster local --jobs {WORKERS})"
+RUNNING_CLUSTER = "running"
+RUNNING_WAY = f"a running Dask LocalCluster, {WORKERS} workers (--cluster tcp://...), as the CLI runs it"
 
 SWEEP_COLUMNS = [
     ("way", "way"),
@@ -130,6 +133,7 @@ def measure_sweep(days: int, progress: Any = print) -> list[Row]:
             (f"{CLUSTER_WAY}, every task sent at once", {"cluster": "local", "auto_serial": False}),
             (f"{CLUSTER_WAY}, as the CLI runs it: here first", {"cluster": "local"}),
             (f"{WORKERS} local processes (--jobs {WORKERS}) as the CLI runs it", {}),
+            (RUNNING_WAY, {"cluster": RUNNING_CLUSTER}),
         ]
         serial: list[float] | None = None
         serial_s: float | None = None
@@ -137,9 +141,19 @@ def measure_sweep(days: int, progress: Any = print) -> list[Row]:
             progress(f"  sweep of {len(cases)} points x {days} days: {way}")
             notes: list[str] = []
             jobs = options.pop("jobs", WORKERS)
+            running = None
+            if options.get("cluster") == RUNNING_CLUSTER:  # started before the clock: a cluster that is up already
+                from scenarios.executors import local_cluster
+
+                running = local_cluster(WORKERS)
+                options["cluster"] = running.scheduler_address
             started = time.perf_counter()
-            runs = run_cases(cases, jobs=jobs, show_progress=False, notes=notes.append, **options)
-            seconds = time.perf_counter() - started
+            try:
+                runs = run_cases(cases, jobs=jobs, show_progress=False, notes=notes.append, **options)
+            finally:
+                seconds = time.perf_counter() - started
+                if running is not None:
+                    running.close()
             costs = _costs(runs)
             if serial is None:
                 serial, serial_s = costs, seconds
@@ -238,9 +252,9 @@ def goals(sweep: list[Row], startup: list[Row]) -> list[Row]:
         out.append({"goal": name, "target": target, "measured": value, "unit": unit, "met": met})
 
     for row in sweep:
-        if row["way"].startswith(CLUSTER_WAY):
+        if row["way"].startswith(CLUSTER_WAY) or row["way"] == RUNNING_WAY:
             speedup = row["speedup_vs_serial"]
-            how = row["way"].removeprefix(CLUSTER_WAY + ", ")
+            how = "already running" if row["way"] == RUNNING_WAY else row["way"].removeprefix(CLUSTER_WAY + ", ")
             goal(
                 f"sweep 16 points on a 2-worker LocalCluster ({how}): serial / cluster",
                 ">= 1.7x",

@@ -18,6 +18,8 @@ from hypothesis import strategies as st
 from optimizer import DispatchProblem, GridSpec, Horizon, SolveOptions, liaoning_tou, solve
 from optimizer.assets.air import AirDemandSpec
 from optimizer.assets.battery import BatterySpec
+from optimizer.assets.fleet_charging import FleetChargingSpec
+from optimizer.assets.flexible_load import EnergyWindowLoadSpec
 from optimizer.assets.load import LoadSpec
 from optimizer.assets.pv import PvSpec
 from optimizer.linear_form import compile_linear
@@ -84,8 +86,18 @@ def test_a_kept_model_solves_the_next_day_as_worked_out_by_hand() -> None:
     assert day1.kpis.energy_cost_cny == pytest.approx(20.0, abs=1e-9)
 
 
-def site(n_steps: int, seed: int, *, export: bool, demand_charge: bool, curtailable: bool, tariff: bool):
-    """A problem of one shape (given the flags and ``n_steps``) with numbers drawn from ``seed``."""
+def site(
+    n_steps: int,
+    seed: int,
+    *,
+    export: bool,
+    demand_charge: bool,
+    curtailable: bool,
+    tariff: bool,
+    flexible: bool = False,
+):
+    """A problem of one shape (given the flags and ``n_steps``) with numbers drawn from ``seed``; ``flexible``: with
+    a forklift fleet plugged in 08:00-18:00 and a 10:00-16:00 energy window (on/off, 20-60 kW) of drawn energies."""
     rng = np.random.default_rng(seed)
     grid_fields: dict[str, object] = {"import_limit_kw": 400.0}
     if tariff:
@@ -120,8 +132,29 @@ def site(n_steps: int, seed: int, *, export: bool, demand_charge: bool, curtaila
                 reserve_hours=[18, 19],
                 degradation_cost_cny_per_kwh=0.062,
             ),
+            *(flexible_loads(rng) if flexible else []),
         ],
     )
+
+
+def flexible_loads(rng: np.random.Generator) -> list[object]:
+    at = lambda hour: (START + pd.Timedelta(hours=hour)).to_pydatetime()  # noqa: E731
+    fleet = FleetChargingSpec(
+        name="forklifts",
+        energy_kwh=float(rng.uniform(0, 400)),
+        max_power_kw=60.0,
+        available_from=at(8),
+        available_until=at(18),
+    )
+    window = EnergyWindowLoadSpec(
+        name="kiln",
+        energy_kwh=float(rng.choice([0.0, 120.0, 200.0])),
+        window_start=at(10),
+        window_end=at(16),
+        max_power_kw=60.0,
+        min_power_kw=20.0,
+    )
+    return [fleet, window]
 
 
 def assert_same_arrays(kept: ReusableModel, problem: DispatchProblem) -> None:
@@ -134,18 +167,20 @@ def assert_same_arrays(kept: ReusableModel, problem: DispatchProblem) -> None:
     assert kept.arrays.offset == pytest.approx(fresh.offset, rel=1e-12, abs=1e-9)
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=16, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     seeds=st.lists(st.integers(0, 10_000), min_size=2, max_size=3),
     export=st.booleans(),
     demand_charge=st.booleans(),
     curtailable=st.booleans(),
     tariff=st.booleans(),
+    flexible=st.booleans(),
 )
 def test_a_kept_model_holds_exactly_what_a_fresh_build_compiles_and_solves_the_same(
-    seeds: list[int], export: bool, demand_charge: bool, curtailable: bool, tariff: bool
+    seeds: list[int], export: bool, demand_charge: bool, curtailable: bool, tariff: bool, flexible: bool
 ) -> None:
     flags = {"export": export, "demand_charge": demand_charge, "curtailable": curtailable, "tariff": tariff}
+    flags["flexible"] = flexible
     cache = ModelCache()
     for k, seed in enumerate(seeds):
         problem = site(24, seed, **flags)

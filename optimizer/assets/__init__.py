@@ -193,6 +193,9 @@ REGISTRY: dict[str, AssetType] = {
         flexible_load.build_energy_window_load,
         flexible_load.baseline_energy_window_load,
         state=(WindowEnergyState("window_start", "window_end"),),
+        parameters=lambda spec, _problem: flexible_load.window_energy_parameters(spec),
+        parameter_fields=(*flexible_load.WINDOW_PARAMETER_FIELDS, "window_start", "window_end"),
+        structure=flexible_load.energy_window_structure,
     ),
     "block_load": AssetType(
         flexible_load.BlockLoadSpec, flexible_load.build_block_load, flexible_load.baseline_block_load
@@ -202,6 +205,9 @@ REGISTRY: dict[str, AssetType] = {
         fleet_charging.build_fleet_charging,
         fleet_charging.baseline_fleet_charging,
         state=(WindowEnergyState("available_from", "charge_by", "charging_efficiency"),),
+        parameters=lambda spec, _problem: flexible_load.window_energy_parameters(spec),
+        parameter_fields=(*flexible_load.WINDOW_PARAMETER_FIELDS, "available_from", "available_until", "deadline"),
+        structure=fleet_charging.fleet_charging_structure,
     ),
 }
 

@@ -22,7 +22,7 @@ carried part first, from the horizon start).
 from __future__ import annotations
 
 import datetime as dt
-from typing import ClassVar, Literal, Self
+from typing import Any, ClassVar, Literal, Self
 
 import numpy as np
 import pyomo.core as pyo
@@ -35,8 +35,10 @@ from optimizer.assets.flexible_load import (
     carried_mask,
     check_carried,
     check_carried_fits,
+    take_window_energies,
     window_baseline,
     window_mask,
+    window_structure,
 )
 from optimizer.assets.load import ELECTRIC_LOAD
 from optimizer.baseline_state import BaselineState
@@ -139,13 +141,18 @@ class FleetChargingSpec(AssetSpec):
         check_carried_fits(horizon, self)
 
 
+def fleet_charging_structure(spec: FleetChargingSpec, problem: Any) -> tuple[Any, ...]:
+    """:func:`~optimizer.assets.flexible_load.window_structure` of the fleet's charging window."""
+    return window_structure(spec, spec.charging_mask(problem.horizon), problem.horizon)
+
+
 def build_fleet_charging(spec: FleetChargingSpec, ctx: BuildContext) -> None:
     n = spec.name
     own = spec.charging_mask(ctx.horizon)
     mask = own | carried_mask(ctx.horizon, spec)
     block = ctx.block(n)
     block.power_kw = pyo.Var(ctx.steps, bounds=lambda _, t: (0.0, spec.max_power_kw if mask[t] else 0.0))
-    add_energy_rows(block, ctx, spec, own, spec.charging_efficiency)
+    add_energy_rows(block, ctx, spec, own, spec.charging_efficiency, take_window_energies(spec, ctx))
     ctx.add_flow(f"{n}.power_kw", block.power_kw, bus=ELECTRICITY, sign=-1, role=ELECTRIC_LOAD)
 
 

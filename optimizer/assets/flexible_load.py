@@ -139,22 +139,55 @@ def check_carried_fits(horizon: Horizon, spec: Any) -> None:
         )
 
 
-def add_energy_rows(block: Any, ctx: BuildContext, spec: Any, own: np.ndarray, stored_per_kwh: float) -> None:
+WINDOW_PARAMETER_FIELDS = ("energy_kwh", "min_energy_kwh", "carried_energy_kwh", "carried_until")
+"""Fields of an energy window whose numbers a re-used model takes as parameters (its window's times also, named by
+each kind); which steps they cover is the kind's structure (:func:`window_structure`)."""
+
+
+def window_energy_parameters(spec: Any) -> dict[str, float]:
+    """The energies a window's rows hold [kWh stored] (:mod:`optimizer.parameters`)."""
+    return {
+        "energy_kwh": spec.energy_kwh,
+        "least_energy_kwh": spec.least_energy_kwh,
+        "carried_energy_kwh": spec.carried_energy_kwh,
+    }
+
+
+def window_structure(spec: Any, own: np.ndarray, horizon: Horizon) -> tuple[Any, ...]:
+    """What of a window's data shapes its model: the window's steps, the carried part's steps, and whether the
+    window's energy is exact or a range (a window cut at the horizon end)."""
+    carried = carried_mask(horizon, spec)
+    return (
+        tuple(np.flatnonzero(own).tolist()),
+        tuple(np.flatnonzero(carried).tolist()),
+        spec.least_energy_kwh >= spec.energy_kwh,
+    )
+
+
+def add_energy_rows(
+    block: Any, ctx: BuildContext, spec: Any, own: np.ndarray, stored_per_kwh: float, energies: dict[str, Any]
+) -> None:
     """The energy rows of a window on ``block.power_kw`` [kW, drawn]: ``stored_per_kwh * drawn * dt_h`` over the
     window's steps ``own`` is ``energy_kwh`` (between ``min_energy_kwh`` and ``energy_kwh`` for a window cut at
-    the horizon end), and over the carried part it is exactly ``carried_energy_kwh``."""
+    the horizon end), and over the carried part it is exactly ``carried_energy_kwh``. ``energies``: those three
+    (:func:`window_energy_parameters`) as numbers or the model's parameters."""
     factor = ctx.dt_h * stored_per_kwh
     stored = sum(block.power_kw[t] for t in ctx.steps if own[t]) * factor
-    least = spec.energy_kwh if spec.min_energy_kwh is None else spec.min_energy_kwh
-    if least >= spec.energy_kwh:
-        block.energy = pyo.Constraint(expr=stored == spec.energy_kwh)
+    if spec.least_energy_kwh >= spec.energy_kwh:
+        block.energy = pyo.Constraint(expr=stored == energies["energy_kwh"])
     else:
-        block.energy = pyo.Constraint(expr=pyo.inequality(least, stored, spec.energy_kwh))
+        block.energy = pyo.Constraint(expr=pyo.inequality(energies["least_energy_kwh"], stored, energies["energy_kwh"]))
     carried = carried_mask(ctx.horizon, spec)
     if carried.any():
         block.carried = pyo.Constraint(
-            expr=sum(block.power_kw[t] for t in ctx.steps if carried[t]) * factor == spec.carried_energy_kwh
+            expr=sum(block.power_kw[t] for t in ctx.steps if carried[t]) * factor == energies["carried_energy_kwh"]
         )
+
+
+def take_window_energies(spec: Any, ctx: BuildContext) -> dict[str, Any]:
+    """A window's energies registered as parameters (:meth:`BuildContext.take_parameters`), for
+    :func:`add_energy_rows`."""
+    return {name: p.scalar for name, p in ctx.take_parameters(spec.name, window_energy_parameters(spec)).items()}
 
 
 def window_baseline(horizon: Horizon, spec: Any, own: np.ndarray, power_kw: float, stored_per_kwh: float) -> np.ndarray:
@@ -258,13 +291,23 @@ class EnergyWindowLoadSpec(AssetSpec):
                     )
 
 
+def energy_window_mask(spec: EnergyWindowLoadSpec, horizon: Horizon) -> np.ndarray:
+    """The window's steps."""
+    return window_mask(horizon, spec.window_start, spec.window_end, ("window_start", "window_end"))
+
+
+def energy_window_structure(spec: EnergyWindowLoadSpec, problem: Any) -> tuple[Any, ...]:
+    """:func:`window_structure` of the load's window (with ``min_power_kw``, its steps also get the on/off binary)."""
+    return window_structure(spec, energy_window_mask(spec, problem.horizon), problem.horizon)
+
+
 def build_energy_window_load(spec: EnergyWindowLoadSpec, ctx: BuildContext) -> None:
     n = spec.name
-    own = window_mask(ctx.horizon, spec.window_start, spec.window_end, ("window_start", "window_end"))
+    own = energy_window_mask(spec, ctx.horizon)
     mask = own | carried_mask(ctx.horizon, spec)
     block = ctx.block(n)
     block.power_kw = pyo.Var(ctx.steps, bounds=lambda _, t: (0.0, spec.max_power_kw if mask[t] else 0.0))
-    add_energy_rows(block, ctx, spec, own, 1.0)
+    add_energy_rows(block, ctx, spec, own, 1.0, take_window_energies(spec, ctx))
     if spec.min_power_kw > 0:
         unit = add_commitment(block, ctx, available=mask.astype(float))
         block.max_when_on = pyo.Constraint(ctx.steps, rule=lambda b, t: b.power_kw[t] <= spec.max_power_kw * unit.on[t])
@@ -287,7 +330,7 @@ def run_from_start(mask: np.ndarray, energy_kwh: float, power_kw: float, dt_h: f
 
 def baseline_energy_window_load(spec: EnergyWindowLoadSpec, state: BaselineState) -> None:
     """Rule: full power from the window start until the energy is delivered (the carried part first)."""
-    own = window_mask(state.horizon, spec.window_start, spec.window_end, ("window_start", "window_end"))
+    own = energy_window_mask(spec, state.horizon)
     power = window_baseline(state.horizon, spec, own, spec.max_power_kw, 1.0)
     state.columns[f"{spec.name}.power_kw"] = power
     if spec.min_power_kw > 0:
