@@ -15,14 +15,15 @@ HiGHS it keeps (:class:`optimizer.highs_direct.HighsSession`), and for each furt
    the previous basis); ``warm_start=True`` starts an LP from the previous optimal basis.
 
 **The shape** (:func:`shape_of`) is everything the structure depends on: the horizon's length and step, the
-objective's settings, each asset's kind and spec without the fields its parameters come from
+objective's settings, the targets' periods, each asset's kind and spec without the fields its parameters come from
 (``AssetType.parameter_fields``), and what its ``AssetType.structure`` says of its data (the steps that get a
 binary, the steps of each month). Two problems with equal shapes give the same model up to the parameters' numbers,
 so the re-used model's arrays equal a fresh build's (``tests/test_reuse.py`` compares them number by number).
 
-**What is re-used** is what the kinds declare: a problem with an asset whose kind has no ``parameters``, with
-targets (their rows are sums of data over periods), or solved through the persistent interface is built afresh;
-:func:`shape_of` says why. :class:`ModelCache` keeps the last few shapes per thread.
+**What is re-used** is what the kinds declare: a problem with an asset whose kind has no ``parameters``, or solved
+through the persistent interface, is built afresh; :func:`shape_of` says why. Targets take part: their periods are
+shape (:func:`optimizer.targets.targets_structure`), ``so_far``, the shares and the cap are parameters.
+:class:`ModelCache` keeps the last few shapes per thread.
 """
 
 from __future__ import annotations
@@ -39,11 +40,13 @@ import numpy as np
 
 from optimizer import highs_direct
 from optimizer.assets import REGISTRY
+from optimizer.assets.pv import PV_AVAILABLE
 from optimizer.linear_form import NotLinearError, ParameterReader, compile_linear, load_values
 from optimizer.model import BuiltModel, build_model
 from optimizer.model_guard import check_linear_arrays
 from optimizer.problem import DispatchProblem, Targets
 from optimizer.solve import SolveOptions, SolverReport, default_interface, direct_report, model_size
+from optimizer.targets import targets_parameters, targets_structure
 
 
 @dataclass(frozen=True)
@@ -58,10 +61,9 @@ def shape_of(problem: DispatchProblem, *, implied_cuts: bool = True) -> Shape:
     """What the structure of ``problem``'s model depends on; equal keys, equal structures."""
     if default_interface() == "persistent":
         return Shape(None, "the persistent interface is chosen (DISPATCH_HIGHS_INTERFACE)")
-    if problem.targets != Targets():
-        return Shape(None, "the problem has targets")
     parts: list[Any] = [problem.horizon.n_steps, problem.horizon.step_minutes, implied_cuts]
     parts.append(problem.objective.model_dump_json())
+    pv_available_kw = np.zeros(problem.horizon.n_steps)
     for spec in problem.assets:
         entry = REGISTRY[spec.kind]
         if entry.parameters is None:
@@ -69,6 +71,10 @@ def shape_of(problem: DispatchProblem, *, implied_cuts: bool = True) -> Shape:
         fields = json.dumps(spec.model_dump(mode="json", exclude=set(entry.parameter_fields)), sort_keys=True)
         structure = None if entry.structure is None else entry.structure(spec, problem)
         parts.append((spec.kind, fields, structure))
+        if spec.kind == "pv":
+            pv_available_kw += entry.parameters(spec, problem)["available_kw"]
+    if problem.targets != Targets():
+        parts.append(targets_structure(problem, pv_available_kw))
     return Shape(tuple(parts))
 
 
@@ -80,8 +86,12 @@ class ReusableModel:
         self.built: BuiltModel = build_model(problem, implied_cuts=implied_cuts, symbolic_parameters=True)
         self.arrays = compile_linear(self.built.model, track_parameters=True)
         check_linear_arrays(self.arrays)
-        if len(self.built.ctx.import_price_options) > 1:
+        ctx = self.built.ctx
+        if len(ctx.import_price_options) > 1:
             raise NotLinearError("more than one import price option: the grid's binaries depend on all of them")
+        pv = {spec.name for spec in problem.assets if spec.kind == "pv"}
+        if any(column.partition(".")[0] not in pv for column in ctx.role_columns(PV_AVAILABLE)):
+            raise NotLinearError("PV available from a kind other than pv: the targets' shape counts only pv's")
         self.reader = ParameterReader(self.arrays, getattr(self.built.model, "objective", None))
         self.row_terms = [self._stored_terms(row) for row in self.reader.rows.tolist()]
         self.session: highs_direct.HighsSession | None = None
@@ -100,6 +110,8 @@ class ReusableModel:
             assert parameters is not None
             for name, values in parameters(spec, problem).items():
                 ctx.parameters[f"{spec.name}.{name}"].assign(values)
+        for name, value in targets_parameters(problem).items():
+            ctx.parameters[f"targets.{name}"].assign(value)
         ctx.problem = problem
         self.built.problem = problem
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyomo.core as pyo
 
@@ -24,7 +25,7 @@ from optimizer.assets.grid import GREEN_PURCHASE, GRID_EXPORT, GRID_IMPORT
 from optimizer.assets.pv import PV_AVAILABLE, PV_OUTPUT
 from optimizer.kpis import EnergyTotals, TargetShortfall, emissions_kgco2, energy_totals
 from optimizer.periods import PeriodGroup, period_groups, progress_since
-from optimizer.problem import TargetProgress
+from optimizer.problem import DispatchProblem, TargetProgress
 
 SELF_CONSUMPTION = "pv_self_consumption"
 GREEN_SHARE = "green_share"
@@ -39,6 +40,75 @@ def _data_total_kwh(ctx: BuildContext, role: str, steps: Sequence[int]) -> float
     return float(sum(f.component[list(steps)].sum() for f in ctx.flows_with_role(role)) * ctx.dt_h)
 
 
+def _data_total_expr(ctx: BuildContext, role: str, steps: Sequence[int]) -> Any:
+    """:func:`_data_total_kwh` as it enters the model: the sum of the flows' parameters where they are parameters
+    of a model kept for re-use (:mod:`optimizer.parameters`), else the number."""
+    flows = ctx.flows_with_role(role)
+    if not any(f.parameter is not None and f.parameter.symbolic for f in flows):
+        return _data_total_kwh(ctx, role, steps)
+    total: Any = 0.0
+    for f in flows:
+        if f.parameter is not None and f.parameter.symbolic:
+            total += sum(f.parameter.at(t) for t in steps) * ctx.dt_h
+        else:
+            total += float(f.component[list(steps)].sum()) * ctx.dt_h
+    return total
+
+
+SO_FAR_FIELDS = (
+    "pv_available_kwh",
+    "pv_output_kwh",
+    "export_kwh",
+    "import_kwh",
+    "green_kwh",
+    "emissions_location_kgco2",
+    "emissions_market_kgco2",
+)
+"""The numbers of ``Targets.so_far`` the target rows hold (as parameters of a re-used model)."""
+
+
+def targets_parameters(problem: DispatchProblem) -> dict[str, float]:
+    """Every number of the target rows that may change between problems of one shape (:mod:`optimizer.parameters`):
+    what ``so_far`` brings, the shares' ``min_frac`` and the cap's ``max_kgco2``."""
+    targets = problem.targets
+    done = targets.so_far or TargetProgress()
+    data = {f"so_far_{name}": float(getattr(done, name)) for name in SO_FAR_FIELDS}
+    if targets.pv_self_consumption is not None:
+        data[f"{SELF_CONSUMPTION}_min_frac"] = targets.pv_self_consumption.min_frac
+    if targets.green_share is not None:
+        data[f"{GREEN_SHARE}_min_frac"] = targets.green_share.min_frac
+    if targets.emission_cap is not None:
+        data[f"{EMISSION_CAP}_max_kgco2"] = targets.emission_cap.max_kgco2
+    return data
+
+
+def targets_structure(problem: DispatchProblem, pv_available_kw: np.ndarray) -> tuple[Any, ...]:
+    """What of the targets shapes the model: each target's settings but its numbers, its periods' steps (and share of
+    the period), and for PV self-consumption which periods have PV at all (``pv_available_kw``: the site's PV that
+    counts, per step); the numbers are :func:`targets_parameters`."""
+    targets = problem.targets
+    since = progress_since(targets.so_far)
+    index, step_minutes, dt_h = problem.horizon.index, problem.horizon.step_minutes, problem.horizon.dt_h
+    done = targets.so_far or TargetProgress()
+    key: list[Any] = []
+    for name, target, numbers in (
+        (SELF_CONSUMPTION, targets.pv_self_consumption, {"min_frac"}),
+        (GREEN_SHARE, targets.green_share, {"min_frac"}),
+        (EMISSION_CAP, targets.emission_cap, {"max_kgco2"}),
+    ):
+        if target is None:
+            key.append(None)
+            continue
+        groups = period_groups(index, step_minutes, target.over, since)
+        parts = [(g.label, g.steps, g.first, g.covered_frac) for g in groups]
+        if name == SELF_CONSUMPTION:  # a period without PV has no row
+            had = [done.pv_available_kwh if g.first else 0.0 for g in groups]
+            has = [float(pv_available_kw[list(g.steps)].sum()) * dt_h + h > 0 for g, h in zip(groups, had, strict=True)]
+            parts = [(*part, pv) for part, pv in zip(parts, has, strict=True)]
+        key.append((target.model_dump_json(exclude=numbers), tuple(parts)))
+    return tuple(key)
+
+
 def _suffix(group: PeriodGroup) -> str:
     return "" if group.label == "horizon" else f"[{group.label}]"
 
@@ -48,45 +118,49 @@ def build_targets(ctx: BuildContext) -> None:
     targets = ctx.problem.targets
     block = ctx.block("targets")
     since = progress_since(targets.so_far)
-    none = TargetProgress()
+    numbers = {name: p.scalar for name, p in ctx.take_parameters("targets", targets_parameters(ctx.problem)).items()}
+    so_far = {name: numbers[f"so_far_{name}"] for name in SO_FAR_FIELDS}
+    none = dict.fromkeys(SO_FAR_FIELDS, 0.0)
 
     if targets.pv_self_consumption is not None:
         ctx.flags.add("burning_energy_pays")  # storage losses would count as self-consumed PV
         target = targets.pv_self_consumption
         for group in period_groups(ctx.horizon.index, ctx.horizon.step_minutes, target.over, since):
-            done = (targets.so_far or none) if group.first else none
-            pv_available_kwh = _data_total_kwh(ctx, PV_AVAILABLE, group.steps) + done.pv_available_kwh
-            if pv_available_kwh > 0:
+            done = so_far if group.first else none
+            had = (targets.so_far or TargetProgress()).pv_available_kwh if group.first else 0.0
+            if _data_total_kwh(ctx, PV_AVAILABLE, group.steps) + had > 0:  # the same test as targets_structure's
                 achieved = (
                     _total_kwh(ctx, PV_OUTPUT, group.steps)
                     - _total_kwh(ctx, GRID_EXPORT, group.steps)
-                    + done.pv_output_kwh
-                    - done.export_kwh
+                    + done["pv_output_kwh"]
+                    - done["export_kwh"]
                 )
-                required = target.min_frac * pv_available_kwh
+                available = _data_total_expr(ctx, PV_AVAILABLE, group.steps) + done["pv_available_kwh"]
+                required = numbers[f"{SELF_CONSUMPTION}_min_frac"] * available
                 _add_lower_bound(ctx, block, SELF_CONSUMPTION, group, achieved, required, target)
 
     if targets.green_share is not None:
         ctx.flags.add("burning_energy_pays")  # losses raise both PV self-use and consumption
         target = targets.green_share
         for group in period_groups(ctx.horizon.index, ctx.horizon.step_minutes, target.over, since):
-            done = (targets.so_far or none) if group.first else none
+            done = so_far if group.first else none
             self_used = (
                 _total_kwh(ctx, PV_OUTPUT, group.steps)
                 - _total_kwh(ctx, GRID_EXPORT, group.steps)
-                + done.pv_output_kwh
-                - done.export_kwh
+                + done["pv_output_kwh"]
+                - done["export_kwh"]
             )
-            consumption = _total_kwh(ctx, GRID_IMPORT, group.steps) + done.import_kwh + self_used
-            achieved = self_used + _total_kwh(ctx, GREEN_PURCHASE, group.steps) + done.green_kwh
-            required = target.min_frac * consumption
+            consumption = _total_kwh(ctx, GRID_IMPORT, group.steps) + done["import_kwh"] + self_used
+            achieved = self_used + _total_kwh(ctx, GREEN_PURCHASE, group.steps) + done["green_kwh"]
+            required = numbers[f"{GREEN_SHARE}_min_frac"] * consumption
             _add_lower_bound(ctx, block, GREEN_SHARE, group, achieved, required, target)
 
     cap = targets.emission_cap
     if cap is not None:
         for group in period_groups(ctx.horizon.index, ctx.horizon.step_minutes, cap.over, since):
-            done = (targets.so_far or none) if group.first else none
-            allowed = cap.max_kgco2 * group.covered_frac - _emitted_so_far(done, cap.accounting)
+            done = so_far if group.first else none
+            emitted_before = done[f"emissions_{cap.accounting}_kgco2"]
+            allowed = numbers[f"{EMISSION_CAP}_max_kgco2"] * group.covered_frac - emitted_before
             emitted = sum(ctx.emission_expr(cap.accounting, t) for t in group.steps)
             name = f"{EMISSION_CAP}{_suffix(group)}"
             if cap.hard:

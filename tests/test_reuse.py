@@ -24,7 +24,7 @@ from optimizer.assets.load import LoadSpec
 from optimizer.assets.pv import PvSpec
 from optimizer.linear_form import compile_linear
 from optimizer.model import build_model
-from optimizer.problem import FractionTarget, Targets
+from optimizer.problem import EmissionCap, FractionTarget, TargetProgress, Targets
 from optimizer.reuse import ModelCache, ReusableModel, shape_of
 
 START = pd.Timestamp("2026-07-15 00:00", tz="Asia/Shanghai")
@@ -95,6 +95,7 @@ def site(
     curtailable: bool,
     tariff: bool,
     flexible: bool = False,
+    targets: bool = False,
 ):
     """A problem of one shape (given the flags and ``n_steps``) with numbers drawn from ``seed``; ``flexible``: with
     a forklift fleet plugged in 08:00-18:00 and a 10:00-16:00 energy window (on/off, 20-60 kW) of drawn energies."""
@@ -134,6 +135,23 @@ def site(
             ),
             *(flexible_loads(rng) if flexible else []),
         ],
+        targets=drawn_targets(rng) if targets else Targets(),
+    )
+
+
+def drawn_targets(rng: np.random.Generator) -> Targets:
+    """Soft shares and a soft cap with drawn numbers and progress so far (the same periods: one shape)."""
+    share = lambda: FractionTarget(min_frac=float(rng.uniform(0.3, 0.9)), hard=False, penalty_cny_per_kwh=1.5)  # noqa: E731
+    return Targets(
+        pv_self_consumption=share(),
+        green_share=share(),
+        emission_cap=EmissionCap(max_kgco2=float(rng.uniform(200, 2000)), hard=False, penalty_cny_per_kgco2=0.2),
+        so_far=TargetProgress(
+            pv_available_kwh=float(rng.uniform(0, 500)),
+            pv_output_kwh=float(rng.uniform(0, 400)),
+            import_kwh=float(rng.uniform(0, 900)),
+            emissions_market_kgco2=float(rng.uniform(0, 300)),
+        ),
     )
 
 
@@ -167,7 +185,7 @@ def assert_same_arrays(kept: ReusableModel, problem: DispatchProblem) -> None:
     assert kept.arrays.offset == pytest.approx(fresh.offset, rel=1e-12, abs=1e-9)
 
 
-@settings(max_examples=16, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     seeds=st.lists(st.integers(0, 10_000), min_size=2, max_size=3),
     export=st.booleans(),
@@ -175,12 +193,13 @@ def assert_same_arrays(kept: ReusableModel, problem: DispatchProblem) -> None:
     curtailable=st.booleans(),
     tariff=st.booleans(),
     flexible=st.booleans(),
+    targets=st.booleans(),
 )
 def test_a_kept_model_holds_exactly_what_a_fresh_build_compiles_and_solves_the_same(
-    seeds: list[int], export: bool, demand_charge: bool, curtailable: bool, tariff: bool, flexible: bool
+    seeds: list[int], export: bool, demand_charge: bool, curtailable: bool, tariff: bool, flexible: bool, targets: bool
 ) -> None:
     flags = {"export": export, "demand_charge": demand_charge, "curtailable": curtailable, "tariff": tariff}
-    flags["flexible"] = flexible
+    flags |= {"flexible": flexible, "targets": targets}
     cache = ModelCache()
     for k, seed in enumerate(seeds):
         problem = site(24, seed, **flags)
@@ -249,21 +268,52 @@ def test_the_grid_binaries_are_part_of_the_shape() -> None:
 
 def test_what_is_not_re_used_says_why_and_is_built_afresh() -> None:
     cache = ModelCache()
-    with_targets = arbitrage_day([1.0, 3.0], [10.0, 10.0], 0.5, [5.0, 5.0]).model_copy(
-        update={"targets": Targets(pv_self_consumption=FractionTarget(min_frac=0.5))}
-    )
-    model, how = cache.model_for(with_targets)
-    assert model is None and how == "not re-usable: the problem has targets"
-    assert solve(with_targets, EXACT, cache=cache).report.model_reuse == how
     air = AirDemandSpec(name="air", flow_m3_per_min=1.0)
-    assert shape_of(with_targets.model_copy(update={"targets": Targets(), "assets": [air]})).reason == (
-        "asset 'air': kind 'air_demand' has no parameters (AssetType.parameters)"
-    )
+    with_air = arbitrage_day([1.0, 3.0], [10.0, 10.0], 0.5, [5.0, 5.0])
+    with_air = with_air.model_copy(update={"assets": [*with_air.assets, air]})
+    model, how = cache.model_for(with_air)
+    assert model is None
+    assert how == "not re-usable: asset 'air': kind 'air_demand' has no parameters (AssetType.parameters)"
     assert (
         "more than the cache keeps"
         in ModelCache(max_steps=1).model_for(arbitrage_day([1.0] * 2, [1.0] * 2, 0.5, [0.0] * 2))[1]
     )
-    assert solve(with_targets, EXACT).report.model_reuse == ""  # without a cache
+    plain = arbitrage_day([1.0] * 2, [1.0] * 2, 0.5, [0.0] * 2)
+    assert solve(plain, EXACT).report.model_reuse == ""  # without a cache
+
+
+def test_targets_take_their_progress_and_shares_as_worked_out_by_hand() -> None:
+    """10 kWh of PV in hour 0 against a 4 kW load, no export: 4 kWh self-consumed, the rest curtailed. A soft PV
+    self-consumption target at 2 CNY per kWh short is the whole cost."""
+
+    def day(min_frac: float, so_far: TargetProgress | None) -> DispatchProblem:
+        target = FractionTarget(min_frac=min_frac, hard=False, penalty_cny_per_kwh=2.0)
+        assets = [
+            GridSpec(name="grid", import_limit_kw=100.0, import_price_cny_per_kwh=1.0),
+            LoadSpec(name="load", power_kw=[4.0, 0.0]),
+            PvSpec(name="pv", available_kw=[10.0, 0.0]),
+        ]
+        return DispatchProblem(
+            horizon=hourly(2), assets=assets, targets=Targets(pv_self_consumption=target, so_far=so_far)
+        )
+
+    cache = ModelCache()
+    # Half of 10 kWh required, 4 self-consumed: 1 kWh short, 2 CNY.
+    first = solve(day(0.5, None), EXACT, cache=cache)
+    assert (first.report.model_reuse, first.report.objective) == ("built", pytest.approx(2.0, abs=1e-9))
+    # Earlier today 10 kWh of PV, all used; now 80 % of 20 kWh required, 10 + 4 achieved: 2 kWh short, 4 CNY.
+    # (The first day's progress would give 8 - 4 = 4 short, 8 CNY; its share none short.)
+    earlier = TargetProgress(pv_available_kwh=10.0, pv_output_kwh=10.0)
+    second = solve(day(0.8, earlier), EXACT, cache=cache)
+    assert second.report.model_reuse == "re-used"
+    assert second.report.objective == pytest.approx(4.0, abs=1e-9)
+    (shortfall,) = second.kpis.target_shortfalls
+    assert (shortfall.required, shortfall.achieved, shortfall.shortfall) == pytest.approx((16.0, 14.0, 2.0))
+    # Another accounting period is another shape.
+    by_day = day(0.5, None).model_copy(
+        update={"targets": Targets(pv_self_consumption=FractionTarget(min_frac=0.5, over="day"))}
+    )
+    assert shape_of(by_day) != shape_of(day(0.5, None))
 
 
 def test_an_infeasible_day_on_a_kept_model_is_diagnosed_and_the_next_day_solves() -> None:
