@@ -189,9 +189,21 @@ class _CsvData:
     series: StepSeries
     wall: bool  # True: axis is local wall time (naive), False: UTC ns
 
+    def __post_init__(self) -> None:
+        self.series.values.flags.writeable = False  # kept and shared (:func:`_parsed_csv`)
+
 
 def _load_csv(source: CsvInput, base_dir: Path, tz: str) -> _CsvData:
     path = input_path(base_dir, source.csv)
+    read_table(path)  # raises when the file is missing
+    return _parsed_csv(path, path.stat().st_mtime, source.model_dump_json(), tz)
+
+
+@functools.lru_cache(maxsize=32)
+def _parsed_csv(path: Path, mtime: float, source_json: str, tz: str) -> _CsvData:
+    """One CSV input's series, parsed once per process per file (until it changes: ``mtime``), column and
+    settings: a run reads the same inputs for every day. An error is raised each time (not kept)."""
+    source = CsvInput.model_validate_json(source_json)
     where = source.csv
     frame = read_table(path)
     time_column = _time_column(frame, source.time_column, where)
