@@ -212,7 +212,7 @@ def reference_problem_from(inputs: ReferenceInputs, *, lp: bool = True, name: st
     from scenarios.rolling import Period
 
     horizon = inputs.horizon()
-    dates = tuple(dict.fromkeys(d.date() for d in horizon.index.tz_localize(None).normalize()))
+    dates = tuple(horizon.index.tz_localize(None).normalize().unique().date)  # not a Timestamp per step
     return compile_problem(
         reference_site(lp=lp),
         Period(horizon, dates),
