@@ -6,7 +6,7 @@ Layout of ``dispatch run --out DIR``::
     DIR/baseline_schedule.csv   the rule-based baseline on the same steps
     DIR/days.csv                one row per period: status, costs, saving (blank with saving_label
                                 "baseline infeasible: ..." against a baseline that leaves demand unmet)
-                                and its split by cost group, solve time
+                                and its split by cost group, solve time, how the model came (re-used...)
     DIR/kpis.json               KPIs (optimised and rule-based), saving with its split by cost group,
                                 the carbon cost apart and the annualised estimate (``savings``), the
                                 baseline's shortfalls, per-period records, the targets and contract
@@ -377,7 +377,8 @@ def _carbons(runs: Sequence[ScenarioRun], sites: Sequence[Site] | None) -> list[
 
 def daily_table(run: ScenarioRun) -> pd.DataFrame:
     """One row per period: status, costs (optimised and rule-based), saving with its split (:data:`SAVING_COLUMNS`;
-    blank, with ``saving_label``, against a baseline that leaves demand unmet), solve time, starts of each unit
+    blank, with ``saving_label``, against a baseline that leaves demand unmet), solve time, how the model came
+    (``model``: ``re-used``, ``built``, ``not re-usable: <why>``, :mod:`optimizer.reuse`), starts of each unit
     with a start count (``starts_<asset>``: boilers, heat pumps, compressors...); not rounded (``days.csv`` is, with
     :data:`DAYS_UNITS`)."""
     rows = []
@@ -402,6 +403,7 @@ def daily_table(run: ScenarioRun) -> pd.DataFrame:
                 "peak_import_kw": kpis.peak_import_kw,
                 "mip_gap": record.mip_gap,
                 "solve_seconds": record.solve_seconds,
+                "model": record.model_reuse,
                 **{f"starts_{asset}": n for asset, n in (kpis.unit_starts_by_asset or {}).items()},
             }
         )

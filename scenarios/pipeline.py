@@ -155,6 +155,8 @@ class DayRecord:
     diagnosis: list[str] = field(default_factory=list)
     baseline_warnings: list[str] = field(default_factory=list)
     baseline_shortfalls: list[BaselineShortfall] = field(default_factory=list)
+    model_reuse: str = ""
+    """How the period's model came (``SolverReport.model_reuse``): ``re-used``, ``built``, ``not re-usable: <why>``."""
 
     @property
     def baseline_feasible(self) -> bool:
@@ -283,6 +285,7 @@ def _record(period: Period, result: DispatchResult) -> DayRecord:
         diagnosis=[f"{v.constraint} by {v.amount:.3g}" for v in result.diagnosis[:5]],
         baseline_warnings=list(result.baseline_warnings),
         baseline_shortfalls=list(result.baseline_shortfalls),
+        model_reuse=report.model_reuse,
     )
 
 

@@ -140,6 +140,7 @@ def stored_schedule(payload: dict[str, Any]) -> StoredSchedule:
         mip_gap=solver.get("mip_gap"),
         build_seconds=float(solver.get("build_seconds") or 0.0),
         solve_seconds=float(solver.get("solve_seconds") or 0.0),
+        model_reuse=str(solver.get("model_reuse") or ""),
     )
     run = ScenarioRun(
         scenario=f"site {payload.get('site_id', '')}".strip(),
