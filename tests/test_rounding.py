@@ -305,7 +305,9 @@ def test_dispatch_run_writes_readable_files(tmp_path: Path) -> None:
         schedule = pd.read_csv(tmp_path / name, index_col="interval_start")
         assert schedule["chiller_1.on"].dtype == np.int64
     days = (tmp_path / "days.csv").read_text()
-    assert "e-" not in days and not re.search(r"(^|,)-0(\.0*)?(,|$)", days, re.MULTILINE)
+    assert not re.search(r"\d[eE][-+]?\d", days)  # no number in scientific notation (text such as "re-used" may)
+    assert not re.search(r"(^|,)-0(\.0*)?(,|$)", days, re.MULTILINE)
+    assert "not re-usable: asset 'green_certificates'" in days  # the model column, with its reason
     payload = json.loads((tmp_path / "kpis.json").read_text())
     for key in ("kpis", "baseline_kpis"):
         for number in _numbers(payload[key]):
