@@ -273,8 +273,9 @@ Reference LP: one 96-step day-ahead solve per day, the battery starting at the p
 and ending at 50 %; *one LP* is the same span solved at once (perfect foresight), so *rolling / one
 LP - 1* is the price of deciding a day at a time. *rebuild per day* builds and solves a new model each
 day; *kept model* is `optimizer.reuse`, as rolling runs and sweeps use it: the model is built once, each
-day's numbers go into its parameters and, as bound, cost and row changes, into the HiGHS it keeps; HiGHS
-starts from scratch (the same solution as a fresh build) or, *warm start*, from the previous basis. Every
+day's numbers go into its parameters and its compiled arrays, which go to a new HiGHS (the same solution as a
+fresh build) or, *warm start*, as bound, cost and row changes into a kept HiGHS that starts from its previous
+basis. Every
 figure includes compiling each day's problem from the site, and extracting its schedule. *max day rel.
 diff* compares each day's objective with ours rebuilt. Factory scenario: the
 shipped factory (MILP) day by day, carrying battery SOC and the month-to-date peak; cost includes the

@@ -144,10 +144,11 @@ def _set_options(
 
 
 class HighsSession:
-    """One HiGHS kept for a model that is solved again and again with changed numbers (:mod:`optimizer.reuse`).
+    """One HiGHS kept for a model that is solved again and again with changed numbers, warm-started
+    (:mod:`optimizer.reuse`).
 
     The model is passed once; each change goes in as HiGHS's own bound, cost and coefficient changes, and a
-    re-run of an LP may start from the previous optimal basis (HiGHS keeps it across such changes)."""
+    re-run of an LP starts from the previous optimal basis (HiGHS keeps it across such changes)."""
 
     def __init__(self, arrays: LinearArrays) -> None:
         self.arrays = arrays
@@ -162,37 +163,22 @@ class HighsSession:
         if len(columns):
             self.highs.changeColsBounds(len(columns), columns, lower, upper)
 
-    def change_costs(self, cost: np.ndarray, offset: float) -> None:
-        changed = np.flatnonzero(cost != self.arrays.col_cost).astype(np.int32)
-        if len(changed):
-            self.highs.changeColsCost(len(changed), changed, cost[changed])
-            self.arrays.col_cost[changed] = cost[changed]
-        if offset != self.arrays.offset:
-            self.highs.changeObjectiveOffset(float(offset))
-            self.arrays.offset = offset
+    def change_costs(self, columns: np.ndarray, cost: np.ndarray, offset: float) -> None:
+        """New costs of ``columns`` and the objective's constant."""
+        if len(columns):
+            self.highs.changeColsCost(len(columns), columns, cost)
+        self.highs.changeObjectiveOffset(float(offset))
 
     def change_coefficient(self, row: int, column: int, value: float) -> None:
         self.highs.changeCoeff(int(row), int(column), float(value))
 
     def run(
-        self,
-        *,
-        time_limit_s: float,
-        mip_rel_gap: float,
-        threads: int | None = None,
-        random_seed: int | None = None,
-        warm_start: bool = False,
+        self, *, time_limit_s: float, mip_rel_gap: float, threads: int | None = None, random_seed: int | None = None
     ) -> HighsOutcome:
-        """Runs HiGHS on the model as changed so far; the outcome of this run alone.
-
-        ``warm_start``: an LP starts from the previous run's basis. Faster, but where the optimum is not unique
-        the solution found can depend on the problems solved before; without it the solve starts as a fresh
-        HiGHS's would, and a problem gives the solution a fresh build gives."""
+        """Runs HiGHS on the model as changed so far, from its last basis; the outcome of this run alone."""
         started = time.perf_counter()
         _set_options(self.highs, time_limit_s, mip_rel_gap, threads, random_seed)
         clock = self.highs.getRunTime()  # HiGHS's run clock goes on across runs
-        if not warm_start:
-            self.highs.clearSolver()  # as a fresh HiGHS would: the same problem gives the same solution
         pass_seconds = time.perf_counter() - started
         self.highs.run()
         return _outcome(self.highs, self.arrays, pass_seconds, clock)

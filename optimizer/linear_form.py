@@ -447,9 +447,6 @@ class ParameterReader:
             dtype=np.int32,
         )
         self.tracked = [arrays.columns[j] for j in self.columns]
-        domains = [var.domain.bounds() for var in self.tracked]
-        self.domain_lower = np.array([-np.inf if low is None else low for low, _ in domains], dtype=float)
-        self.domain_upper = np.array([np.inf if high is None else high for _, high in domains], dtype=float)
 
     def _structure_held(self) -> None:
         if len(self.walker.columns) != self.arrays.n_cols:
@@ -481,13 +478,8 @@ class ParameterReader:
         return cost, offset
 
     def column_bounds_now(self) -> tuple[np.ndarray, np.ndarray]:
-        """Lower and upper bounds of the tracked columns (``self.columns``), as ``VarData.bounds`` gives them (the
-        stored bound within the domain's, both at the value of a fixed variable), read without Pyomo's checks."""
-        lower = np.fmax([np.nan if v._lb is None else _fixed_value(v._lb) for v in self.tracked], self.domain_lower)
-        upper = np.fmin([np.nan if v._ub is None else _fixed_value(v._ub) for v in self.tracked], self.domain_upper)
-        for k, var in enumerate(self.tracked):
-            if var.fixed:
-                lower[k] = upper[k] = var.value
+        """Lower and upper bounds of the tracked columns (``self.columns``), as :func:`compile_linear` reads them."""
+        lower, upper, _ = _column_bounds(self.tracked)
         return lower, upper
 
 
@@ -527,12 +519,13 @@ def _column_bounds(columns: list[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarr
 
 def _column_bounds_in_bulk(columns: list[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """:func:`_column_bounds` from the variables' stored bounds, domains and fixed flags read in bulk (five
-    times faster on long horizons); None when a stored bound is not a plain number (a mutable parameter, an
-    expression) or a variable does not store them the way Pyomo 6's ``VarData`` does."""
+    times faster on long horizons); a stored bound that is a mutable parameter or an expression of them is
+    evaluated here (:func:`_fixed_value`). None when a variable does not store them the way Pyomo 6's ``VarData``
+    does."""
     n = len(columns)
     try:
-        stored_lower = np.array([v._lb for v in columns], dtype=float)  # None -> nan
-        stored_upper = np.array([v._ub for v in columns], dtype=float)
+        stored_lower = _stored_bounds([v._lb for v in columns])
+        stored_upper = _stored_bounds([v._ub for v in columns])
         fixed = np.array([v._fixed for v in columns], dtype=bool)
         domain_ids = np.fromiter((id(v._domain) for v in columns), dtype=np.int64, count=n)
     except (AttributeError, TypeError, ValueError):
@@ -556,6 +549,14 @@ def _column_bounds_in_bulk(columns: list[Any]) -> tuple[np.ndarray, np.ndarray, 
             return None  # the one-by-one path names the variable
         lower[at] = upper[at] = values
     return lower, upper, domain_integer[inverse]
+
+
+def _stored_bounds(bounds: list[Any]) -> np.ndarray:
+    """Stored variable bounds as floats (None: nan): in one conversion when they are numbers, else one by one."""
+    try:
+        return np.array(bounds, dtype=float)
+    except (TypeError, ValueError):
+        return np.array([np.nan if b is None else _fixed_value(b) for b in bounds], dtype=float)
 
 
 def _column_bounds_one_by_one(columns: list[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -77,15 +77,13 @@ class Parameter:
         if new.shape != self.values.shape:
             raise ValueError(f"{self.key}: shape {new.shape} where the model has {self.values.shape}")
         np.copyto(self.values, new)
-        for var in self.fixed:
+        if self.component is not None and self.values.ndim == 0:
+            self.component.set_value(float(new))
+        elif self.component is not None:  # plain floats of the right length: Pyomo's checks add only time
+            self.component.store_values(dict(enumerate(new.tolist())), check=False)
+        for var in self.fixed:  # after the parameters: a fixed value is checked against bounds that may hold them
             for data, value in zip(var.values(), new.tolist(), strict=True):
                 data.fix(value)
-        if self.component is None:
-            return
-        if self.values.ndim == 0:
-            self.component.set_value(float(new))
-        else:  # plain floats of the right length: Pyomo's checks per value (a third of a re-use) add nothing
-            self.component.store_values(dict(enumerate(new.tolist())), check=False)
 
 
 def as_values(values: Any) -> np.ndarray:

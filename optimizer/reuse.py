@@ -3,16 +3,16 @@
 A rolling run solves the same site day after day; a sweep solves it under one price after another. The model's
 structure (its variables, rows and binaries) is the same each time; only numbers change: the day's load and PV,
 prices, the initial SOC, the month-to-date peak. :class:`ReusableModel` builds the Pyomo model once, compiles it
-with the rows and costs that hold parameters tracked (:func:`optimizer.linear_form.compile_linear`), passes it to a
-HiGHS it keeps (:class:`optimizer.highs_direct.HighsSession`), and for each further problem of the same shape:
+with the rows and costs that hold parameters tracked (:func:`optimizer.linear_form.compile_linear`), and for each
+further problem of the same shape:
 
 1. takes the problem's numbers: each asset kind's ``parameters(spec, problem)`` (:mod:`optimizer.parameters`) are
    written into the model's parameters and into the arrays the build context holds (schedule columns, KPI terms);
-2. re-reads only the tracked rows, costs and column bounds, and hands the changes to HiGHS
-   (``changeRowsBounds``, ``changeColsCost``, ``changeColsBounds``, ``changeCoeff``);
-3. re-runs HiGHS: by default from scratch, as a fresh HiGHS would, so that a problem gets exactly the solution a
-   fresh build gets whatever was solved before (an LP with several optima would otherwise get the one nearest
-   the previous basis); ``warm_start=True`` starts an LP from the previous optimal basis.
+2. re-reads only the tracked rows, costs and column bounds into the kept arrays;
+3. solves: by default the arrays go to a new HiGHS in one ``passModel``, as a fresh build's do, so that a problem
+   gets exactly the solution a fresh build gets whatever was solved before; with ``warm_start=True`` a kept HiGHS
+   takes the changes (``changeRowsBounds``, ``changeColsCost``, ``changeColsBounds``, ``changeCoeff``) and starts
+   an LP from its previous optimal basis (an LP with several optima may then get another of them).
 
 **The shape** (:func:`shape_of`) is everything the structure depends on: the horizon's length and step, the
 objective's settings, the targets' periods, each asset's kind and spec without the fields its parameters come from
@@ -41,12 +41,13 @@ import numpy as np
 from optimizer import highs_direct
 from optimizer.assets import REGISTRY
 from optimizer.assets.pv import PV_AVAILABLE
-from optimizer.linear_form import NotLinearError, ParameterReader, compile_linear, load_values
+from optimizer.linear_form import NotLinearError, ParameterReader, compile_linear
 from optimizer.model import BuiltModel, build_model
 from optimizer.model_guard import check_linear_arrays
 from optimizer.problem import DispatchProblem, Targets
 from optimizer.solve import SolveOptions, SolverReport, default_interface, direct_report, model_size
-from optimizer.targets import targets_parameters, targets_structure
+from optimizer.targets import BLOCK as TARGETS
+from optimizer.targets import pv_available_series, targets_parameters, targets_structure
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,6 @@ def shape_of(problem: DispatchProblem, *, implied_cuts: bool = True) -> Shape:
         return Shape(None, "the persistent interface is chosen (DISPATCH_HIGHS_INTERFACE)")
     parts: list[Any] = [problem.horizon.n_steps, problem.horizon.step_minutes, implied_cuts]
     parts.append(problem.objective.model_dump_json())
-    pv_available_kw = np.zeros(problem.horizon.n_steps)
     for spec in problem.assets:
         entry = REGISTRY[spec.kind]
         if entry.parameters is None:
@@ -71,10 +71,8 @@ def shape_of(problem: DispatchProblem, *, implied_cuts: bool = True) -> Shape:
         fields = json.dumps(spec.model_dump(mode="json", exclude=set(entry.parameter_fields)), sort_keys=True)
         structure = None if entry.structure is None else entry.structure(spec, problem)
         parts.append((spec.kind, fields, structure))
-        if spec.kind == "pv":
-            pv_available_kw += entry.parameters(spec, problem)["available_kw"]
     if problem.targets != Targets():
-        parts.append(targets_structure(problem, pv_available_kw))
+        parts.append(targets_structure(problem))
     return Shape(tuple(parts))
 
 
@@ -110,62 +108,68 @@ class ReusableModel:
             assert parameters is not None
             for name, values in parameters(spec, problem).items():
                 ctx.parameters[f"{spec.name}.{name}"].assign(values)
-        for name, value in targets_parameters(problem).items():
-            ctx.parameters[f"targets.{name}"].assign(value)
+        for name, value in targets_parameters(problem, pv_available_series(ctx)).items():  # after the PV's numbers
+            ctx.parameters[f"{TARGETS}.{name}"].assign(value)
         ctx.problem = problem
         self.built.problem = problem
 
     def solve(self, options: SolveOptions) -> SolverReport:
-        """Solves the model with its current numbers; the solution goes into the Pyomo variables."""
+        """Solves the model with its current numbers; the solution goes into the Pyomo variables.
+
+        Cold (the default), the kept arrays go to a new HiGHS in one ``passModel``, exactly as a fresh build's do:
+        handing a kept HiGHS changed coefficients leaves its internal matrix in another order, and a problem with
+        several optima can then get another of them. Warm, the kept HiGHS takes the changes and starts from its
+        last basis."""
         started = time.perf_counter()
-        if self.session is None:
-            self.session = highs_direct.HighsSession(self.arrays)
-        else:
-            self._push_changes(self.session)
+        if self.solves:
+            self._take_numbers(self.session if self.warm_start else None)
         compile_seconds = time.perf_counter() - started
         self.solves += 1
+        if not self.warm_start:
+            outcome = highs_direct.run_highs(self.arrays, **options.for_highs())
+            return direct_report(outcome, self.arrays.columns, self.size, started, compile_seconds)
+        if self.session is None:
+            self.session = highs_direct.HighsSession(self.arrays)
         try:
-            outcome = self.session.run(
-                time_limit_s=options.time_limit_s,
-                mip_rel_gap=options.mip_rel_gap,
-                threads=options.threads,
-                random_seed=options.random_seed,
-                warm_start=self.warm_start,
-            )
+            outcome = self.session.run(**options.for_highs())
         except Exception:
             self.session = None  # a HiGHS that raised is not trusted with the next problem
             raise
-        if outcome.values is not None:
-            loading = time.perf_counter()
-            load_values(self.arrays.columns, outcome.values)
-            outcome.load_seconds = time.perf_counter() - loading
-        return direct_report(outcome, self.size, started, compile_seconds)
+        return direct_report(outcome, self.arrays.columns, self.size, started, compile_seconds)
 
-    def _push_changes(self, session: highs_direct.HighsSession) -> None:
-        """Re-reads the tracked numbers and hands what changed to HiGHS (and to the kept arrays, which the model
-        guard checks)."""
+    def _take_numbers(self, session: highs_direct.HighsSession | None) -> None:
+        """Re-reads the tracked numbers into the kept arrays (which the model guard checks) and, given a kept
+        HiGHS, hands it what changed."""
         arrays, reader = self.arrays, self.reader
         lower, upper, coefficients = reader.rows_now()
+        changed_coefficients: list[tuple[int, int, float]] = []
         for row, stored, now in zip(reader.rows.tolist(), self.row_terms, coefficients, strict=True):
             now = {j: v for j, v in now.items() if v != 0.0}
             if now.keys() != stored.keys():
                 raise NotLinearError(f"row {row}: a coefficient appeared or vanished")
             for j, value in now.items():
                 if value != stored[j]:
-                    session.change_coefficient(row, j, value)
                     start, end = arrays.a_start[row], arrays.a_start[row + 1]
                     arrays.a_value[start + int(np.flatnonzero(arrays.a_index[start:end] == j)[0])] = value
                     stored[j] = value
+                    changed_coefficients.append((row, j, value))
         arrays.row_lower[reader.rows] = lower
         arrays.row_upper[reader.rows] = upper
         column_lower, column_upper = reader.column_bounds_now()
         arrays.col_lower[reader.columns] = column_lower
         arrays.col_upper[reader.columns] = column_upper
-        cost, offset = reader.objective_now() if arrays.parametric_objective else (arrays.col_cost, arrays.offset)
+        changed_costs = np.zeros(0, dtype=np.int32)
+        if arrays.parametric_objective:
+            cost, arrays.offset = reader.objective_now()
+            changed_costs = np.flatnonzero(cost != arrays.col_cost).astype(np.int32)
+            arrays.col_cost[changed_costs] = cost[changed_costs]
         check_linear_arrays(arrays)
-        session.change_rows(reader.rows, lower, upper)
-        session.change_columns(reader.columns, column_lower, column_upper)
-        session.change_costs(cost, offset)
+        if session is not None:
+            for row, j, value in changed_coefficients:
+                session.change_coefficient(row, j, value)
+            session.change_rows(reader.rows, lower, upper)
+            session.change_columns(reader.columns, column_lower, column_upper)
+            session.change_costs(changed_costs, arrays.col_cost[changed_costs], arrays.offset)
 
 
 class ModelCache:

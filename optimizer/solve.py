@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 import os
 import time
-from typing import Literal
+from typing import Any, Literal
 
 import pyomo.core as pyo
 from pydantic import BaseModel, ConfigDict, Field
@@ -51,6 +51,15 @@ class SolveOptions(BaseModel):
     random_seed: int | None = Field(
         None, ge=0, description="HiGHS's random seed; default: HiGHS's own (0). MIP solve times vary with it."
     )
+
+    def for_highs(self) -> dict[str, Any]:
+        """These limits as :mod:`optimizer.highs_direct`'s runs take them (keyword arguments)."""
+        return {
+            "time_limit_s": self.time_limit_s,
+            "mip_rel_gap": self.mip_rel_gap,
+            "threads": self.threads,
+            "random_seed": self.random_seed,
+        }
 
 
 class ModelSize(BaseModel):
@@ -149,27 +158,22 @@ def _solve_direct(arrays: LinearArrays, options: SolveOptions, size: ModelSize, 
     """The compiled model through highspy; the solution back into the model's variables."""
     compile_seconds = time.perf_counter() - started
     try:
-        outcome = highs_direct.run_highs(
-            arrays,
-            time_limit_s=options.time_limit_s,
-            mip_rel_gap=options.mip_rel_gap,
-            threads=options.threads,
-            random_seed=options.random_seed,
-        )
+        outcome = highs_direct.run_highs(arrays, **options.for_highs())
     except Exception as error:  # noqa: BLE001 - a solver crash must become a report, not a 500
         return _crash_report(error, started, size, highs_direct.version(), "direct")
-    if outcome.values is not None:
-        loading = time.perf_counter()
-        load_values(arrays.columns, outcome.values)
-        outcome.load_seconds = time.perf_counter() - loading
-    return direct_report(outcome, size, started, compile_seconds)
+    return direct_report(outcome, arrays.columns, size, started, compile_seconds)
 
 
 def direct_report(
-    outcome: highs_direct.HighsOutcome, size: ModelSize, started: float, compile_seconds: float
+    outcome: highs_direct.HighsOutcome, columns: list[Any], size: ModelSize, started: float, compile_seconds: float
 ) -> SolverReport:
-    """The report of a run through highspy (:func:`solve_model`'s direct way, :mod:`optimizer.reuse`), its solution
-    already loaded; ``started`` is the solve call's start, ``compile_seconds`` its time until HiGHS had the model."""
+    """The report of a run through highspy (:func:`solve_model`'s direct way, :mod:`optimizer.reuse`), after its
+    solution went into the variables of ``columns``; ``started`` is the solve call's start, ``compile_seconds`` its
+    time until HiGHS had the model."""
+    if outcome.values is not None:
+        loading = time.perf_counter()
+        load_values(columns, outcome.values)
+        outcome.load_seconds = time.perf_counter() - loading
     report = _report(outcome.termination, outcome.values is not None, outcome.objective, outcome.bound)
     report.solve_seconds = time.perf_counter() - started
     report.highs_seconds = outcome.highs_seconds

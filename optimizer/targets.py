@@ -22,11 +22,13 @@ import pyomo.core as pyo
 
 from optimizer.assets.base import BuildContext, CostTerm
 from optimizer.assets.grid import GREEN_PURCHASE, GRID_EXPORT, GRID_IMPORT
-from optimizer.assets.pv import PV_AVAILABLE, PV_OUTPUT
+from optimizer.assets.pv import PV_AVAILABLE, PV_OUTPUT, PvSpec, pv_parameters
 from optimizer.kpis import EnergyTotals, TargetShortfall, emissions_kgco2, energy_totals
 from optimizer.periods import PeriodGroup, period_groups, progress_since
 from optimizer.problem import DispatchProblem, TargetProgress
 
+BLOCK = "targets"
+"""The targets' block, and the owner of their parameters (``targets.<name>``)."""
 SELF_CONSUMPTION = "pv_self_consumption"
 GREEN_SHARE = "green_share"
 EMISSION_CAP = "emission_cap"
@@ -36,23 +38,16 @@ def _total_kwh(ctx: BuildContext, role: str, steps: Sequence[int]) -> Any:
     return sum(ctx.role_sum(role, t) for t in steps) * ctx.dt_h
 
 
-def _data_total_kwh(ctx: BuildContext, role: str, steps: Sequence[int]) -> float:
-    return float(sum(f.component[list(steps)].sum() for f in ctx.flows_with_role(role)) * ctx.dt_h)
+def _pv_available_kwh(series: Sequence[np.ndarray], steps: Sequence[int], dt_h: float) -> float:
+    """PV energy available over ``steps`` [kWh] from each PV asset's available power [kW]: the one sum, in one
+    order, for a fresh build and a re-used one (an order that differed in the last digit could lead HiGHS to another
+    of several optima)."""
+    return float(sum(s[list(steps)].sum() for s in series) * dt_h)
 
 
-def _data_total_expr(ctx: BuildContext, role: str, steps: Sequence[int]) -> Any:
-    """:func:`_data_total_kwh` as it enters the model: the sum of the flows' parameters where they are parameters
-    of a model kept for re-use (:mod:`optimizer.parameters`), else the number."""
-    flows = ctx.flows_with_role(role)
-    if not any(f.parameter is not None and f.parameter.symbolic for f in flows):
-        return _data_total_kwh(ctx, role, steps)
-    total: Any = 0.0
-    for f in flows:
-        if f.parameter is not None and f.parameter.symbolic:
-            total += sum(f.parameter.at(t) for t in steps) * ctx.dt_h
-        else:
-            total += float(f.component[list(steps)].sum()) * ctx.dt_h
-    return total
+def pv_available_series(ctx: BuildContext) -> list[np.ndarray]:
+    """The available power of the PV flows the targets count [kW], in their registration order."""
+    return [f.component for f in ctx.flows_with_role(PV_AVAILABLE)]
 
 
 SO_FAR_FIELDS = (
@@ -67,14 +62,19 @@ SO_FAR_FIELDS = (
 """The numbers of ``Targets.so_far`` the target rows hold (as parameters of a re-used model)."""
 
 
-def targets_parameters(problem: DispatchProblem) -> dict[str, float]:
+def targets_parameters(problem: DispatchProblem, pv_available_kw: Sequence[np.ndarray]) -> dict[str, float]:
     """Every number of the target rows that may change between problems of one shape (:mod:`optimizer.parameters`):
-    what ``so_far`` brings, the shares' ``min_frac`` and the cap's ``max_kgco2``."""
+    what ``so_far`` brings, the shares' ``min_frac``, the PV energy available in each period of the PV
+    self-consumption target (from ``pv_available_kw``, :func:`pv_available_series`) and the cap's ``max_kgco2``."""
     targets = problem.targets
     done = targets.so_far or TargetProgress()
     data = {f"so_far_{name}": float(getattr(done, name)) for name in SO_FAR_FIELDS}
     if targets.pv_self_consumption is not None:
         data[f"{SELF_CONSUMPTION}_min_frac"] = targets.pv_self_consumption.min_frac
+        horizon = problem.horizon
+        since = progress_since(targets.so_far)
+        for group in period_groups(horizon.index, horizon.step_minutes, targets.pv_self_consumption.over, since):
+            data[_available_key(group)] = _pv_available_kwh(pv_available_kw, group.steps, horizon.dt_h)
     if targets.green_share is not None:
         data[f"{GREEN_SHARE}_min_frac"] = targets.green_share.min_frac
     if targets.emission_cap is not None:
@@ -82,11 +82,18 @@ def targets_parameters(problem: DispatchProblem) -> dict[str, float]:
     return data
 
 
-def targets_structure(problem: DispatchProblem, pv_available_kw: np.ndarray) -> tuple[Any, ...]:
+def _available_key(group: PeriodGroup) -> str:
+    return f"{SELF_CONSUMPTION}_pv_available_kwh{_suffix(group)}"
+
+
+def targets_structure(problem: DispatchProblem) -> tuple[Any, ...]:
     """What of the targets shapes the model: each target's settings but its numbers, its periods' steps (and share of
-    the period), and for PV self-consumption which periods have PV at all (``pv_available_kw``: the site's PV that
-    counts, per step); the numbers are :func:`targets_parameters`."""
+    the period), and for PV self-consumption which periods have PV at all (the PV assets' available power, as
+    :func:`optimizer.assets.pv.pv_parameters` gives it); the numbers are :func:`targets_parameters`."""
     targets = problem.targets
+    pv_available_kw = [
+        pv_parameters(spec, problem)["available_kw"] for spec in problem.assets if isinstance(spec, PvSpec)
+    ]
     since = progress_since(targets.so_far)
     index, step_minutes, dt_h = problem.horizon.index, problem.horizon.step_minutes, problem.horizon.dt_h
     done = targets.so_far or TargetProgress()
@@ -103,7 +110,7 @@ def targets_structure(problem: DispatchProblem, pv_available_kw: np.ndarray) -> 
         parts = [(g.label, g.steps, g.first, g.covered_frac) for g in groups]
         if name == SELF_CONSUMPTION:  # a period without PV has no row
             had = [done.pv_available_kwh if g.first else 0.0 for g in groups]
-            has = [float(pv_available_kw[list(g.steps)].sum()) * dt_h + h > 0 for g, h in zip(groups, had, strict=True)]
+            has = [_pv_available_kwh(pv_available_kw, g.steps, dt_h) + h > 0 for g, h in zip(groups, had, strict=True)]
             parts = [(*part, pv) for part, pv in zip(parts, has, strict=True)]
         key.append((target.model_dump_json(exclude=numbers), tuple(parts)))
     return tuple(key)
@@ -116,9 +123,10 @@ def _suffix(group: PeriodGroup) -> str:
 def build_targets(ctx: BuildContext) -> None:
     """Adds ``targets.<name>`` constraints (and slacks for soft targets), one per accounting period."""
     targets = ctx.problem.targets
-    block = ctx.block("targets")
+    block = ctx.block(BLOCK)
     since = progress_since(targets.so_far)
-    numbers = {name: p.scalar for name, p in ctx.take_parameters("targets", targets_parameters(ctx.problem)).items()}
+    taken = ctx.take_parameters(BLOCK, targets_parameters(ctx.problem, pv_available_series(ctx)))
+    numbers = {name: p.scalar for name, p in taken.items()}
     so_far = {name: numbers[f"so_far_{name}"] for name in SO_FAR_FIELDS}
     none = dict.fromkeys(SO_FAR_FIELDS, 0.0)
 
@@ -128,14 +136,14 @@ def build_targets(ctx: BuildContext) -> None:
         for group in period_groups(ctx.horizon.index, ctx.horizon.step_minutes, target.over, since):
             done = so_far if group.first else none
             had = (targets.so_far or TargetProgress()).pv_available_kwh if group.first else 0.0
-            if _data_total_kwh(ctx, PV_AVAILABLE, group.steps) + had > 0:  # the same test as targets_structure's
+            if float(taken[_available_key(group)].values) + had > 0:  # the same test as targets_structure's
                 achieved = (
                     _total_kwh(ctx, PV_OUTPUT, group.steps)
                     - _total_kwh(ctx, GRID_EXPORT, group.steps)
                     + done["pv_output_kwh"]
                     - done["export_kwh"]
                 )
-                available = _data_total_expr(ctx, PV_AVAILABLE, group.steps) + done["pv_available_kwh"]
+                available = numbers[_available_key(group)] + done["pv_available_kwh"]
                 required = numbers[f"{SELF_CONSUMPTION}_min_frac"] * available
                 _add_lower_bound(ctx, block, SELF_CONSUMPTION, group, achieved, required, target)
 

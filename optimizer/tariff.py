@@ -11,9 +11,7 @@ time-weighted averages over the step, so hourly steps stay correct.
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from functools import lru_cache
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -90,16 +88,14 @@ class TouTariff(BaseModel):
 
     def prices(self, horizon: Horizon) -> pd.Series:
         """Import energy price per step [CNY/kWh], time-weighted within each step."""
-        key = (self.model_dump_json(), horizon.start, str(horizon.start.tzinfo), horizon.tz, horizon.step_minutes)
-        key += (horizon.n_steps,)
-        with _PRICES_LOCK:
-            per_step = _PRICES.get(key)
-        if per_step is None:
-            per_step = self._prices(horizon)
-            with _PRICES_LOCK:
-                if len(_PRICES) >= 16:
-                    _PRICES.pop(next(iter(_PRICES)))
-                _PRICES[key] = per_step
+        per_step = _step_prices(
+            self.model_dump_json(),
+            horizon.start,
+            str(horizon.start.tzinfo),  # equal instants in other zones have other clock times: part of the key
+            horizon.tz,
+            horizon.step_minutes,
+            horizon.n_steps,
+        )
         return pd.Series(per_step.copy(), index=horizon.index, name="import_price_cny_per_kwh")
 
     def _prices(self, horizon: Horizon) -> np.ndarray:
@@ -112,11 +108,14 @@ class TouTariff(BaseModel):
         return per_step
 
 
-_PRICES: dict[tuple[Any, ...], np.ndarray] = {}
-"""The last few :meth:`TouTariff.prices` (read-only), by tariff and horizon (its start with its zone: equal
-instants in other zones have other clock times): a re-used model asks for a day's prices twice, for its shape and
-for its parameters."""
-_PRICES_LOCK = threading.Lock()
+@lru_cache(maxsize=16)
+def _step_prices(
+    tariff_json: str, start: dt.datetime, zone: str, tz: str | None, step_minutes: int, n_steps: int
+) -> np.ndarray:
+    """:meth:`TouTariff.prices`' numbers (read-only), once per tariff and horizon: a re-used model asks for a day's
+    prices twice, for its shape and for its parameters (``zone``: only for the key)."""
+    horizon = Horizon(start=start, step_minutes=step_minutes, n_steps=n_steps, tz=tz)
+    return TouTariff.model_validate_json(tariff_json)._prices(horizon)
 
 
 @lru_cache(maxsize=32)

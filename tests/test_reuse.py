@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from optimizer import DispatchProblem, GridSpec, Horizon, SolveOptions, liaoning_tou, solve
@@ -185,6 +185,9 @@ def assert_same_arrays(kept: ReusableModel, problem: DispatchProblem) -> None:
     assert kept.arrays.offset == pytest.approx(fresh.offset, rel=1e-12, abs=1e-9)
 
 
+@example(  # the targets' PV total once summed in another order in a kept model: another of several optima
+    seeds=[0, 107], export=True, demand_charge=False, curtailable=True, tariff=False, flexible=True, targets=True
+)
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     seeds=st.lists(st.integers(0, 10_000), min_size=2, max_size=3),
